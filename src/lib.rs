@@ -1,0 +1,48 @@
+//! berth: a daemonless, rootless, docker-compatible container tool.
+//!
+//! # The map of the house
+//!
+//! berth is one binary that does the docker client's and the docker daemon's
+//! work in-process. Nothing stays resident except, later, one small monitor
+//! per running container.
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`cli`] | clap definitions, one file per command (`cli()` builds the clap command, `exec()` runs it); rendering of docker-shaped output; the single place that maps errors to exit codes ([`cli::exit_code`]). No business logic, no library printing. |
+//! | [`error`] | error types shared across modules and the [`error::ExitStatus`] a command can end with. |
+//! | [`paths`] | where things live: root vs rootless data, runtime and config dirs (`$XDG_DATA_HOME/berth`, `/var/lib/berth`, …), and the overrides the tests use. |
+//! | [`config`] | `config.toml`: registries (insecure, mirrors), defaults. |
+//! | [`image`] | everything about images: [`image::reference`] (docker's name normalisation), [`image::auth`] (credentials from berth's, docker's and podman's files and credential helpers), [`image::registry`] (OCI distribution client over oci-client: manifests, platform selection, blob streams), [`image::store`] (content-addressed per-user store: blobs, unpacked layers, `images.json`, locks), [`image::unpack`] and [`image::tarsplit`] (safe layer extraction that never leaves the layer dir, and the metadata to rebuild the exact tar), [`image::pull`] (the pull pipeline). |
+//! | [`userns`] | entering a user namespace with the caller's full subuid/subgid map (newuidmap/newgidmap), so rootless extraction and removal give files their real owners. |
+//! | [`format`] | docker's output conventions: Go templates with docker's functions, tab-aligned tables, go-units sizes and durations. |
+//!
+//! # How a `berth pull` flows
+//!
+//! 1. `cli::pull` parses flags and calls [`image::reference::Reference::parse`]
+//!    (`busybox` → `docker.io/library/busybox:latest`).
+//! 2. [`image::pull::pull`] (async, tokio) asks [`image::registry`] for the
+//!    manifest (resolving an index to one platform), then the config.
+//! 3. For each layer not already in the store it takes the layer's lock and
+//!    streams the blob: bytes are hashed as they arrive and piped into
+//!    `berth internal unpack`, a single-threaded re-exec of this binary which
+//!    (rootless) first enters a user namespace through [`userns`], then
+//!    decompresses, extracts with [`image::unpack`] and writes the tar-split.
+//!    The layer directory is renamed into place only when both digests match.
+//! 4. The manifest and config are written to the blob store, and the image
+//!    record to `images.json` under the store lock. Progress reaches the CLI as
+//!    [`image::pull::PullEvent`]s; the CLI draws bars on a TTY, lines otherwise.
+//!
+//! # Threads and forks
+//!
+//! The CLI process runs tokio and so has threads: it never forks except to
+//! exec at once (`std::process::Command`). Anything that must call
+//! `unshare`/`clone` runs in a fresh single-threaded re-exec of berth
+//! (`berth internal …`), dispatched in [`cli::main`] before any runtime starts.
+
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod format;
+pub mod image;
+pub mod paths;
+pub mod userns;
