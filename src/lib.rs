@@ -12,7 +12,8 @@
 //! | [`error`] | error types shared across modules and the [`error::ExitStatus`] a command can end with. |
 //! | [`paths`] | where things live: root vs rootless data, runtime and config dirs (`$XDG_DATA_HOME/berth`, `/var/lib/berth`, …), and the overrides the tests use. |
 //! | [`config`] | `config.toml`: registries (insecure, mirrors), defaults. |
-//! | [`image`] | everything about images: [`image::reference`] (docker's name normalisation), [`image::auth`] (credentials from berth's, docker's and podman's files and credential helpers), [`image::registry`] (OCI distribution client over oci-client: manifests, platform selection, blob streams), [`image::store`] (content-addressed per-user store: blobs, unpacked layers, `images.json`, locks), [`image::unpack`] and [`image::tarsplit`] (safe layer extraction that never leaves the layer dir, and the metadata to rebuild the exact tar), [`image::pull`] (the pull pipeline). |
+//! | [`context`] | what every command needs, built once per invocation: paths, config, credentials, the store (opened lazily), the rootless id mapping. |
+//! | [`image`] | everything about images: [`image::reference`] (docker's name normalisation), [`image::auth`] (credentials from berth's, docker's and podman's files and credential helpers), [`image::registry`] (OCI distribution client over oci-client: manifests, platform selection, blob streams), [`image::store`] (content-addressed per-user store: blobs, unpacked layers, `images.json`, locks), [`image::unpack`] and [`image::tarsplit`] (safe layer extraction that never leaves the layer dir, and the metadata to rebuild the exact tar), [`image::pull`] (the pull pipeline), [`image::local`] (docker's rules for finding, listing, inspecting, tagging and removing stored images). |
 //! | [`userns`] | entering a user namespace with the caller's full subuid/subgid map (newuidmap/newgidmap), so rootless extraction and removal give files their real owners. |
 //! | [`format`] | docker's output conventions: Go templates with docker's functions, tab-aligned tables, go-units sizes and durations. |
 //!
@@ -41,6 +42,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod context;
 pub mod error;
 pub mod format;
 pub mod image;

@@ -1,1 +1,319 @@
-//! (to be written)
+//! User namespaces for rootless work.
+//!
+//! An unprivileged user owns one uid (its own) plus the ranges `/etc/subuid`
+//! and `/etc/subgid` grant it. Inside a user namespace whose map is
+//! `0 → caller` and `1.. → subuids`, "root" can give files any owner an image
+//! asks for, and the kernel stores the real (sub)uids on disk. Only the setuid
+//! helpers `newuidmap`/`newgidmap` (Debian package `uidmap`) may write such a
+//! map, and only from outside the namespace, so entering one is a handshake:
+//!
+//! 1. the parent starts `berth internal --userns …` (a fresh, single-threaded
+//!    process: `unshare(CLONE_NEWUSER)` fails in a threaded one);
+//! 2. the child unshares its user namespace and writes [`READY`] on stdout;
+//! 3. the parent runs newuidmap/newgidmap on the child's pid and writes [`GO`]
+//!    on the child's stdin;
+//! 4. the child is now root in the namespace and does its work.
+//!
+//! As root none of this happens: helpers run without a user namespace.
+
+use std::ffi::OsStr;
+use std::fs;
+use std::io::{self, Read, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use crate::paths::Paths;
+
+/// Written by the child once it is in its new user namespace.
+pub const READY: u8 = b'R';
+/// Written by the parent once the id maps are in place.
+pub const GO: u8 = b'G';
+
+#[derive(Debug, thiserror::Error)]
+pub enum UsernsError {
+    #[error(
+        "no subordinate {kind} range for user {user} in {file}: rootless berth needs one to give image files their owners.\n\
+         Fix: as root, run `usermod --add-subuids 100000-165535 --add-subgids 100000-165535 {user}`"
+    )]
+    NoRange {
+        kind: &'static str,
+        user: String,
+        file: &'static str,
+    },
+    #[error("{0} not found: install the Debian package `uidmap` (it provides newuidmap and newgidmap)")]
+    HelperMissing(&'static str),
+    #[error("{helper} failed for pid {pid}: {stderr}")]
+    HelperFailed {
+        helper: &'static str,
+        pid: u32,
+        stderr: String,
+    },
+    #[error("starting berth helper process: {0}")]
+    Spawn(io::Error),
+    #[error("berth helper process did not enter its user namespace: {0}")]
+    Handshake(String),
+    #[error("creating a user namespace: {0} (is kernel.unprivileged_userns_clone or user.max_user_namespaces 0?)")]
+    Unshare(nix::Error),
+}
+
+/// One line of an id map: `size` ids from `container` up map to `host` up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdRange {
+    pub container: u32,
+    pub host: u32,
+    pub size: u32,
+}
+
+/// The uid and gid maps berth uses for the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdMapping {
+    pub uids: Vec<IdRange>,
+    pub gids: Vec<IdRange>,
+}
+
+impl IdMapping {
+    /// `0 → caller` plus `1.. → ` the caller's subordinate ranges.
+    pub fn for_caller(paths: &Paths) -> Result<IdMapping, UsernsError> {
+        let user = user_name(paths.uid);
+        let uids = subordinate_ranges(Path::new("/etc/subuid"), &user, paths.uid);
+        let gids = subordinate_ranges(Path::new("/etc/subgid"), &user, paths.uid);
+        if uids.is_empty() {
+            return Err(UsernsError::NoRange {
+                kind: "uid",
+                user,
+                file: "/etc/subuid",
+            });
+        }
+        if gids.is_empty() {
+            return Err(UsernsError::NoRange {
+                kind: "gid",
+                user,
+                file: "/etc/subgid",
+            });
+        }
+        Ok(IdMapping {
+            uids: stack(paths.uid, &uids),
+            gids: stack(paths.gid, &gids),
+        })
+    }
+
+    /// Only the caller's own ids, mapped to root: what an unprivileged process
+    /// may set up without newuidmap. Files keep one owner.
+    pub fn single(paths: &Paths) -> IdMapping {
+        IdMapping {
+            uids: vec![IdRange {
+                container: 0,
+                host: paths.uid,
+                size: 1,
+            }],
+            gids: vec![IdRange {
+                container: 0,
+                host: paths.gid,
+                size: 1,
+            }],
+        }
+    }
+
+    pub fn is_single(&self) -> bool {
+        self.uids.len() == 1 && self.uids[0].size == 1
+    }
+}
+
+fn stack(own: u32, ranges: &[(u32, u32)]) -> Vec<IdRange> {
+    let mut out = vec![IdRange {
+        container: 0,
+        host: own,
+        size: 1,
+    }];
+    let mut next = 1u32;
+    for &(start, count) in ranges {
+        out.push(IdRange {
+            container: next,
+            host: start,
+            size: count,
+        });
+        next = next.saturating_add(count);
+    }
+    out
+}
+
+/// The caller's ranges from a subuid/subgid file (lines `name-or-uid:start:count`).
+pub fn subordinate_ranges(file: &Path, user: &str, uid: u32) -> Vec<(u32, u32)> {
+    let Ok(text) = fs::read_to_string(file) else {
+        return Vec::new();
+    };
+    parse_subordinate(&text, user, uid)
+}
+
+fn parse_subordinate(text: &str, user: &str, uid: u32) -> Vec<(u32, u32)> {
+    let uid_text = uid.to_string();
+    text.lines()
+        .filter_map(|line| {
+            let mut parts = line.trim().split(':');
+            let (who, start, count) = (parts.next()?, parts.next()?, parts.next()?);
+            if who != user && who != uid_text {
+                return None;
+            }
+            let (start, count) = (start.parse().ok()?, count.parse::<u32>().ok()?);
+            (count > 0).then_some((start, count))
+        })
+        .collect()
+}
+
+fn user_name(uid: u32) -> String {
+    nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
+        .ok()
+        .flatten()
+        .map(|u| u.name)
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| uid.to_string())
+}
+
+/// Starts `berth internal ARGS…` with piped stdin/stdout. Rootless, the child
+/// is placed in a user namespace with `mapping` before this returns; its stdin
+/// and stdout are then free for the caller's own protocol.
+pub fn spawn_helper<I, S>(
+    paths: &Paths,
+    mapping: Option<&IdMapping>,
+    args: I,
+) -> Result<Child, UsernsError>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let exe = std::env::current_exe().map_err(UsernsError::Spawn)?;
+    let mut cmd = Command::new(exe);
+    cmd.arg("internal");
+    let mapping = if paths.rootless { mapping } else { None };
+    if mapping.is_some() {
+        cmd.arg("--userns");
+    }
+    cmd.args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().map_err(UsernsError::Spawn)?;
+    if let Some(mapping) = mapping
+        && let Err(e) = map_child(&mut child, mapping)
+    {
+        let _ = child.kill();
+        let mut stderr = String::new();
+        if let Some(mut err) = child.stderr.take() {
+            let _ = err.read_to_string(&mut stderr);
+        }
+        let _ = child.wait();
+        if !stderr.trim().is_empty() {
+            return Err(UsernsError::Handshake(stderr.trim().to_string()));
+        }
+        return Err(e);
+    }
+    Ok(child)
+}
+
+fn map_child(child: &mut Child, mapping: &IdMapping) -> Result<(), UsernsError> {
+    let mut byte = [0u8];
+    let stdout = child.stdout.as_mut().expect("piped stdout");
+    match stdout.read_exact(&mut byte) {
+        Ok(()) if byte[0] == READY => {}
+        Ok(()) => return Err(UsernsError::Handshake("unexpected handshake byte".into())),
+        Err(e) => return Err(UsernsError::Handshake(e.to_string())),
+    }
+    write_maps(child.id(), mapping)?;
+    let stdin = child.stdin.as_mut().expect("piped stdin");
+    stdin
+        .write_all(&[GO])
+        .and_then(|()| stdin.flush())
+        .map_err(|e| UsernsError::Handshake(e.to_string()))
+}
+
+/// Writes the id maps of process `pid`, which must have just unshared its user namespace.
+pub fn write_maps(pid: u32, mapping: &IdMapping) -> Result<(), UsernsError> {
+    if mapping.is_single() {
+        // An unprivileged process may map its own ids once setgroups is denied.
+        let proc = format!("/proc/{pid}");
+        let write = |file: &str, text: String| {
+            fs::write(format!("{proc}/{file}"), text).map_err(|e| UsernsError::HelperFailed {
+                helper: "id map writer",
+                pid,
+                stderr: format!("{file}: {e}"),
+            })
+        };
+        let (u, g) = (mapping.uids[0], mapping.gids[0]);
+        write("uid_map", format!("0 {} 1\n", u.host))?;
+        write("setgroups", "deny".into())?;
+        write("gid_map", format!("0 {} 1\n", g.host))?;
+        return Ok(());
+    }
+    run_id_helper("newuidmap", pid, &mapping.uids)?;
+    run_id_helper("newgidmap", pid, &mapping.gids)
+}
+
+fn run_id_helper(helper: &'static str, pid: u32, ranges: &[IdRange]) -> Result<(), UsernsError> {
+    let mut cmd = Command::new(helper);
+    cmd.arg(pid.to_string());
+    for r in ranges {
+        cmd.arg(r.container.to_string())
+            .arg(r.host.to_string())
+            .arg(r.size.to_string());
+    }
+    let out = cmd.stdin(Stdio::null()).output().map_err(|e| {
+        if e.kind() == io::ErrorKind::NotFound {
+            UsernsError::HelperMissing(helper)
+        } else {
+            UsernsError::Spawn(e)
+        }
+    })?;
+    if !out.status.success() {
+        return Err(UsernsError::HelperFailed {
+            helper,
+            pid,
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// The child's half of the handshake; call first thing in `berth internal --userns`,
+/// while the process is still single-threaded.
+pub fn enter_as_child() -> Result<(), UsernsError> {
+    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWUSER).map_err(UsernsError::Unshare)?;
+    let mut out = io::stdout().lock();
+    out.write_all(&[READY])
+        .and_then(|()| out.flush())
+        .map_err(|e| UsernsError::Handshake(e.to_string()))?;
+    let mut byte = [0u8];
+    io::stdin()
+        .lock()
+        .read_exact(&mut byte)
+        .map_err(|e| UsernsError::Handshake(e.to_string()))?;
+    if byte[0] != GO {
+        return Err(UsernsError::Handshake("unexpected handshake byte".into()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subordinate_ranges_match_name_or_uid() {
+        let text = "alice:100000:65536\nbob:200000:65536\n1001:300000:1000\nalice:400000:0\nbroken\n";
+        assert_eq!(parse_subordinate(text, "alice", 1000), vec![(100000, 65536)]);
+        assert_eq!(parse_subordinate(text, "carol", 1001), vec![(300000, 1000)]);
+        assert!(parse_subordinate(text, "dave", 5).is_empty());
+    }
+
+    #[test]
+    fn ranges_stack_after_the_callers_own_id() {
+        let m = stack(1000, &[(100000, 65536), (300000, 10)]);
+        assert_eq!(
+            m,
+            vec![
+                IdRange { container: 0, host: 1000, size: 1 },
+                IdRange { container: 1, host: 100000, size: 65536 },
+                IdRange { container: 65537, host: 300000, size: 10 },
+            ]
+        );
+    }
+}

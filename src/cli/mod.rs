@@ -1,4 +1,206 @@
-//! The command line.
+//! The command line: docker's commands and flags, one file per command.
+//!
+//! Each command module has an `Args` struct (clap derive) and an `exec`
+//! function that calls into the library and prints. [`main`] parses, runs,
+//! prints errors, and maps them to exit codes in one place ([`exit_code`]).
+
+use std::ffi::OsString;
+
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+
+use crate::error::{ExitStatus, NotImplemented};
+
+mod completion;
+pub mod docs;
+mod history;
+mod image;
+mod images;
+mod inspect;
+mod internal;
+mod login;
+mod logout;
+mod output;
+mod progress;
+mod pull;
+mod rmi;
+mod tag;
+mod version;
+
+/// The docker release whose command line berth follows.
+pub const DOCKER_COMPAT_VERSION: &str = "28.2.2";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "berth",
+    about = "A daemonless, rootless, docker-compatible container tool",
+    disable_version_flag = true,
+    arg_required_else_help = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Print version information and quit
+    #[arg(short = 'v', long = "version", global = false)]
+    version: bool,
+    /// Enable debug mode
+    #[arg(short = 'D', long = "debug", global = true, hide = true)]
+    debug: bool,
+    /// Set the logging level (accepted for docker compatibility)
+    #[arg(short = 'l', long = "log-level", global = true, hide = true)]
+    log_level: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Download an image from a registry
+    Pull(pull::Args),
+    /// List images
+    Images(images::Args),
+    /// Remove one or more images
+    Rmi(rmi::Args),
+    /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+    Tag(tag::Args),
+    /// Show the history of an image
+    History(history::Args),
+    /// Return low-level information on objects
+    Inspect(inspect::Args),
+    /// Manage images
+    #[command(subcommand)]
+    Image(image::Command),
+    /// Log in to a registry
+    Login(login::Args),
+    /// Log out from a registry
+    Logout(logout::Args),
+    /// Show the berth version information
+    Version(version::Args),
+    /// Generate shell completion scripts
+    Completion(completion::Args),
+    /// Helpers berth runs itself (single-threaded re-execs)
+    #[command(hide = true)]
+    Internal(internal::Args),
+}
+
+/// How a command's errors map to exit codes: container commands use docker's
+/// 125 for berth's own errors, everything else 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandKind {
+    Container,
+    Other,
+}
+
+/// The one place errors become exit codes.
+pub fn exit_code(err: &anyhow::Error, kind: CommandKind) -> i32 {
+    if let Some(status) = err.downcast_ref::<ExitStatus>() {
+        return status.code;
+    }
+    if err.downcast_ref::<NotImplemented>().is_some() {
+        return 125;
+    }
+    match kind {
+        CommandKind::Container => 125,
+        CommandKind::Other => 1,
+    }
+}
+
+fn invoked_as_docker(argv0: &OsString) -> bool {
+    std::path::Path::new(argv0)
+        .file_name()
+        .is_some_and(|n| n == "docker")
+}
+
 pub fn main() -> i32 {
-    0
+    // `berth … | head` must end quietly, as a C program would.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let as_docker = args.first().is_some_and(invoked_as_docker);
+    let mut command = Cli::command();
+    if as_docker {
+        command = command.name("docker").bin_name("docker");
+    }
+    let cli = match command
+        .try_get_matches_from(&args)
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = match e.kind() {
+                clap::error::ErrorKind::DisplayHelp
+                | clap::error::ErrorKind::DisplayVersion
+                | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => 0,
+                _ => 125,
+            };
+            let _ = e.print();
+            return code;
+        }
+    };
+    if cli.version {
+        println!("{}", version::short_line(as_docker));
+        return 0;
+    }
+    let Some(command) = cli.command else {
+        let _ = Cli::command().print_help();
+        return 0;
+    };
+    // Helpers never start a runtime or threads: they may unshare namespaces.
+    if let Command::Internal(args) = command {
+        return internal::exec(args);
+    }
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let kind = CommandKind::Other;
+    match run(command, as_docker) {
+        Ok(()) => 0,
+        Err(err) => {
+            report(&err);
+            exit_code(&err, kind)
+        }
+    }
+}
+
+fn report(err: &anyhow::Error) {
+    if let Some(status) = err.downcast_ref::<ExitStatus>() {
+        if let Some(msg) = &status.message {
+            eprintln!("{msg}");
+        }
+        return;
+    }
+    eprintln!("Error: {err:#}");
+}
+
+fn run(command: Command, as_docker: bool) -> anyhow::Result<()> {
+    match command {
+        Command::Version(args) => version::exec(args, as_docker),
+        Command::Completion(args) => completion::exec(args),
+        Command::Internal(_) => unreachable!("dispatched before"),
+        other => {
+            let ctx = crate::context::Context::new()?;
+            match other {
+                Command::Pull(args) => pull::exec(&ctx, args),
+                Command::Images(args) => images::exec(&ctx, args),
+                Command::Rmi(args) => rmi::exec(&ctx, args),
+                Command::Tag(args) => tag::exec(&ctx, args),
+                Command::History(args) => history::exec(&ctx, args),
+                Command::Inspect(args) => inspect::exec(&ctx, args),
+                Command::Image(cmd) => image::exec(&ctx, cmd),
+                Command::Login(args) => login::exec(&ctx, args),
+                Command::Logout(args) => logout::exec(&ctx, args),
+                _ => unreachable!(),
+            }
+        }
+    }
+}
+
+/// A tokio runtime for the commands that talk to registries.
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
+}
+
+/// The clap command, for completions and man pages.
+pub fn command() -> clap::Command {
+    Cli::command()
 }

@@ -1,0 +1,112 @@
+//! `image SUBCOMMAND`: docker's image management group.
+
+use crate::context::Context;
+
+#[derive(clap::Subcommand, Debug)]
+pub enum Command {
+    /// List images
+    #[command(visible_alias = "list", alias = "ls")]
+    Ls(super::images::Args),
+    /// Download an image from a registry
+    Pull(super::pull::Args),
+    /// Remove one or more images
+    #[command(visible_alias = "remove", alias = "rm")]
+    Rm(super::rmi::Args),
+    /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+    Tag(super::tag::Args),
+    /// Display detailed information on one or more images
+    Inspect(InspectArgs),
+    /// Show the history of an image
+    History(super::history::Args),
+    /// Remove unused images
+    Prune(PruneArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct InspectArgs {
+    /// Format output using a custom template
+    #[arg(short, long)]
+    format: Option<String>,
+    /// Inspect a specific platform (accepted; one platform is stored per image)
+    #[arg(long)]
+    platform: Option<String>,
+    #[arg(required = true)]
+    images: Vec<String>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct PruneArgs {
+    /// Remove all unused images, not just dangling ones
+    #[arg(short, long)]
+    all: bool,
+    /// Do not prompt for confirmation
+    #[arg(short, long)]
+    force: bool,
+    /// Provide filter values (e.g. 'until=<timestamp>')
+    #[arg(long)]
+    filter: Vec<String>,
+}
+
+pub fn exec(ctx: &Context, cmd: Command) -> anyhow::Result<()> {
+    match cmd {
+        Command::Ls(args) => super::images::exec(ctx, args),
+        Command::Pull(args) => super::pull::exec(ctx, args),
+        Command::Rm(args) => super::rmi::exec(ctx, args),
+        Command::Tag(args) => super::tag::exec(ctx, args),
+        Command::History(args) => super::history::exec(ctx, args),
+        Command::Inspect(args) => super::inspect::inspect_images(ctx, &args.images, args.format.as_deref()),
+        Command::Prune(args) => prune(ctx, args),
+    }
+}
+
+fn prune(ctx: &Context, args: PruneArgs) -> anyhow::Result<()> {
+    if !args.filter.is_empty() {
+        return Err(crate::error::NotImplemented("image prune --filter".into()).into());
+    }
+    if !args.force && super::output::stdin_is_tty() {
+        let what = if args.all {
+            "all images without at least one container associated to them"
+        } else {
+            "all dangling images"
+        };
+        eprint!("WARNING! This will remove {what}.\nAre you sure you want to continue? [y/N] ");
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            return Ok(());
+        }
+    }
+    let store = ctx.store()?;
+    let removed = crate::image::local::prune(store, args.all)?;
+    let freed = free_layers(ctx)?;
+    if !removed.is_empty() {
+        println!("Deleted Images:");
+        for id in &removed {
+            println!("deleted: {id}");
+        }
+        for l in &freed {
+            println!("deleted: {}", l.diff_id);
+        }
+        println!();
+    }
+    let reclaimed: u64 = freed.iter().map(|l| l.size).sum();
+    println!("Total reclaimed space: {}", crate::format::units::human_size(reclaimed as f64));
+    Ok(())
+}
+
+/// Deletes layers no image uses any more (skipped while a pull runs: the next removal does it).
+/// Returns the layers deleted.
+pub fn free_layers(ctx: &Context) -> anyhow::Result<Vec<crate::image::store::LayerInfo>> {
+    let store = ctx.store()?;
+    let Some(gc) = store.try_gc_exclusive()? else {
+        return Ok(Vec::new());
+    };
+    let moved = store.trash_unused_layers(&gc)?;
+    drop(gc);
+    let trash = store.trash_entries()?;
+    if !trash.is_empty() {
+        let mapping = ctx.id_mapping()?.cloned();
+        crate::image::pull::remove_trees_blocking(&ctx.paths, mapping.as_ref(), &trash)?;
+    }
+    Ok(moved)
+}

@@ -1,0 +1,85 @@
+//! `berth internal …`: helpers berth starts itself. They run single-threaded
+//! (no tokio), so they may unshare a user namespace first (`--userns`).
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use crate::image::pull::UnpackReport;
+use crate::image::unpack::{UnpackOptions, unpack_layer};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Enter a new user namespace and wait for the parent to map it.
+    #[arg(long)]
+    userns: bool,
+    #[command(subcommand)]
+    helper: Helper,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Helper {
+    /// Extract the layer on stdin (compressed or not) into DEST; print a JSON report.
+    Unpack {
+        #[arg(long)]
+        dest: PathBuf,
+        #[arg(long)]
+        tar_split: PathBuf,
+        #[arg(long)]
+        rootless: bool,
+    },
+    /// Delete directory trees.
+    Rm { paths: Vec<PathBuf> },
+}
+
+pub fn exec(args: Args) -> i32 {
+    if args.userns
+        && let Err(e) = crate::userns::enter_as_child()
+    {
+        eprintln!("Error: {e}");
+        return 1;
+    }
+    let result = match args.helper {
+        Helper::Unpack {
+            dest,
+            tar_split,
+            rootless,
+        } => unpack(&dest, &tar_split, rootless),
+        Helper::Rm { paths } => remove(&paths),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            1
+        }
+    }
+}
+
+fn unpack(dest: &std::path::Path, tar_split: &std::path::Path, rootless: bool) -> Result<(), String> {
+    let split = std::fs::File::create(tar_split).map_err(|e| format!("{}: {e}", tar_split.display()))?;
+    let split = io::BufWriter::new(split);
+    let stdin = io::stdin();
+    let mut input = stdin.lock();
+    let summary = unpack_layer(&mut input, dest, split, &UnpackOptions { rootless }).map_err(|e| e.to_string())?;
+    // Whatever follows the archive (padding, a second gzip member's garbage) must
+    // still be read so the writer never sees a broken pipe.
+    io::copy(&mut input, &mut io::sink()).map_err(|e| e.to_string())?;
+    let report = UnpackReport {
+        diff_id: summary.diff_id,
+        size: summary.size,
+    };
+    let mut out = io::stdout().lock();
+    serde_json::to_writer(&mut out, &report).map_err(|e| e.to_string())?;
+    out.write_all(b"\n").map_err(|e| e.to_string())
+}
+
+fn remove(paths: &[PathBuf]) -> Result<(), String> {
+    for p in paths {
+        match std::fs::remove_dir_all(p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("removing {}: {e}", p.display())),
+        }
+    }
+    Ok(())
+}

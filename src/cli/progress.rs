@@ -1,0 +1,82 @@
+//! Rendering of pull progress: bars on a terminal, docker's plain lines otherwise.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::image::pull::{LayerState, PullEvent};
+
+pub enum Progress {
+    Quiet,
+    Lines(Mutex<HashMap<String, LayerState>>),
+    Bars {
+        multi: MultiProgress,
+        bars: Mutex<HashMap<String, ProgressBar>>,
+    },
+}
+
+impl Progress {
+    pub fn new(quiet: bool) -> Progress {
+        if quiet {
+            Progress::Quiet
+        } else if super::output::stdout_is_tty() {
+            Progress::Bars {
+                multi: MultiProgress::with_draw_target(ProgressDrawTarget::stdout()),
+                bars: Mutex::new(HashMap::new()),
+            }
+        } else {
+            Progress::Lines(Mutex::new(HashMap::new()))
+        }
+    }
+
+    pub fn handle(&self, event: PullEvent) {
+        match self {
+            Progress::Quiet => {}
+            Progress::Lines(seen) => match event {
+                PullEvent::Resolved { tag_or_digest, repository } => {
+                    println!("{tag_or_digest}: Pulling from {repository}");
+                }
+                PullEvent::Layer { id, state } => {
+                    // Docker's non-TTY output prints each state change once.
+                    let mut seen = seen.lock().unwrap();
+                    if state == LayerState::Downloading || seen.get(&id) == Some(&state) {
+                        return;
+                    }
+                    seen.insert(id.clone(), state);
+                    println!("{id}: {}", state.docker_text());
+                }
+                PullEvent::Progress { .. } => {}
+            },
+            Progress::Bars { multi, bars } => match event {
+                PullEvent::Resolved { tag_or_digest, repository } => {
+                    let _ = multi.println(format!("{tag_or_digest}: Pulling from {repository}"));
+                }
+                PullEvent::Layer { id, state } => {
+                    let mut bars = bars.lock().unwrap();
+                    let bar = bars.entry(id.clone()).or_insert_with(|| {
+                        let bar = multi.add(ProgressBar::new(0));
+                        bar.set_style(
+                            ProgressStyle::with_template("{prefix}: {msg:<18} {bar:40} {bytes:>10}/{total_bytes:<10}")
+                                .expect("valid template")
+                                .progress_chars("=> "),
+                        );
+                        bar.set_prefix(id.clone());
+                        bar
+                    });
+                    bar.set_message(state.docker_text());
+                    if matches!(state, LayerState::PullComplete | LayerState::AlreadyExists) {
+                        bar.set_style(ProgressStyle::with_template("{prefix}: {msg}").expect("valid template"));
+                        bar.finish_with_message(state.docker_text());
+                    }
+                }
+                PullEvent::Progress { id, current, total } => {
+                    if let Some(bar) = bars.lock().unwrap().get(&id) {
+                        bar.set_length(total);
+                        bar.set_position(current);
+                    }
+                }
+            },
+        }
+    }
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Prepares a fresh Debian 12 machine (as root) for berth's test suite:
+# the packages the tests use, and the unprivileged user rootless tests run as.
+set -euo pipefail
+if [ "$(id -u)" -ne 0 ]; then
+  echo "tests/setup.sh must run as root (it installs packages and creates the test user)" >&2
+  exit 1
+fi
+here=$(cd "$(dirname "$0")" && pwd)
+export DEBIAN_FRONTEND=noninteractive
+packages=(
+  uidmap          # newuidmap/newgidmap: berth's rootless user namespaces
+  docker-registry # the CNCF distribution registry the tests pull from
+  busybox-static  # the files fixture images are built from
+  apache2-utils   # htpasswd, for the basic-auth registry
+  openssl         # keys and JWT signatures for the token-auth registry
+  attr            # getfattr/setfattr, to check xattrs by hand
+  util-linux      # setpriv, to run berth as the test user
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# Debian starts docker-registry as a service on :5000; the tests start their own.
+if command -v systemctl >/dev/null 2>&1; then systemctl disable --now docker-registry >/dev/null 2>&1 || true; fi
+bash "$here/setup-test-user.sh"
