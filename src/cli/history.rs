@@ -61,9 +61,9 @@ pub fn exec(ctx: &Context, args: Args) -> anyhow::Result<()> {
         .map(|e| {
             let created_by = e.created_by.replace('\t', " ");
             let created_by = if args.no_trunc { created_by } else { truncate_ellipsis(&created_by, 45) };
-            TemplateData::from_json(json!({
+            TemplateData::from_json(&json!({
                 "Comment": e.comment,
-                "CreatedAt": e.created.map(|c| if args.human { local::rfc3339_nano(&c) } else { local::rfc3339_nano(&c) }).unwrap_or_default(),
+                "CreatedAt": e.created.map(|c| local::rfc3339_nano(&c)).unwrap_or_default(),
                 "CreatedBy": created_by,
                 "CreatedSince": match (e.created, args.human) {
                     (Some(c), true) => time_ago(c, now),

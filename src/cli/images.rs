@@ -98,7 +98,7 @@ fn row_data(row: &ImageRow, no_trunc: bool, now: chrono::DateTime<Utc>) -> Templ
         "VirtualSize": size,
     });
     let labels = row.labels.clone();
-    TemplateData::from_json(value).with_method("Label", move |args: &[String]| {
-        args.first().and_then(|k| labels.get(k).cloned()).unwrap_or_default()
+    TemplateData::from_json(&value).with_method("Label", 1, move |args: &[&str]| {
+        labels.get(args[0]).cloned().unwrap_or_default()
     })
 }

@@ -12,7 +12,7 @@ use crate::format::template::{Template, TemplateData};
 /// Renders one Go template against `data` (no trailing newline added).
 pub fn render_template(format: &str, data: &Value) -> anyhow::Result<String> {
     let t = Template::parse(format).context("template parsing error")?;
-    Ok(t.render(&TemplateData::from_json(data.clone()))?)
+    Ok(t.render(&TemplateData::from_json(data))?)
 }
 
 /// Prints a list command's rows: the default table, `table …`, `json` or a template.

@@ -31,6 +31,10 @@ impl Progress {
     }
 
     pub fn handle(&self, event: PullEvent) {
+        if let PullEvent::Warning(w) = &event {
+            eprintln!("WARNING: {w}");
+            return;
+        }
         match self {
             Progress::Quiet => {}
             Progress::Lines(seen) => match event {
@@ -46,7 +50,7 @@ impl Progress {
                     seen.insert(id.clone(), state);
                     println!("{id}: {}", state.docker_text());
                 }
-                PullEvent::Progress { .. } => {}
+                PullEvent::Progress { .. } | PullEvent::Warning(_) => {}
             },
             Progress::Bars { multi, bars } => match event {
                 PullEvent::Resolved { tag_or_digest, repository } => {
@@ -76,6 +80,7 @@ impl Progress {
                         bar.set_position(current);
                     }
                 }
+                PullEvent::Warning(_) => {}
             },
         }
     }

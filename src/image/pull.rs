@@ -54,6 +54,8 @@ pub enum PullError {
 /// What the CLI hears about while a pull runs.
 #[derive(Debug, Clone)]
 pub enum PullEvent {
+    /// Something the user should know that does not stop the pull.
+    Warning(String),
     /// The manifest was found: docker prints `TAG: Pulling from PATH` (the repository path, no registry).
     Resolved { tag_or_digest: String, repository: String },
     Layer { id: String, state: LayerState },
@@ -123,6 +125,9 @@ pub async fn pull(
 ) -> Result<PullOutcome, PullError> {
     let store = ctx.store()?;
     let client = RegistryClient::new(&ctx.config, &ctx.auth, reference);
+    for w in &client.warnings {
+        events(PullEvent::Warning(w.clone()));
+    }
     let what = match (&reference.digest, &reference.tag) {
         (Some(d), _) => TagOrDigest::Digest(d.clone()),
         (None, Some(t)) => TagOrDigest::Tag(t.clone()),

@@ -113,12 +113,15 @@ pub struct RegistryClient {
     endpoints: Vec<Endpoint>,
     /// Index into `endpoints` of the one that served the manifest; blobs come from it too.
     chosen: std::sync::atomic::AtomicUsize,
+    /// Credentials that could not be read (the pull goes on anonymously for that endpoint).
+    pub warnings: Vec<String>,
 }
 
 impl RegistryClient {
     pub fn new(config: &Config, auth: &AuthStore, reference: &Reference) -> RegistryClient {
         let mut hosts: Vec<String> = config.mirrors_for(&reference.registry).to_vec();
         hosts.push(reference.registry.clone());
+        let mut warnings = Vec::new();
         let endpoints = hosts
             .into_iter()
             .map(|host| {
@@ -135,8 +138,14 @@ impl RegistryClient {
                     ..Default::default()
                 });
                 // Credentials that cannot be read (a malformed docker config, say) must not
-                // stop a pull that needs none: fall back to anonymous.
-                let creds = auth.lookup(&host).ok().flatten();
+                // stop a pull that needs none: fall back to anonymous, and say so.
+                let creds = match auth.lookup(&host) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        warnings.push(format!("credentials for {host}: {e}"));
+                        None
+                    }
+                };
                 let has_credentials = creds.is_some();
                 let auth = creds
                     .map(|c| RegistryAuth::Basic(c.username, c.password))
@@ -153,6 +162,7 @@ impl RegistryClient {
             reference: reference.clone(),
             endpoints,
             chosen: std::sync::atomic::AtomicUsize::new(0),
+            warnings,
         }
     }
 
