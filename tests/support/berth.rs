@@ -157,14 +157,14 @@ fn check_user_can_exec(user: &User, bin: &Path) {
     }
     let mut blocked = Vec::new();
     for dir in bin.ancestors().skip(1) {
-        if let Ok(m) = std::fs::metadata(dir) {
-            if m.permissions().mode() & 0o001 == 0 {
-                blocked.push(format!(
-                    "{} ({:o})",
-                    dir.display(),
-                    m.permissions().mode() & 0o7777
-                ));
-            }
+        if let Ok(m) = std::fs::metadata(dir)
+            && m.permissions().mode() & 0o001 == 0
+        {
+            blocked.push(format!(
+                "{} ({:o})",
+                dir.display(),
+                m.permissions().mode() & 0o7777
+            ));
         }
     }
     panic!(

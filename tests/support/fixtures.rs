@@ -510,8 +510,12 @@ pub fn push_image(reg: &Registry, repo: &str, tag: &str, img: &BuiltImage) -> Pu
 // ---------------------------------------------------------------------------
 // Caches
 
+/// One lazily built byte buffer.
+type Slot = Arc<OnceLock<Arc<Vec<u8>>>>;
+
+/// Builds `key` once per process (tars and compressed blobs).
 fn memo(key: &str, build: impl FnOnce() -> Vec<u8>) -> Arc<Vec<u8>> {
-    static CACHE: OnceLock<Mutex<HashMap<String, Arc<OnceLock<Arc<Vec<u8>>>>>>> = OnceLock::new();
+    static CACHE: OnceLock<Mutex<HashMap<String, Slot>>> = OnceLock::new();
     let cell = CACHE
         .get_or_init(Default::default)
         .lock()

@@ -42,7 +42,7 @@ pub enum RegistryAuth {
     None,
     /// HTTP Basic against an htpasswd (bcrypt) file.
     Basic { user: String, password: String },
-    /// Bearer tokens (JWT, RS256) from a token server; `user` gets whatever
+    /// Bearer tokens (JWT, ES256, `x5c` chain) from a token server; `user` gets whatever
     /// scope it asks for, anonymous requests get tokens granting nothing.
     Token { user: String, password: String },
 }
@@ -923,7 +923,7 @@ pub struct TokenRequest {
 }
 
 /// Key material shared by every token server of the process: a CA (the
-/// registry's `rootcertbundle`) and an RSA signing key with a certificate
+/// registry's `rootcertbundle`) and a P-256 signing key with a certificate
 /// the CA signed (sent as the JWT's `x5c` chain).
 struct Pki {
     ca_pem: String,
@@ -953,7 +953,9 @@ fn pki() -> &'static Pki {
             "req",
             "-x509",
             "-newkey",
-            "rsa:2048",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
             "-nodes",
             "-keyout",
             "ca.key",
@@ -968,7 +970,9 @@ fn pki() -> &'static Pki {
             "req",
             "-new",
             "-newkey",
-            "rsa:2048",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
             "-nodes",
             "-keyout",
             "signer.key",
@@ -1203,7 +1207,7 @@ fn handle_token_conn(mut conn: TcpStream, ctx: &TokenCtx) -> io::Result<()> {
     } else {
         String::new()
     };
-    let header_json = serde_json::json!({ "typ": "JWT", "alg": "RS256", "x5c": ctx.x5c });
+    let header_json = serde_json::json!({ "typ": "JWT", "alg": "ES256", "x5c": ctx.x5c });
     let claims = serde_json::json!({
         "iss": TOKEN_ISSUER,
         "sub": account,
@@ -1219,7 +1223,7 @@ fn handle_token_conn(mut conn: TcpStream, ctx: &TokenCtx) -> io::Result<()> {
         B64URL.encode(header_json.to_string()),
         B64URL.encode(claims.to_string())
     );
-    let signature = rs256_sign(&ctx.key_path, signing_input.as_bytes())?;
+    let signature = es256_sign(&ctx.key_path, signing_input.as_bytes())?;
     let jwt = format!("{signing_input}.{}", B64URL.encode(signature));
     ctx.log.lock().unwrap().push(TokenRequest {
         account: creds.map(|c| c.0),
@@ -1279,8 +1283,9 @@ fn respond(
     Ok(())
 }
 
-/// RSASSA-PKCS1-v1_5 with SHA-256 (JWS "RS256") by `openssl dgst -sign`.
-fn rs256_sign(key: &Path, data: &[u8]) -> io::Result<Vec<u8>> {
+/// ECDSA P-256 with SHA-256 (JWS "ES256") by `openssl dgst -sign`, turned
+/// from DER `ECDSA-Sig-Value` into JWS's fixed-width `r || s`.
+fn es256_sign(key: &Path, data: &[u8]) -> io::Result<Vec<u8>> {
     let mut child = Command::new("openssl")
         .args(["dgst", "-sha256", "-sign"])
         .arg(key)
@@ -1296,5 +1301,52 @@ fn rs256_sign(key: &Path, data: &[u8]) -> io::Result<Vec<u8>> {
             String::from_utf8_lossy(&out.stderr)
         )));
     }
-    Ok(out.stdout)
+    ecdsa_der_to_jws(&out.stdout, 32)
+        .ok_or_else(|| io::Error::other("openssl gave a malformed ECDSA signature"))
+}
+
+/// DER `SEQUENCE { INTEGER r, INTEGER s }` → `r || s`, each `width` bytes.
+pub fn ecdsa_der_to_jws(der: &[u8], width: usize) -> Option<Vec<u8>> {
+    fn len(b: &[u8], i: &mut usize) -> Option<usize> {
+        let first = *b.get(*i)?;
+        *i += 1;
+        if first < 0x80 {
+            return Some(first as usize);
+        }
+        let n = (first & 0x7f) as usize;
+        let mut v = 0usize;
+        for _ in 0..n {
+            v = (v << 8) | *b.get(*i)? as usize;
+            *i += 1;
+        }
+        Some(v)
+    }
+    let mut i = 0;
+    if *der.get(i)? != 0x30 {
+        return None;
+    }
+    i += 1;
+    let total = len(der, &mut i)?;
+    if i + total != der.len() {
+        return None;
+    }
+    let mut out = Vec::with_capacity(2 * width);
+    for _ in 0..2 {
+        if *der.get(i)? != 0x02 {
+            return None;
+        }
+        i += 1;
+        let n = len(der, &mut i)?;
+        let mut int = der.get(i..i + n)?;
+        i += n;
+        while int.len() > width && int[0] == 0 {
+            int = &int[1..];
+        }
+        if int.len() > width {
+            return None;
+        }
+        out.extend(std::iter::repeat_n(0u8, width - int.len()));
+        out.extend_from_slice(int);
+    }
+    Some(out)
 }
