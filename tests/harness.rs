@@ -992,3 +992,25 @@ fn test_env_removes_files_of_subordinate_ids() {
     drop(env);
     assert!(!dir.exists(), "{} left behind", dir.display());
 }
+
+#[test]
+fn test_env_kills_leftover_processes() {
+    for mode in berth::modes() {
+        let env = TestEnv::new(mode);
+        // A detached helper in its own session, as a monitor would be.
+        let mut child = env
+            .std_command("/usr/bin/setsid")
+            .args(["/bin/sleep", "600"])
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let start = Instant::now();
+        drop(env);
+        let status = child.wait().unwrap();
+        assert!(
+            !status.success(),
+            "[{mode}] sleep was not killed: {status:?}"
+        );
+        assert!(start.elapsed().as_secs() < 10);
+    }
+}

@@ -334,7 +334,8 @@ impl TestEnv {
     }
 
     /// A `std::process::Command` running `program` as this env's user with
-    /// this env's environment, in `<envdir>/scratch`.
+    /// this env's environment, in `<envdir>/scratch`, stdin from /dev/null
+    /// (override with `.stdin(…)`).
     pub fn std_command(&self, program: impl AsRef<OsStr>) -> std::process::Command {
         let mut c = match &self.switch_to {
             Some(u) => {
@@ -346,6 +347,7 @@ impl TestEnv {
         };
         c.env_clear().envs(self.envs.iter().map(|(k, v)| (k, v)));
         c.current_dir(self.dir.join("scratch"));
+        c.stdin(std::process::Stdio::null());
         c
     }
 
@@ -447,7 +449,68 @@ impl Drop for TestEnv {
             eprintln!("BERTH_TEST_KEEP: leaving {}", self.dir.display());
             return;
         }
+        kill_processes_using(&self.dir);
         remove_tree(&self.dir);
+    }
+}
+
+/// SIGKILLs every process (that we may inspect) whose environment, working
+/// directory or root is inside `dir`: monitors, containers and helpers a
+/// test left running. Waits up to 5 s for them to go.
+pub fn kill_processes_using(dir: &Path) {
+    let me = std::process::id();
+    let needle = dir.as_os_str().as_encoded_bytes();
+    let mut victims = Vec::new();
+    let Ok(rd) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    for e in rd.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid == me {
+            continue;
+        }
+        let base = e.path();
+        let in_dir =
+            |link: &str| std::fs::read_link(base.join(link)).is_ok_and(|p| p.starts_with(dir));
+        let env_hit = std::fs::read(base.join("environ")).is_ok_and(|env| {
+            env.split(|&b| b == 0).any(|kv| {
+                kv.ends_with(needle)
+                    || kv
+                        .windows(needle.len() + 1)
+                        .any(|w| w[..needle.len()] == *needle && w[needle.len()] == b'/')
+            })
+        });
+        if env_hit || in_dir("cwd") || in_dir("root") {
+            victims.push(pid);
+        }
+    }
+    for &pid in &victims {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid as i32),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while victims
+        .iter()
+        .any(|p| Path::new(&format!("/proc/{p}")).exists())
+        && std::time::Instant::now() < deadline
+    {
+        // Zombies of our own children stay until reaped: don't wait on them.
+        let all_zombies = victims.iter().all(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/stat"))
+                .map(|s| {
+                    s.rsplit_once(") ")
+                        .is_none_or(|(_, rest)| rest.starts_with('Z'))
+                })
+                .unwrap_or(true)
+        });
+        if all_zombies {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
     }
 }
 

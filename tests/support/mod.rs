@@ -17,6 +17,27 @@
 //! }
 //! ```
 //!
+//! What it offers:
+//! - [`registry`]: `Registry::start(RegistryAuth::{None, basic(), token()})`
+//!   (docker-registry on 127.0.0.1, killed and cleaned on drop, killed with
+//!   the test process too), and `RegistryClient` (`reg.client()`,
+//!   `anonymous_client()`, `client_with(user, pw)`) for manifests and blobs.
+//! - [`fixtures`]: busybox, a multi-layer image with an [`fixtures::Expected`]
+//!   merged tree, OCI index / Docker manifest list with amd64 + arm64/v8,
+//!   hostile layers ([`fixtures::Malicious`]); OCI or Docker manifests,
+//!   gzip / zstd / plain layers; custom configs via [`fixtures::ImageConfig`].
+//! - [`berth`]: [`berth::TestEnv`] runs berth (or any program) as root or as
+//!   the rootless test user with a cleared environment; [`berth::for_each_mode`].
+//! - [`tarball`]: a raw tar writer (hostile names and sizes allowed).
+//!
+//! Needs these Debian packages: docker-registry, apache2-utils (htpasswd),
+//! openssl, busybox-static, util-linux (setpriv, unshare), uidmap
+//! (newuidmap/newgidmap for the non-root cleanup path), passwd (useradd, in
+//! tests/setup-test-user.sh). As root, run `tests/setup-test-user.sh` once.
+//!
+//! Environment: `BERTH_TEST_USER` (rootless user, default `berthtest`),
+//! `BERTH_TEST_KEEP=1` (leave env dirs behind for inspection).
+//!
 //! Every test binary compiles this module on its own and uses only part of it.
 #![allow(dead_code)]
 
