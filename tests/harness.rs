@@ -717,7 +717,7 @@ fn multilayer_expected_matches_an_independent_merge() {
 
 /// Writes the model to disk (as root: owners, device, capabilities) so that
 /// `Expected::verify` can be checked on a real tree.
-fn materialize(model: &BTreeMap<String, Node>, root: &Path) {
+fn materialize(model: &BTreeMap<String, Node>, root: &Path, ids: &IdMap) {
     // Hard links last: their targets may sort after them.
     let (links, others): (Vec<_>, Vec<_>) = model
         .iter()
@@ -748,7 +748,8 @@ fn materialize(model: &BTreeMap<String, Node>, root: &Path) {
         if n.kind == tar::EntryType::Link {
             continue;
         }
-        std::os::unix::fs::lchown(&p, Some(n.uid), Some(n.gid)).unwrap();
+        std::os::unix::fs::lchown(&p, Some(ids.host_uid(n.uid)), Some(ids.host_gid(n.gid)))
+            .unwrap();
         if n.kind != tar::EntryType::Symlink {
             std::fs::set_permissions(&p, std::fs::Permissions::from_mode(n.mode)).unwrap();
         }
@@ -778,7 +779,7 @@ fn expected_verify_on_a_real_tree() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("rootfs");
     std::fs::create_dir(&root).unwrap();
-    materialize(&model, &root);
+    materialize(&model, &root, &IdMap::Identity);
     let expected = fixtures::multilayer_expected();
     expected.assert_matches(&root, &IdMap::Identity);
 
@@ -825,6 +826,13 @@ fn expected_verify_on_a_real_tree() {
     assert_eq!(ids.host_uid(0), 1001);
     assert_eq!(ids.host_uid(1000), 100999);
     assert_eq!(ids.host_gid(65534), 165533);
+    let root2 = dir.path().join("rootless");
+    std::fs::create_dir(&root2).unwrap();
+    let mut no_devices = model.clone();
+    no_devices.retain(|_, n| n.kind != tar::EntryType::Char);
+    materialize(&no_devices, &root2, &ids);
+    expected.assert_matches(&root2, &ids);
+    assert!(!expected.verify(&root2, &IdMap::Identity, true).is_empty());
 }
 
 // ---------------------------------------------------------------------------

@@ -586,11 +586,11 @@ fn unescape_mountinfo(s: &str) -> String {
 /// Runs `f` once per available mode with a fresh [`TestEnv`], then panics
 /// listing every mode that failed (each failure's message prefixed with the
 /// mode). All modes run even when one fails.
-pub fn for_each_mode(mut f: impl FnMut(&TestEnv)) {
+pub fn for_each_mode(mut f: impl FnMut(&mut TestEnv)) {
     let mut failures = Vec::new();
     for mode in modes() {
-        let env = TestEnv::new(mode);
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&env)));
+        let mut env = TestEnv::new(mode);
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut env)));
         if let Err(e) = r {
             let msg = e
                 .downcast_ref::<String>()

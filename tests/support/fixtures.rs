@@ -807,7 +807,8 @@ pub struct ExpectedEntry {
     pub uid: u32,
     pub gid: u32,
     pub xattrs: Vec<(String, Vec<u8>)>,
-    /// Only expected when unpacked as real root (device nodes).
+    /// Only required when unpacked as real root (device nodes); with a
+    /// rootless [`IdMap`] it may be missing or be anything.
     pub root_only: bool,
 }
 
@@ -1065,12 +1066,9 @@ impl Expected {
             }
         }
         if exact {
-            let known: std::collections::HashSet<&str> = self
-                .entries
-                .iter()
-                .filter(|e| !(e.root_only && ids.is_rootless()))
-                .map(|e| e.path.as_str())
-                .collect();
+            // Root-only entries may be present (unchecked) in rootless mode.
+            let known: std::collections::HashSet<&str> =
+                self.entries.iter().map(|e| e.path.as_str()).collect();
             let mut all = Vec::new();
             walk(root, root, &mut all);
             for p in all {
