@@ -148,7 +148,7 @@ fn mirrors_are_tried_before_the_registry() {
 
 #[test]
 fn a_bad_config_file_is_an_error_naming_it() {
-    for_each_mode(|env: &TestEnv| {
+    for_each_mode(|env: &mut TestEnv| {
         env.write_config("[registries]\ninsecure = 5\n");
         env.berth_cmd(["images"])
             .assert()

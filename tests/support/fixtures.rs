@@ -1348,3 +1348,17 @@ impl Malicious {
 pub fn push_malicious(reg: &Registry, repo: &str, tag: &str, kind: Malicious) -> PushedImage {
     push_image(reg, repo, tag, &kind.image())
 }
+
+/// A one-layer image holding `blob.bin` of `size` random bytes, uncompressed:
+/// a pull slow enough to interrupt.
+pub fn push_big(reg: &Registry, repo: &str, tag: &str, size: usize) -> PushedImage {
+    let layer = memo(&format!("big-{size}"), || {
+        use rand::RngCore;
+        let mut data = vec![0u8; size];
+        rand::rng().fill_bytes(&mut data);
+        let mut t = TarWriter::new();
+        t.file("blob.bin", 0o644, 0, 0, &data);
+        t.finish()
+    });
+    push_image(reg, repo, tag, &build_image(&[layer], &ImageConfig::busybox(), Format::Oci, Compression::None))
+}
