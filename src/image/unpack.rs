@@ -2743,4 +2743,236 @@ mod tests {
         assert_eq!(normalize(b"./a//b/./c/"), Ok(b"a/b/c".to_vec()));
         assert_eq!(normalize(b"./"), Ok(Vec::new()));
     }
+
+    mod fuzz {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// A small valid layer and the offsets of its header blocks.
+        fn base_layer() -> (Vec<u8>, Vec<usize>) {
+            let mut t = Vec::new();
+            let mut heads = Vec::new();
+            let members: &[(&[u8], u8, &[u8], &[u8])] = &[
+                (b"./", b'5', b"", b""),
+                (b"zqa/", b'5', b"", b""),
+                (b"zqa/f", b'0', b"hello world", b""),
+                (b"zqa/big", b'0', &[9u8; 1500], b""),
+                (b"zqa/s", b'2', b"", b"../.."),
+                (b"zqa/h", b'1', b"", b"zqa/f"),
+                (b"zqb", b'2', b"", b"/"),
+                (b"paxhdr", b'x', b"26 path=zqa/zqb/pax-named\n", b""),
+                (b"x", b'0', b"pax", b""),
+                (b".wh.zq", b'0', b"", b""),
+                (b"zqa/.wh..wh..opq", b'0', b"", b""),
+                (b"fifo", b'6', b"", b""),
+            ];
+            for (name, tf, data, link) in members {
+                heads.push(t.len());
+                raw_member(&mut t, name, *tf, data, link);
+            }
+            end(&mut t);
+            (t, heads)
+        }
+
+        fn component() -> impl Strategy<Value = &'static str> {
+            prop::sample::select(vec![
+                "zqa",
+                "zqb",
+                "..",
+                ".",
+                "",
+                ".wh.zqa",
+                ".wh..wh..opq",
+                "zq",
+            ])
+        }
+
+        fn name() -> impl Strategy<Value = Vec<u8>> {
+            (
+                prop::bool::weighted(0.05),
+                prop::collection::vec(component(), 1..4),
+            )
+                .prop_map(|(abs, comps)| {
+                    let mut n = if abs { b"/".to_vec() } else { Vec::new() };
+                    n.extend_from_slice(comps.join("/").as_bytes());
+                    n
+                })
+        }
+
+        fn target() -> impl Strategy<Value = &'static str> {
+            prop::sample::select(vec![
+                "/",
+                "..",
+                "../..",
+                "zqa",
+                "zqa/zqb",
+                "/tmp",
+                "../sentinel",
+                "../sentinel/keep",
+                "zqb/../..",
+                "./zqa",
+                "zqa/..",
+                ".",
+            ])
+        }
+
+        fn check(c: &Case, data: &[u8]) {
+            let (r, split) = c.run(data);
+            c.assert_contained();
+            if let Ok(s) = r
+                && s.tar_split_exact
+            {
+                let mut out = Vec::new();
+                if let Err(e) = tarsplit::reassemble(split.as_slice(), &c.dest, &mut out) {
+                    panic!("reassembly failed for an exact tar-split: {e}");
+                }
+                assert_eq!(sha(&out), s.diff_id, "reassembled stream differs");
+                if Compression::sniff(data) == Compression::None {
+                    assert!(out == data, "reassembled stream differs");
+                }
+                if std::env::var_os("BERTH_FUZZ_STATS").is_some() {
+                    eprintln!("ok {} entries", s.entries);
+                }
+            }
+        }
+
+        #[test]
+        fn base_layer_is_valid() {
+            let (t, _) = base_layer();
+            let c = Case::new();
+            let (r, split) = c.run(&t);
+            assert_eq!(r.unwrap().entries, 11);
+            assert!(c.p("zqa/zqb/pax-named").exists());
+            assert_eq!(reassembled(&split, &c.dest), t);
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: std::env::var("BERTH_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(300), failure_persistence: None, ..ProptestConfig::default() })]
+
+            #[test]
+            fn mutated_layers_never_escape(
+                flips in prop::collection::vec((any::<prop::sample::Index>(), 1u8..=255), 1..8),
+                in_headers in any::<bool>(),
+                fix_checksums in any::<bool>(),
+                compress in any::<bool>(),
+            ) {
+                let (mut t, heads) = base_layer();
+                for (i, x) in &flips {
+                    let pos = if in_headers {
+                        let h = heads[i.index(heads.len())];
+                        h + i.index(512)
+                    } else {
+                        i.index(t.len())
+                    };
+                    t[pos] ^= x;
+                }
+                if fix_checksums {
+                    for &h in &heads {
+                        let blk: &mut [u8; 512] = (&mut t[h..h + 512]).try_into().unwrap();
+                        set_checksum(blk);
+                    }
+                }
+                let data = if compress { gzip(&t) } else { t };
+                check(&Case::new(), &data);
+            }
+
+            #[test]
+            fn random_names_never_escape(
+                entries in prop::collection::vec((name(), 0u8..6, target()), 1..10),
+            ) {
+                let mut t = Vec::new();
+                for (name, kind, target) in &entries {
+                    let (tf, data): (u8, &[u8]) = match kind {
+                        0 => (b'0', b"data"),
+                        1 => (b'5', b""),
+                        2 => (b'2', b""),
+                        3 => (b'1', b""),
+                        4 => (b'6', b""),
+                        _ => (b'0', b""),
+                    };
+                    raw_member(&mut t, name, tf, data, target.as_bytes());
+                }
+                end(&mut t);
+                check(&Case::new(), &t);
+            }
+        }
+    }
+
+    /// Throughput on ~100 MB of real files. Run with
+    /// `cargo test --release --lib image::unpack::tests::bench -- --ignored --nocapture`
+    /// (BERTH_BENCH_SRC picks the source tree, default /usr/share).
+    #[test]
+    #[ignore]
+    fn bench() {
+        let src = std::env::var("BERTH_BENCH_SRC").unwrap_or_else(|_| "/usr/share".into());
+        let limit: u64 = std::env::var("BERTH_BENCH_MB")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(100)
+            << 20;
+        let mut b = Builder::new(Vec::new());
+        b.follow_symlinks(false);
+        let mut total = 0u64;
+        let mut stack = vec![PathBuf::from(&src)];
+        'walk: while let Some(dir) = stack.pop() {
+            let Ok(rd) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            let mut ents: Vec<_> = rd.filter_map(|e| e.ok()).collect();
+            ents.sort_by_key(|e| e.file_name());
+            for e in ents.into_iter().rev() {
+                let p = e.path();
+                let Ok(m) = std::fs::symlink_metadata(&p) else {
+                    continue;
+                };
+                let rel = p.strip_prefix(&src).unwrap();
+                if m.is_dir() {
+                    if b.append_dir(rel, &p).is_ok() {
+                        stack.push(p);
+                    }
+                } else if m.is_file() || m.file_type().is_symlink() {
+                    if b.append_path_with_name(&p, rel).is_ok() {
+                        total += m.len();
+                    }
+                    if total > limit {
+                        break 'walk;
+                    }
+                }
+            }
+        }
+        let tar = b.into_inner().unwrap();
+        let gz = gzip(&tar);
+        let zs = zstd(&tar);
+        for (what, data) in [("none", &tar), ("gzip", &gz), ("zstd", &zs)] {
+            let c = Case::new();
+            let mut split = Vec::new();
+            let t0 = std::time::Instant::now();
+            let s = unpack_layer(
+                data.as_slice(),
+                &c.dest,
+                &mut split,
+                &UnpackOptions::default(),
+            )
+            .unwrap();
+            let secs = t0.elapsed().as_secs_f64();
+            let t1 = std::time::Instant::now();
+            let n = tarsplit::reassemble(split.as_slice(), &c.dest, io::sink()).unwrap();
+            let rsecs = t1.elapsed().as_secs_f64();
+            assert_eq!(n, tar.len() as u64);
+            eprintln!(
+                "{what}: {} entries, {:.1} MB tar ({:.1} MB content, {:.1} MB input) in {:.3}s: {:.0} MB/s of tar, {:.0} entries/s; tar-split {} bytes ({:.3}% of tar); reassemble {:.3}s ({:.0} MB/s)",
+                s.entries,
+                tar.len() as f64 / 1e6,
+                s.size as f64 / 1e6,
+                data.len() as f64 / 1e6,
+                secs,
+                tar.len() as f64 / 1e6 / secs,
+                s.entries as f64 / secs,
+                split.len(),
+                split.len() as f64 * 100.0 / tar.len() as f64,
+                rsecs,
+                tar.len() as f64 / 1e6 / rsecs,
+            );
+        }
+    }
 }
