@@ -99,10 +99,21 @@ mod tests {
     #[test]
     fn loopback_registries_are_insecure_by_default() {
         let c = Config::default();
-        for r in ["localhost", "localhost:5000", "127.0.0.1:5000", "127.1.2.3", "[::1]:5000"] {
+        for r in [
+            "localhost",
+            "localhost:5000",
+            "127.0.0.1:5000",
+            "127.1.2.3",
+            "[::1]:5000",
+        ] {
             assert!(c.is_insecure(r), "{r}");
         }
-        for r in ["docker.io", "quay.io", "10.0.0.1:5000", "localhost.example:5000"] {
+        for r in [
+            "docker.io",
+            "quay.io",
+            "10.0.0.1:5000",
+            "localhost.example:5000",
+        ] {
             assert!(!c.is_insecure(r), "{r}");
         }
     }

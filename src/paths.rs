@@ -121,7 +121,11 @@ fn ensure_private_dir(dir: &Path, uid: u32) -> Result<(), PathsError> {
         path: dir.to_path_buf(),
         source,
     };
-    match fs::DirBuilder::new().recursive(true).mode(0o700).create(dir) {
+    match fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+    {
         Ok(()) => {}
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
         Err(e) => return Err(err(e)),

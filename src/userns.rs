@@ -40,7 +40,9 @@ pub enum UsernsError {
         user: String,
         file: &'static str,
     },
-    #[error("{0} not found: install the Debian package `uidmap` (it provides newuidmap and newgidmap)")]
+    #[error(
+        "{0} not found: install the Debian package `uidmap` (it provides newuidmap and newgidmap)"
+    )]
     HelperMissing(&'static str),
     #[error("{helper} failed for pid {pid}: {stderr}")]
     HelperFailed {
@@ -52,7 +54,9 @@ pub enum UsernsError {
     Spawn(io::Error),
     #[error("berth helper process did not enter its user namespace: {0}")]
     Handshake(String),
-    #[error("creating a user namespace: {0} (is kernel.unprivileged_userns_clone or user.max_user_namespaces 0?)")]
+    #[error(
+        "creating a user namespace: {0} (is kernel.unprivileged_userns_clone or user.max_user_namespaces 0?)"
+    )]
     Unshare(nix::Error),
 }
 
@@ -298,8 +302,12 @@ mod tests {
 
     #[test]
     fn subordinate_ranges_match_name_or_uid() {
-        let text = "alice:100000:65536\nbob:200000:65536\n1001:300000:1000\nalice:400000:0\nbroken\n";
-        assert_eq!(parse_subordinate(text, "alice", 1000), vec![(100000, 65536)]);
+        let text =
+            "alice:100000:65536\nbob:200000:65536\n1001:300000:1000\nalice:400000:0\nbroken\n";
+        assert_eq!(
+            parse_subordinate(text, "alice", 1000),
+            vec![(100000, 65536)]
+        );
         assert_eq!(parse_subordinate(text, "carol", 1001), vec![(300000, 1000)]);
         assert!(parse_subordinate(text, "dave", 5).is_empty());
     }
@@ -310,9 +318,21 @@ mod tests {
         assert_eq!(
             m,
             vec![
-                IdRange { container: 0, host: 1000, size: 1 },
-                IdRange { container: 1, host: 100000, size: 65536 },
-                IdRange { container: 65537, host: 300000, size: 10 },
+                IdRange {
+                    container: 0,
+                    host: 1000,
+                    size: 1
+                },
+                IdRange {
+                    container: 1,
+                    host: 100000,
+                    size: 65536
+                },
+                IdRange {
+                    container: 65537,
+                    host: 300000,
+                    size: 10
+                },
             ]
         );
     }

@@ -14,7 +14,10 @@ fn compare_dirs(generated: &Path, committed: &Path) -> Vec<String> {
         let new = std::fs::read(generated.join(&name)).unwrap();
         match std::fs::read(committed.join(&name)) {
             Ok(old) if old == new => {}
-            Ok(_) => problems.push(format!("{} is out of date", committed.join(&name).display())),
+            Ok(_) => problems.push(format!(
+                "{} is out of date",
+                committed.join(&name).display()
+            )),
             Err(_) => problems.push(format!("{} is missing", committed.join(&name).display())),
         }
     }

@@ -12,21 +12,27 @@ use support::fixtures;
 use support::registry::{Registry, RegistryAuth};
 
 fn login_cases() -> Vec<Registry> {
-    vec![Registry::start(RegistryAuth::basic()), Registry::start(RegistryAuth::token())]
+    vec![
+        Registry::start(RegistryAuth::basic()),
+        Registry::start(RegistryAuth::token()),
+    ]
 }
 
 #[test]
 fn login_checks_the_password_and_pull_uses_the_saved_credentials() {
     for reg in login_cases() {
         let img = fixtures::push_busybox(&reg, "private/bb", "latest");
-        let (user, pass) = (reg.user().unwrap().to_string(), reg.password().unwrap().to_string());
+        let (user, pass) = (
+            reg.user().unwrap().to_string(),
+            reg.password().unwrap().to_string(),
+        );
         let label = format!("{:?}", reg.auth());
         for_each_mode(|env| {
             let name = img.reference();
-            env.berth_cmd(["pull", &name])
-                .assert()
-                .code(1)
-                .stderr(predicate::str::contains("pull access denied").or(predicate::str::contains("unauthorized")));
+            env.berth_cmd(["pull", &name]).assert().code(1).stderr(
+                predicate::str::contains("pull access denied")
+                    .or(predicate::str::contains("unauthorized")),
+            );
             env.berth_cmd(["login", "-u", &user, "--password-stdin", reg.addr()])
                 .write_stdin("wrong-password\n")
                 .assert()
@@ -39,8 +45,15 @@ fn login_checks_the_password_and_pull_uses_the_saved_credentials() {
                 .stdout("Login Succeeded\n");
             let auth_file = env.config_path().parent().unwrap().join("auth.json");
             let meta = std::fs::metadata(&auth_file).unwrap();
-            assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{label}: auth.json is private");
-            env.berth_cmd(["pull", "-q", &name]).assert().success().stdout(format!("{name}\n"));
+            assert_eq!(
+                meta.permissions().mode() & 0o777,
+                0o600,
+                "{label}: auth.json is private"
+            );
+            env.berth_cmd(["pull", "-q", &name])
+                .assert()
+                .success()
+                .stdout(format!("{name}\n"));
             env.berth_cmd(["logout", reg.addr()])
                 .assert()
                 .success()
@@ -55,7 +68,9 @@ fn login_checks_the_password_and_pull_uses_the_saved_credentials() {
             env.berth_cmd(["login", "-u", &user, "-p", &pass, reg.addr()])
                 .assert()
                 .success()
-                .stderr(predicate::str::contains("WARNING! Using --password via the CLI is insecure"));
+                .stderr(predicate::str::contains(
+                    "WARNING! Using --password via the CLI is insecure",
+                ));
         });
     }
 }
@@ -66,7 +81,10 @@ fn a_wrong_saved_password_is_reported_as_such() {
     let img = fixtures::push_busybox(&reg, "private/bb", "latest");
     for_each_mode(|env| {
         let auth = base64_encode(&format!("{}:not-the-password", reg.user().unwrap()));
-        env.write_docker_config(&format!(r#"{{"auths":{{"{}":{{"auth":"{auth}"}}}}}}"#, reg.addr()));
+        env.write_docker_config(&format!(
+            r#"{{"auths":{{"{}":{{"auth":"{auth}"}}}}}}"#,
+            reg.addr()
+        ));
         env.berth_cmd(["pull", &img.reference()])
             .assert()
             .code(1)
@@ -80,7 +98,9 @@ fn docker_config_credentials_are_used() {
         let img = fixtures::push_busybox(&reg, "private/bb", "latest");
         for_each_mode(|env| {
             env.write_docker_config(&reg.docker_config_json());
-            env.berth_cmd(["pull", "-q", &img.reference()]).assert().success();
+            env.berth_cmd(["pull", "-q", &img.reference()])
+                .assert()
+                .success();
         });
     }
 }
@@ -97,13 +117,26 @@ fn credential_helpers_from_docker_config_are_run() {
             reg.user().unwrap(),
             reg.password().unwrap()
         );
-        env.write_file_owned(&bin.join("docker-credential-berthtest"), helper.as_bytes(), 0o755);
-        env.write_docker_config(&format!(r#"{{"credHelpers":{{"{}":"berthtest"}}}}"#, reg.addr()));
+        env.write_file_owned(
+            &bin.join("docker-credential-berthtest"),
+            helper.as_bytes(),
+            0o755,
+        );
+        env.write_docker_config(&format!(
+            r#"{{"credHelpers":{{"{}":"berthtest"}}}}"#,
+            reg.addr()
+        ));
         let path = format!("{}:{}", bin.display(), support::berth::TEST_PATH);
-        env.berth_cmd(["pull", "-q", &img.reference()]).env("PATH", &path).assert().success();
+        env.berth_cmd(["pull", "-q", &img.reference()])
+            .env("PATH", &path)
+            .assert()
+            .success();
 
         // A configured helper that does not exist is named in the error.
-        env.write_docker_config(&format!(r#"{{"credHelpers":{{"{}":"missing-helper"}}}}"#, reg.addr()));
+        env.write_docker_config(&format!(
+            r#"{{"credHelpers":{{"{}":"missing-helper"}}}}"#,
+            reg.addr()
+        ));
         env.berth_cmd(["rmi", &img.reference()]).assert().success();
         env.berth_cmd(["pull", &img.reference()]).assert().code(1);
     });
@@ -138,7 +171,10 @@ fn mirrors_are_tried_before_the_registry() {
             mirror.addr()
         ));
         let name = format!("{upstream}/library/busybox:latest");
-        env.berth_cmd(["pull", "-q", &name]).assert().success().stdout(format!("{name}\n"));
+        env.berth_cmd(["pull", "-q", &name])
+            .assert()
+            .success()
+            .stdout(format!("{name}\n"));
         env.berth_cmd(["image", "inspect", "-f", "{{.Id}}", &name])
             .assert()
             .success()

@@ -7,7 +7,11 @@ use std::path::Path;
 pub fn write_completions(dir: &Path) -> std::io::Result<()> {
     use clap_complete::Shell;
     std::fs::create_dir_all(dir)?;
-    for (shell, file) in [(Shell::Bash, "berth.bash"), (Shell::Zsh, "_berth"), (Shell::Fish, "berth.fish")] {
+    for (shell, file) in [
+        (Shell::Bash, "berth.bash"),
+        (Shell::Zsh, "_berth"),
+        (Shell::Fish, "berth.fish"),
+    ] {
         let mut cmd = super::command();
         let mut out = Vec::new();
         clap_complete::generate(shell, &mut cmd, "berth", &mut out);

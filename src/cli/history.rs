@@ -60,7 +60,11 @@ pub fn exec(ctx: &Context, args: Args) -> anyhow::Result<()> {
         .iter()
         .map(|e| {
             let created_by = e.created_by.replace('\t', " ");
-            let created_by = if args.no_trunc { created_by } else { truncate_ellipsis(&created_by, 45) };
+            let created_by = if args.no_trunc {
+                created_by
+            } else {
+                truncate_ellipsis(&created_by, 45)
+            };
             TemplateData::from_json(&json!({
                 "Comment": e.comment,
                 "CreatedAt": e.created.map(|c| local::rfc3339_nano(&c)).unwrap_or_default(),

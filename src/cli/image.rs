@@ -5,12 +5,12 @@ use crate::context::Context;
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
     /// List images
-    #[command(visible_alias = "list", alias = "ls")]
+    #[command(visible_alias = "list")]
     Ls(super::images::Args),
     /// Download an image from a registry
     Pull(super::pull::Args),
     /// Remove one or more images
-    #[command(visible_alias = "remove", alias = "rm")]
+    #[command(visible_alias = "remove")]
     Rm(super::rmi::Args),
     /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
     Tag(super::tag::Args),
@@ -54,7 +54,9 @@ pub fn exec(ctx: &Context, cmd: Command) -> anyhow::Result<()> {
         Command::Rm(args) => super::rmi::exec(ctx, args),
         Command::Tag(args) => super::tag::exec(ctx, args),
         Command::History(args) => super::history::exec(ctx, args),
-        Command::Inspect(args) => super::inspect::inspect_images(ctx, &args.images, args.format.as_deref()),
+        Command::Inspect(args) => {
+            super::inspect::inspect_images(ctx, &args.images, args.format.as_deref())
+        }
         Command::Prune(args) => prune(ctx, args),
     }
 }
@@ -90,7 +92,10 @@ fn prune(ctx: &Context, args: PruneArgs) -> anyhow::Result<()> {
         println!();
     }
     let reclaimed: u64 = freed.iter().map(|l| l.size).sum();
-    println!("Total reclaimed space: {}", crate::format::units::human_size(reclaimed as f64));
+    println!(
+        "Total reclaimed space: {}",
+        crate::format::units::human_size(reclaimed as f64)
+    );
     Ok(())
 }
 

@@ -57,7 +57,13 @@ pub fn exec(ctx: &Context, args: Args) -> anyhow::Result<()> {
     let filters = ImageFilters::parse(&args.filter)?;
     let store = ctx.store()?;
     let index = store.images()?;
-    let rows = local::list(store, &index, args.repository.as_deref(), &filters, args.digests)?;
+    let rows = local::list(
+        store,
+        &index,
+        args.repository.as_deref(),
+        &filters,
+        args.digests,
+    )?;
     if args.quiet {
         for row in &rows {
             println!("{}", display_id(&row.id, args.no_trunc));
@@ -70,7 +76,10 @@ pub fn exec(ctx: &Context, args: Args) -> anyhow::Result<()> {
         "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
     };
     let now = Utc::now();
-    let data = rows.iter().map(|r| row_data(r, args.no_trunc, now)).collect();
+    let data = rows
+        .iter()
+        .map(|r| row_data(r, args.no_trunc, now))
+        .collect();
     super::output::print_list(args.format.as_deref(), default_table, HEADERS, data)
 }
 

@@ -55,12 +55,18 @@ pub fn exec(args: Args) -> i32 {
     }
 }
 
-fn unpack(dest: &std::path::Path, tar_split: &std::path::Path, rootless: bool) -> Result<(), String> {
-    let split = std::fs::File::create(tar_split).map_err(|e| format!("{}: {e}", tar_split.display()))?;
+fn unpack(
+    dest: &std::path::Path,
+    tar_split: &std::path::Path,
+    rootless: bool,
+) -> Result<(), String> {
+    let split =
+        std::fs::File::create(tar_split).map_err(|e| format!("{}: {e}", tar_split.display()))?;
     let split = io::BufWriter::new(split);
     let stdin = io::stdin();
     let mut input = stdin.lock();
-    let summary = unpack_layer(&mut input, dest, split, &UnpackOptions { rootless }).map_err(|e| e.to_string())?;
+    let summary = unpack_layer(&mut input, dest, split, &UnpackOptions { rootless })
+        .map_err(|e| e.to_string())?;
     // Whatever follows the archive (padding, a second gzip member's garbage) must
     // still be read so the writer never sees a broken pipe.
     io::copy(&mut input, &mut io::sink()).map_err(|e| e.to_string())?;

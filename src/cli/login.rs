@@ -71,7 +71,12 @@ pub fn exec(ctx: &Context, args: Args) -> anyhow::Result<()> {
     if password.is_empty() {
         bail!("Password is required");
     }
-    super::runtime()?.block_on(crate::image::registry::verify_login(&ctx.config, &registry, &username, &password))?;
+    super::runtime()?.block_on(crate::image::registry::verify_login(
+        &ctx.config,
+        &registry,
+        &username,
+        &password,
+    ))?;
     ctx.auth
         .store(&registry, &Credentials { username, password })
         .context("saving credentials")?;
@@ -107,8 +112,14 @@ mod tests {
     #[test]
     fn server_names_normalise() {
         assert_eq!(registry_of(None), "docker.io");
-        assert_eq!(registry_of(Some("https://index.docker.io/v1/")), "docker.io");
+        assert_eq!(
+            registry_of(Some("https://index.docker.io/v1/")),
+            "docker.io"
+        );
         assert_eq!(registry_of(Some("localhost:5000")), "localhost:5000");
-        assert_eq!(registry_of(Some("http://127.0.0.1:5000/v2/")), "127.0.0.1:5000");
+        assert_eq!(
+            registry_of(Some("http://127.0.0.1:5000/v2/")),
+            "127.0.0.1:5000"
+        );
     }
 }

@@ -204,3 +204,24 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 pub fn command() -> clap::Command {
     Cli::command()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn container_commands_map_errors_to_125_and_others_to_1() {
+        let e = anyhow::anyhow!("boom");
+        assert_eq!(exit_code(&e, CommandKind::Container), 125);
+        assert_eq!(exit_code(&e, CommandKind::Other), 1);
+        let e: anyhow::Error = ExitStatus::new(3).into();
+        assert_eq!(exit_code(&e, CommandKind::Container), 3);
+        let e: anyhow::Error = NotImplemented("x".into()).into();
+        assert_eq!(exit_code(&e, CommandKind::Other), 125);
+    }
+}

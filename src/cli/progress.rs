@@ -38,7 +38,10 @@ impl Progress {
         match self {
             Progress::Quiet => {}
             Progress::Lines(seen) => match event {
-                PullEvent::Resolved { tag_or_digest, repository } => {
+                PullEvent::Resolved {
+                    tag_or_digest,
+                    repository,
+                } => {
                     println!("{tag_or_digest}: Pulling from {repository}");
                 }
                 PullEvent::Layer { id, state } => {
@@ -53,7 +56,10 @@ impl Progress {
                 PullEvent::Progress { .. } | PullEvent::Warning(_) => {}
             },
             Progress::Bars { multi, bars } => match event {
-                PullEvent::Resolved { tag_or_digest, repository } => {
+                PullEvent::Resolved {
+                    tag_or_digest,
+                    repository,
+                } => {
                     let _ = multi.println(format!("{tag_or_digest}: Pulling from {repository}"));
                 }
                 PullEvent::Layer { id, state } => {
@@ -61,16 +67,21 @@ impl Progress {
                     let bar = bars.entry(id.clone()).or_insert_with(|| {
                         let bar = multi.add(ProgressBar::new(0));
                         bar.set_style(
-                            ProgressStyle::with_template("{prefix}: {msg:<18} {bar:40} {bytes:>10}/{total_bytes:<10}")
-                                .expect("valid template")
-                                .progress_chars("=> "),
+                            ProgressStyle::with_template(
+                                "{prefix}: {msg:<18} {bar:40} {bytes:>10}/{total_bytes:<10}",
+                            )
+                            .expect("valid template")
+                            .progress_chars("=> "),
                         );
                         bar.set_prefix(id.clone());
                         bar
                     });
                     bar.set_message(state.docker_text());
                     if matches!(state, LayerState::PullComplete | LayerState::AlreadyExists) {
-                        bar.set_style(ProgressStyle::with_template("{prefix}: {msg}").expect("valid template"));
+                        bar.set_style(
+                            ProgressStyle::with_template("{prefix}: {msg}")
+                                .expect("valid template"),
+                        );
                         bar.finish_with_message(state.docker_text());
                     }
                 }

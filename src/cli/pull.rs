@@ -43,7 +43,8 @@ pub(crate) fn run_pull(
     quiet: bool,
 ) -> anyhow::Result<()> {
     let progress = super::progress::Progress::new(quiet);
-    let explicit_tag = Reference::parse_named(given).is_ok_and(|r| r.tag.is_some() || r.digest.is_some());
+    let explicit_tag =
+        Reference::parse_named(given).is_ok_and(|r| r.tag.is_some() || r.digest.is_some());
     if !quiet && !explicit_tag {
         println!("Using default tag: latest");
     }
@@ -69,9 +70,12 @@ pub(crate) fn run_pull(
 fn strip_context(err: anyhow::Error) -> anyhow::Error {
     use crate::image::pull::PullError;
     match err.downcast_ref::<PullError>() {
-        Some(PullError::Registry(_)) | Some(PullError::NoMatchingPlatform { .. }) | Some(PullError::PlatformMismatch { .. }) => {
-            err.downcast::<PullError>().map(anyhow::Error::from).unwrap_or_else(|e| e)
-        }
+        Some(PullError::Registry(_))
+        | Some(PullError::NoMatchingPlatform { .. })
+        | Some(PullError::PlatformMismatch { .. }) => err
+            .downcast::<PullError>()
+            .map(anyhow::Error::from)
+            .unwrap_or_else(|e| e),
         _ => err,
     }
 }

@@ -24,7 +24,11 @@ pub fn short_line(as_docker: bool) -> String {
 
 pub fn exec(args: Args, as_docker: bool) -> anyhow::Result<()> {
     let arch = crate::image::registry::Platform::host().architecture;
-    let version = if as_docker { DOCKER_COMPAT_VERSION } else { VERSION };
+    let version = if as_docker {
+        DOCKER_COMPAT_VERSION
+    } else {
+        VERSION
+    };
     let data = json!({
         "Client": {
             "Platform": {"Name": "berth"},

@@ -15,7 +15,9 @@ pub enum ImageError {
     NotFound(String),
     #[error("{0}")]
     Ambiguous(String),
-    #[error("conflict: unable to delete {id} (must be forced) - image is referenced in multiple repositories")]
+    #[error(
+        "conflict: unable to delete {id} (must be forced) - image is referenced in multiple repositories"
+    )]
     MultipleRepositories { id: String },
     #[error("refusing to create a tag with a digest reference")]
     TagWithDigest,
@@ -29,7 +31,11 @@ pub enum ImageError {
 
 /// The 12-hex short form docker shows for an image ID.
 pub fn short_id(id: &str) -> String {
-    id.strip_prefix("sha256:").unwrap_or(id).chars().take(12).collect()
+    id.strip_prefix("sha256:")
+        .unwrap_or(id)
+        .chars()
+        .take(12)
+        .collect()
 }
 
 fn is_hex(s: &str) -> bool {
@@ -49,11 +55,18 @@ pub enum Matched {
 
 /// Finds the image `name` refers to, as docker does: a tag or digest reference
 /// first, then an ID or unique ID prefix (with or without `sha256:`).
-pub fn find<'a>(index: &'a ImageIndexFile, name: &str) -> Result<(&'a ImageRecord, Matched), ImageError> {
+pub fn find<'a>(
+    index: &'a ImageIndexFile,
+    name: &str,
+) -> Result<(&'a ImageRecord, Matched), ImageError> {
     if let Ok(reference) = Reference::parse(name) {
         if let Some(digest) = &reference.digest {
             let wanted = format!("{}@{}", reference.name(), digest);
-            if let Some(image) = index.images.iter().find(|i| i.repo_digests.contains(&wanted)) {
+            if let Some(image) = index
+                .images
+                .iter()
+                .find(|i| i.repo_digests.contains(&wanted))
+            {
                 return Ok((image, Matched::Digest(wanted)));
             }
         } else if let Some(tag) = &reference.tag {
@@ -65,10 +78,10 @@ pub fn find<'a>(index: &'a ImageIndexFile, name: &str) -> Result<(&'a ImageRecor
     }
     let prefix = name.strip_prefix("sha256:").unwrap_or(name);
     if is_hex(prefix) && prefix.len() <= 64 {
-        let mut hits = index
-            .images
-            .iter()
-            .filter(|i| i.id.strip_prefix("sha256:").is_some_and(|h| h.starts_with(prefix)));
+        let mut hits = index.images.iter().filter(|i| {
+            i.id.strip_prefix("sha256:")
+                .is_some_and(|h| h.starts_with(prefix))
+        });
         if let Some(first) = hits.next() {
             if hits.next().is_some() {
                 return Err(ImageError::Ambiguous(format!(
@@ -166,7 +179,11 @@ impl ImageFilters {
                 "dangling" => match value {
                     "true" | "1" => f.dangling = Some(true),
                     "false" | "0" => f.dangling = Some(false),
-                    _ => return Err(ImageError::InvalidFilter(format!("invalid filter 'dangling={value}'"))),
+                    _ => {
+                        return Err(ImageError::InvalidFilter(format!(
+                            "invalid filter 'dangling={value}'"
+                        )));
+                    }
                 },
                 "reference" => f.reference.push(value.to_string()),
                 "label" => f.label.push(value.to_string()),
@@ -252,15 +269,16 @@ pub fn list(
     if let Some(repo) = repository {
         filters.reference.push(repo.to_string());
     }
-    let created_bound = |name: &Option<String>| -> Result<Option<Option<DateTime<Utc>>>, ImageError> {
-        match name {
-            None => Ok(None),
-            Some(n) => {
-                let (img, _) = find(index, n)?;
-                Ok(Some(created_of(&config_json(store, img)?)))
+    let created_bound =
+        |name: &Option<String>| -> Result<Option<Option<DateTime<Utc>>>, ImageError> {
+            match name {
+                None => Ok(None),
+                Some(n) => {
+                    let (img, _) = find(index, n)?;
+                    Ok(Some(created_of(&config_json(store, img)?)))
+                }
             }
-        }
-    };
+        };
     let before = created_bound(&filters.before)?;
     let since = created_bound(&filters.since)?;
 
@@ -268,7 +286,11 @@ pub fn list(
     for image in &index.images {
         images.push((image, config_json(store, image)?));
     }
-    images.sort_by(|a, b| created_of(&b.1).cmp(&created_of(&a.1)).then(a.0.id.cmp(&b.0.id)));
+    images.sort_by(|a, b| {
+        created_of(&b.1)
+            .cmp(&created_of(&a.1))
+            .then(a.0.id.cmp(&b.0.id))
+    });
 
     let mut rows = Vec::new();
     for (image, config) in images {
@@ -325,7 +347,10 @@ pub fn list(
         }
         let had_names = !repo_tags.is_empty() || !repo_digests.is_empty();
         for (repo, tags) in &repo_tags {
-            let digests = repo_digests.remove(repo).filter(|_| show_digests).unwrap_or_default();
+            let digests = repo_digests
+                .remove(repo)
+                .filter(|_| show_digests)
+                .unwrap_or_default();
             for tag in tags {
                 if digests.is_empty() {
                     rows.push(row(repo.clone(), tag.clone(), "<none>".into()));
@@ -357,9 +382,16 @@ pub fn list(
 pub fn rfc3339_nano(t: &DateTime<Utc>) -> String {
     let full = t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
     // "2024-01-02T03:04:05.120000000Z" → "2024-01-02T03:04:05.12Z"
-    let (head, frac) = full.trim_end_matches('Z').split_once('.').expect("nanos present");
+    let (head, frac) = full
+        .trim_end_matches('Z')
+        .split_once('.')
+        .expect("nanos present");
     let frac = frac.trim_end_matches('0');
-    if frac.is_empty() { format!("{head}Z") } else { format!("{head}.{frac}Z") }
+    if frac.is_empty() {
+        format!("{head}Z")
+    } else {
+        format!("{head}.{frac}Z")
+    }
 }
 
 /// Docker's `ImageInspect` for one image, fields in docker's order.
@@ -367,33 +399,63 @@ pub fn inspect(store: &Store, image: &ImageRecord) -> Result<Value, ImageError> 
     let config = config_json(store, image)?;
     let familiar = |v: &Vec<String>| -> Vec<String> {
         v.iter()
-            .map(|s| Reference::parse(s).map(|r| r.familiar_string()).unwrap_or_else(|_| s.clone()))
+            .map(|s| {
+                Reference::parse(s)
+                    .map(|r| r.familiar_string())
+                    .unwrap_or_else(|_| s.clone())
+            })
             .collect()
     };
     let mut out = Map::new();
     out.insert("Id".into(), json!(image.id));
     out.insert("RepoTags".into(), json!(familiar(&image.repo_tags)));
     out.insert("RepoDigests".into(), json!(familiar(&image.repo_digests)));
-    if let Some(comment) = config.get("comment").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+    if let Some(comment) = config
+        .get("comment")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+    {
         out.insert("Comment".into(), json!(comment));
     }
     if let Some(created) = created_of(&config) {
         out.insert("Created".into(), json!(rfc3339_nano(&created)));
     }
-    if let Some(v) = config.get("docker_version").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+    if let Some(v) = config
+        .get("docker_version")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+    {
         out.insert("DockerVersion".into(), json!(v));
     }
-    if let Some(a) = config.get("author").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+    if let Some(a) = config
+        .get("author")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+    {
         out.insert("Author".into(), json!(a));
     }
     out.insert("Config".into(), inspect_config(config.get("config")));
-    let text = |k: &str| config.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    let text = |k: &str| {
+        config
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
     out.insert("Architecture".into(), json!(text("architecture")));
-    if let Some(v) = config.get("variant").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+    if let Some(v) = config
+        .get("variant")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+    {
         out.insert("Variant".into(), json!(v));
     }
     out.insert("Os".into(), json!(text("os")));
-    if let Some(v) = config.get("os.version").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+    if let Some(v) = config
+        .get("os.version")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+    {
         out.insert("OsVersion".into(), json!(v));
     }
     out.insert("Size".into(), json!(image.size));
@@ -424,8 +486,19 @@ pub fn inspect(store: &Store, image: &ImageRecord) -> Result<Value, ImageError> 
 /// (docker's `DockerOCIImageConfig` is all `omitempty`).
 fn inspect_config(config: Option<&Value>) -> Value {
     const ORDER: &[&str] = &[
-        "User", "ExposedPorts", "Env", "Entrypoint", "Cmd", "Volumes", "WorkingDir", "Labels", "StopSignal",
-        "ArgsEscaped", "Healthcheck", "OnBuild", "Shell",
+        "User",
+        "ExposedPorts",
+        "Env",
+        "Entrypoint",
+        "Cmd",
+        "Volumes",
+        "WorkingDir",
+        "Labels",
+        "StopSignal",
+        "ArgsEscaped",
+        "Healthcheck",
+        "OnBuild",
+        "Shell",
     ];
     let Some(Value::Object(src)) = config else {
         return json!({});
@@ -460,11 +533,18 @@ pub struct HistoryEntry {
 
 pub fn history(store: &Store, image: &ImageRecord) -> Result<Vec<HistoryEntry>, ImageError> {
     let config = config_json(store, image)?;
-    let entries = config.get("history").and_then(Value::as_array).cloned().unwrap_or_default();
+    let entries = config
+        .get("history")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let mut layers = image.layers.iter();
     let mut out = Vec::new();
     for h in &entries {
-        let empty_layer = h.get("empty_layer").and_then(Value::as_bool).unwrap_or(false);
+        let empty_layer = h
+            .get("empty_layer")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
         let size = if empty_layer {
             0
         } else {
@@ -474,7 +554,12 @@ pub fn history(store: &Store, image: &ImageRecord) -> Result<Vec<HistoryEntry>, 
                 .map(|i| i.size)
                 .unwrap_or(0)
         };
-        let text = |k: &str| h.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+        let text = |k: &str| {
+            h.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
         out.push(HistoryEntry {
             id: "<missing>".into(),
             created: h
@@ -510,7 +595,11 @@ pub fn tag(store: &Store, source: &str, target: &str) -> Result<(), ImageError> 
     if target.digest.is_some() {
         return Err(ImageError::TagWithDigest);
     }
-    let full = format!("{}:{}", target.name(), target.tag.as_deref().unwrap_or("latest"));
+    let full = format!(
+        "{}:{}",
+        target.name(),
+        target.tag.as_deref().unwrap_or("latest")
+    );
     store.update_images(|idx| {
         let (image, _) = find(idx, source)?;
         let image = image.clone();
@@ -529,12 +618,20 @@ pub enum Removal {
 /// `rmi [-f] NAME`: untags, and deletes the image once nothing names it.
 /// Layers are not touched here: see [`Store::trash_unused_layers`].
 pub fn remove(store: &Store, name: &str, force: bool) -> Result<Vec<Removal>, ImageError> {
-    let familiar = |s: &str| Reference::parse(s).map(|r| r.familiar_string()).unwrap_or_else(|_| s.to_string());
+    let familiar = |s: &str| {
+        Reference::parse(s)
+            .map(|r| r.familiar_string())
+            .unwrap_or_else(|_| s.to_string())
+    };
     store.update_images(|idx| {
         let (image, matched) = find(idx, name)?;
         let id = image.id.clone();
         let mut out = Vec::new();
-        let pos = idx.images.iter().position(|i| i.id == id).expect("found above");
+        let pos = idx
+            .images
+            .iter()
+            .position(|i| i.id == id)
+            .expect("found above");
         let image = &mut idx.images[pos];
         match matched {
             Matched::Tag(tag) => {
@@ -602,26 +699,41 @@ mod tests {
 
     #[test]
     fn filters_parse_and_reject_unknown_keys() {
-        let f = ImageFilters::parse(&["dangling=true".into(), "reference=busy*".into(), "label=a=b".into()]).unwrap();
+        let f = ImageFilters::parse(&[
+            "dangling=true".into(),
+            "reference=busy*".into(),
+            "label=a=b".into(),
+        ])
+        .unwrap();
         assert_eq!(f.dangling, Some(true));
         assert_eq!(f.reference, ["busy*"]);
         assert_eq!(f.label, ["a=b"]);
-        assert!(matches!(ImageFilters::parse(&["colour=red".into()]), Err(ImageError::InvalidFilter(k)) if k == "colour"));
+        assert!(
+            matches!(ImageFilters::parse(&["colour=red".into()]), Err(ImageError::InvalidFilter(k)) if k == "colour")
+        );
         assert!(ImageFilters::parse(&["dangling".into()]).is_err());
     }
 
     #[test]
     fn inspect_config_keeps_docker_order_and_drops_empty_fields() {
-        let c = json!({"Cmd": ["sh"], "Env": ["A=1"], "User": "", "Labels": null, "WorkingDir": "/w"});
+        let c =
+            json!({"Cmd": ["sh"], "Env": ["A=1"], "User": "", "Labels": null, "WorkingDir": "/w"});
         let v = inspect_config(Some(&c));
-        assert_eq!(serde_json::to_string(&v).unwrap(), r#"{"Env":["A=1"],"Cmd":["sh"],"WorkingDir":"/w"}"#);
+        assert_eq!(
+            serde_json::to_string(&v).unwrap(),
+            r#"{"Env":["A=1"],"Cmd":["sh"],"WorkingDir":"/w"}"#
+        );
     }
 
     #[test]
     fn rfc3339_nano_trims_like_go() {
-        let t = DateTime::parse_from_rfc3339("2024-01-02T03:04:05.120Z").unwrap().with_timezone(&Utc);
+        let t = DateTime::parse_from_rfc3339("2024-01-02T03:04:05.120Z")
+            .unwrap()
+            .with_timezone(&Utc);
         assert_eq!(rfc3339_nano(&t), "2024-01-02T03:04:05.12Z");
-        let t = DateTime::parse_from_rfc3339("2024-01-02T03:04:05Z").unwrap().with_timezone(&Utc);
+        let t = DateTime::parse_from_rfc3339("2024-01-02T03:04:05Z")
+            .unwrap()
+            .with_timezone(&Utc);
         assert_eq!(rfc3339_nano(&t), "2024-01-02T03:04:05Z");
     }
 }

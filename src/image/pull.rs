@@ -20,7 +20,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::context::Context;
 use crate::image::reference::Reference;
-use crate::image::registry::{self, ParsedManifest, Platform, RegistryClient, RegistryError, TagOrDigest};
+use crate::image::registry::{
+    self, ParsedManifest, Platform, RegistryClient, RegistryError, TagOrDigest,
+};
 use crate::image::store::{ImageRecord, LayerInfo, LayerRef, Store, StoreError};
 use crate::userns::{self, UsernsError};
 
@@ -37,7 +39,9 @@ pub enum PullError {
     Userns(#[from] UsernsError),
     #[error("no matching manifest for {platform} in the manifest list entries")]
     NoMatchingPlatform { platform: Platform },
-    #[error("image with reference {reference} was found but does not match the specified platform: wanted {wanted}, actual: {actual}")]
+    #[error(
+        "image with reference {reference} was found but does not match the specified platform: wanted {wanted}, actual: {actual}"
+    )]
     PlatformMismatch {
         reference: String,
         wanted: Platform,
@@ -57,9 +61,19 @@ pub enum PullEvent {
     /// Something the user should know that does not stop the pull.
     Warning(String),
     /// The manifest was found: docker prints `TAG: Pulling from PATH` (the repository path, no registry).
-    Resolved { tag_or_digest: String, repository: String },
-    Layer { id: String, state: LayerState },
-    Progress { id: String, current: u64, total: u64 },
+    Resolved {
+        tag_or_digest: String,
+        repository: String,
+    },
+    Layer {
+        id: String,
+        state: LayerState,
+    },
+    Progress {
+        id: String,
+        current: u64,
+        total: u64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,9 +158,14 @@ pub async fn pull(
     let (manifest_raw, manifest) = match top.parse(&reference.registry, &display)? {
         ParsedManifest::Image(m) => (top.clone(), m),
         ParsedManifest::Index(index) => {
-            let entry = registry::select_platform(&index, &platform)
-                .ok_or_else(|| PullError::NoMatchingPlatform { platform: platform.clone() })?;
-            let raw = client.fetch_manifest_by_digest(&entry.digest().to_string()).await?;
+            let entry = registry::select_platform(&index, &platform).ok_or_else(|| {
+                PullError::NoMatchingPlatform {
+                    platform: platform.clone(),
+                }
+            })?;
+            let raw = client
+                .fetch_manifest_by_digest(&entry.digest().to_string())
+                .await?;
             let ParsedManifest::Image(m) = raw.parse(&reference.registry, &display)? else {
                 return Err(RegistryError::BadManifest {
                     registry: reference.registry.clone(),
@@ -173,12 +192,17 @@ pub async fn pull(
         store.write_blob(&config_digest, &bytes)?;
         bytes
     };
-    let config = ImageConfiguration::from_reader(&config_bytes[..]).map_err(|e| PullError::BadConfig {
-        digest: config_digest.clone(),
-        reason: e.to_string(),
-    })?;
+    let config =
+        ImageConfiguration::from_reader(&config_bytes[..]).map_err(|e| PullError::BadConfig {
+            digest: config_digest.clone(),
+            reason: e.to_string(),
+        })?;
     if let Some(wanted) = &opts.platform
-        && !wanted.matches(&config.os().to_string(), &config.architecture().to_string(), config.variant().as_deref())
+        && !wanted.matches(
+            &config.os().to_string(),
+            &config.architecture().to_string(),
+            config.variant().as_deref(),
+        )
     {
         return Err(PullError::PlatformMismatch {
             reference: display,
@@ -193,15 +217,20 @@ pub async fn pull(
     for l in &layers {
         events(PullEvent::Layer {
             id: short_id(&l.digest),
-            state: if store.has_layer(&l.diff_id) { LayerState::AlreadyExists } else { LayerState::Waiting },
+            state: if store.has_layer(&l.diff_id) {
+                LayerState::AlreadyExists
+            } else {
+                LayerState::Waiting
+            },
         });
     }
     let descriptors: Vec<&Descriptor> = manifest.layers().iter().collect();
-    let results: Vec<Result<u64, PullError>> = futures::stream::iter(descriptors.iter().zip(&layers))
-        .map(|(desc, layer)| ensure_layer(ctx, store, &client, desc, layer, events))
-        .buffered(PARALLEL_LAYERS)
-        .collect()
-        .await;
+    let results: Vec<Result<u64, PullError>> =
+        futures::stream::iter(descriptors.iter().zip(&layers))
+            .map(|(desc, layer)| ensure_layer(ctx, store, &client, desc, layer, events))
+            .buffered(PARALLEL_LAYERS)
+            .collect()
+            .await;
     let mut size = 0u64;
     for r in results {
         size += r?;
@@ -248,7 +277,11 @@ pub async fn pull(
     })
 }
 
-fn layer_refs(manifest: &ImageManifest, config: &ImageConfiguration, config_digest: &str) -> Result<Vec<LayerRef>, PullError> {
+fn layer_refs(
+    manifest: &ImageManifest,
+    config: &ImageConfiguration,
+    config_digest: &str,
+) -> Result<Vec<LayerRef>, PullError> {
     let diff_ids = config.rootfs().diff_ids();
     if diff_ids.len() != manifest.layers().len() {
         return Err(PullError::BadConfig {
@@ -266,9 +299,11 @@ fn layer_refs(manifest: &ImageManifest, config: &ImageConfiguration, config_dige
         .zip(diff_ids)
         .map(|(desc, diff_id)| {
             crate::image::store::digest_hex(diff_id)?;
-            crate::image::store::digest_hex(&desc.digest().to_string()).map_err(|_| PullError::Layer {
-                digest: desc.digest().to_string(),
-                reason: "only sha256 layer digests are supported".into(),
+            crate::image::store::digest_hex(&desc.digest().to_string()).map_err(|_| {
+                PullError::Layer {
+                    digest: desc.digest().to_string(),
+                    reason: "only sha256 layer digests are supported".into(),
+                }
             })?;
             let media_type = desc.media_type().to_string();
             if !is_layer_media_type(&media_type) {
@@ -317,14 +352,22 @@ async fn ensure_layer(
     let lock = {
         let root = store.root().to_path_buf();
         let diff_id = layer.diff_id.clone();
-        tokio::task::spawn_blocking(move || crate::image::store::Store::open(&root)?.lock_layer(&diff_id))
-            .await
-            .map_err(|e| PullError::Internal(e.to_string()))??
+        tokio::task::spawn_blocking(move || {
+            crate::image::store::Store::open(&root)?.lock_layer(&diff_id)
+        })
+        .await
+        .map_err(|e| PullError::Internal(e.to_string()))??
     };
     if lock.done() {
         // Another pull made it while we waited.
-        events(PullEvent::Layer { id, state: LayerState::AlreadyExists });
-        return Ok(store.layer_info(&layer.diff_id)?.map(|i| i.size).unwrap_or(0));
+        events(PullEvent::Layer {
+            id,
+            state: LayerState::AlreadyExists,
+        });
+        return Ok(store
+            .layer_info(&layer.diff_id)?
+            .map(|i| i.size)
+            .unwrap_or(0));
     }
     if lock.leftover() {
         remove_tree(ctx, lock.partial_dir()).await?;
@@ -334,9 +377,18 @@ async fn ensure_layer(
     match result {
         Ok(report) => {
             let size = report.size;
-            lock.commit(&LayerInfo { diff_id: layer.diff_id.clone(), size })?;
-            events(PullEvent::Layer { id: id.clone(), state: LayerState::DownloadComplete });
-            events(PullEvent::Layer { id, state: LayerState::PullComplete });
+            lock.commit(&LayerInfo {
+                diff_id: layer.diff_id.clone(),
+                size,
+            })?;
+            events(PullEvent::Layer {
+                id: id.clone(),
+                state: LayerState::DownloadComplete,
+            });
+            events(PullEvent::Layer {
+                id,
+                state: LayerState::PullComplete,
+            });
             Ok(size)
         }
         Err(e) => {
@@ -362,7 +414,8 @@ async fn fetch_and_unpack(
         reason,
     };
     let diff = partial.join("diff");
-    std::fs::create_dir_all(&diff).map_err(|e| layer_err(format!("creating {}: {e}", diff.display())))?;
+    std::fs::create_dir_all(&diff)
+        .map_err(|e| layer_err(format!("creating {}: {e}", diff.display())))?;
     let mut stream = client.blob_stream(desc).await?;
 
     let mut args: Vec<std::ffi::OsString> = vec![
@@ -377,15 +430,19 @@ async fn fetch_and_unpack(
     }
     let paths = ctx.paths.clone();
     let mapping = ctx.id_mapping()?.cloned();
-    let child = tokio::task::spawn_blocking(move || userns::spawn_helper(&paths, mapping.as_ref(), args))
-        .await
-        .map_err(|e| PullError::Internal(e.to_string()))??;
+    let child =
+        tokio::task::spawn_blocking(move || userns::spawn_helper(&paths, mapping.as_ref(), args))
+            .await
+            .map_err(|e| PullError::Internal(e.to_string()))??;
 
     // The helper's stdin is fed from a blocking thread; the async side only hashes (in
     // oci-client) and forwards chunks, so the network and the disk work overlap.
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(16);
     let writer = tokio::task::spawn_blocking(move || feed_helper(child, rx));
-    events(PullEvent::Layer { id: id.to_string(), state: LayerState::Downloading });
+    events(PullEvent::Layer {
+        id: id.to_string(),
+        state: LayerState::Downloading,
+    });
     let total = layer.compressed_size;
     let mut current = 0u64;
     let mut stream_error = None;
@@ -397,7 +454,11 @@ async fn fetch_and_unpack(
                     // The helper stopped reading: its error explains why.
                     break;
                 }
-                events(PullEvent::Progress { id: id.to_string(), current, total });
+                events(PullEvent::Progress {
+                    id: id.to_string(),
+                    current,
+                    total,
+                });
             }
             Ok(None) => break,
             Err(e) => {
@@ -408,7 +469,9 @@ async fn fetch_and_unpack(
     }
     let aborted = stream_error.is_some();
     drop(tx);
-    let helper = writer.await.map_err(|e| PullError::Internal(e.to_string()))?;
+    let helper = writer
+        .await
+        .map_err(|e| PullError::Internal(e.to_string()))?;
     if let Some(e) = stream_error {
         return Err(layer_err(format!("download failed: {e}")));
     }
@@ -425,7 +488,10 @@ async fn fetch_and_unpack(
 
 /// Writes the chunks to the helper, then collects its report. A closed channel
 /// before the end of the blob (download error) kills the helper.
-fn feed_helper(mut child: Child, mut rx: tokio::sync::mpsc::Receiver<Bytes>) -> Result<UnpackReport, String> {
+fn feed_helper(
+    mut child: Child,
+    mut rx: tokio::sync::mpsc::Receiver<Bytes>,
+) -> Result<UnpackReport, String> {
     let mut stdin = child.stdin.take().expect("piped stdin");
     let mut write_failed = false;
     while let Some(chunk) = rx.blocking_recv() {
@@ -456,7 +522,8 @@ fn feed_helper(mut child: Child, mut rx: tokio::sync::mpsc::Receiver<Bytes>) -> 
     if write_failed {
         return Err("unpack helper stopped reading the layer".into());
     }
-    serde_json::from_str(stdout.trim()).map_err(|e| format!("unpack helper report: {e}: {stdout:?}"))
+    serde_json::from_str(stdout.trim())
+        .map_err(|e| format!("unpack helper report: {e}: {stdout:?}"))
 }
 
 /// Deletes a directory tree of the store. Rootless, files owned by subuids may
@@ -485,7 +552,12 @@ pub fn remove_trees_blocking(
                 let _ = e;
                 left.push(t.clone());
             }
-            Err(e) => return Err(PullError::Internal(format!("removing {}: {e}", t.display()))),
+            Err(e) => {
+                return Err(PullError::Internal(format!(
+                    "removing {}: {e}",
+                    t.display()
+                )));
+            }
         }
     }
     if left.is_empty() {
@@ -494,7 +566,9 @@ pub fn remove_trees_blocking(
     let mut args: Vec<std::ffi::OsString> = vec!["rm".into()];
     args.extend(left.iter().map(|p| p.clone().into_os_string()));
     let child = userns::spawn_helper(paths, mapping, args)?;
-    let out = child.wait_with_output().map_err(|e| PullError::Internal(e.to_string()))?;
+    let out = child
+        .wait_with_output()
+        .map_err(|e| PullError::Internal(e.to_string()))?;
     if !out.status.success() {
         return Err(PullError::Internal(format!(
             "removing {}: {}",

@@ -21,7 +21,12 @@ pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
 pub const DOCKER_MANIFEST_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
-const ACCEPTED_MANIFESTS: &[&str] = &[OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST];
+const ACCEPTED_MANIFESTS: &[&str] = &[
+    OCI_MANIFEST,
+    OCI_INDEX,
+    DOCKER_MANIFEST,
+    DOCKER_MANIFEST_LIST,
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
@@ -31,7 +36,9 @@ pub enum RegistryError {
     NameUnknown(String),
     #[error("pull access denied for {0}, repository does not exist or may require 'berth login'")]
     AccessDenied(String),
-    #[error("unauthorized for {registry}: incorrect username or password (run 'berth login {registry}')")]
+    #[error(
+        "unauthorized for {registry}: incorrect username or password (run 'berth login {registry}')"
+    )]
     BadCredentials { registry: String },
     #[error("cannot reach registry {registry}: {reason}")]
     Unreachable { registry: String, reason: String },
@@ -42,7 +49,10 @@ pub enum RegistryError {
         reason: String,
     },
     #[error("unsupported manifest media type {media_type} for {reference}")]
-    UnsupportedMediaType { media_type: String, reference: String },
+    UnsupportedMediaType {
+        media_type: String,
+        reference: String,
+    },
     #[error("registry {registry}: {message}")]
     Other { registry: String, message: String },
 }
@@ -166,12 +176,18 @@ impl RegistryClient {
         }
     }
 
-    fn oci_reference(&self, endpoint: &Endpoint, tag_or_digest: &TagOrDigest) -> oci_client::Reference {
+    fn oci_reference(
+        &self,
+        endpoint: &Endpoint,
+        tag_or_digest: &TagOrDigest,
+    ) -> oci_client::Reference {
         let registry = self.reference.registry.clone();
         let repository = self.reference.repository.clone();
         let mut r = match tag_or_digest {
             TagOrDigest::Tag(t) => oci_client::Reference::with_tag(registry, repository, t.clone()),
-            TagOrDigest::Digest(d) => oci_client::Reference::with_digest(registry, repository, d.clone()),
+            TagOrDigest::Digest(d) => {
+                oci_client::Reference::with_digest(registry, repository, d.clone())
+            }
         };
         if endpoint.host != self.reference.registry {
             r.set_mirror_registry(endpoint.host.clone());
@@ -192,11 +208,12 @@ impl RegistryClient {
                 .await
             {
                 Ok((bytes, digest)) => {
-                    let media_type = sniff_media_type(&bytes).ok_or_else(|| RegistryError::BadManifest {
-                        registry: endpoint.host.clone(),
-                        reference: self.display(what),
-                        reason: "not a JSON manifest or index".into(),
-                    })?;
+                    let media_type =
+                        sniff_media_type(&bytes).ok_or_else(|| RegistryError::BadManifest {
+                            registry: endpoint.host.clone(),
+                            reference: self.display(what),
+                            reason: "not a JSON manifest or index".into(),
+                        })?;
                     self.chosen.store(i, std::sync::atomic::Ordering::Relaxed);
                     return Ok(RawManifest {
                         bytes,
@@ -211,7 +228,10 @@ impl RegistryClient {
     }
 
     /// Fetches a manifest by digest from the endpoint that served the first one.
-    pub async fn fetch_manifest_by_digest(&self, digest: &str) -> Result<RawManifest, RegistryError> {
+    pub async fn fetch_manifest_by_digest(
+        &self,
+        digest: &str,
+    ) -> Result<RawManifest, RegistryError> {
         let endpoint = self.endpoint();
         let what = TagOrDigest::Digest(digest.to_string());
         let r = self.oci_reference(endpoint, &what);
@@ -260,7 +280,11 @@ impl RegistryClient {
         if descriptor.size() > LIMIT {
             return Err(RegistryError::Other {
                 registry: self.endpoint().host.clone(),
-                message: format!("blob {} is too large for a config ({} bytes)", descriptor.digest(), descriptor.size()),
+                message: format!(
+                    "blob {} is too large for a config ({} bytes)",
+                    descriptor.digest(),
+                    descriptor.size()
+                ),
             });
         }
         let mut stream = self.blob_stream(descriptor).await?;
@@ -288,11 +312,20 @@ impl RegistryClient {
         }
     }
 
-    fn map_error(&self, endpoint: &Endpoint, what: &TagOrDigest, e: OciDistributionError) -> RegistryError {
+    fn map_error(
+        &self,
+        endpoint: &Endpoint,
+        what: &TagOrDigest,
+        e: OciDistributionError,
+    ) -> RegistryError {
         let registry = endpoint.host.clone();
         match e {
             OciDistributionError::RegistryError { envelope, .. } => {
-                let codes: Vec<String> = envelope.errors.iter().map(|e| format!("{:?}", e.code)).collect();
+                let codes: Vec<String> = envelope
+                    .errors
+                    .iter()
+                    .map(|e| format!("{:?}", e.code))
+                    .collect();
                 let text = codes.join(",").to_ascii_lowercase();
                 if text.contains("manifestunknown") || text.contains("manifest_unknown") {
                     RegistryError::ManifestUnknown(self.display(what))
@@ -316,7 +349,9 @@ impl RegistryClient {
                     }
                 }
             }
-            OciDistributionError::ImageManifestNotFoundError(_) => RegistryError::ManifestUnknown(self.display(what)),
+            OciDistributionError::ImageManifestNotFoundError(_) => {
+                RegistryError::ManifestUnknown(self.display(what))
+            }
             OciDistributionError::UnauthorizedError { .. } => {
                 if endpoint.has_credentials {
                     RegistryError::BadCredentials { registry }
@@ -324,8 +359,12 @@ impl RegistryClient {
                     RegistryError::AccessDenied(self.reference.familiar_name())
                 }
             }
-            OciDistributionError::AuthenticationFailure(_) => RegistryError::BadCredentials { registry },
-            OciDistributionError::ServerError { code: 404, .. } => RegistryError::ManifestUnknown(self.display(what)),
+            OciDistributionError::AuthenticationFailure(_) => {
+                RegistryError::BadCredentials { registry }
+            }
+            OciDistributionError::ServerError { code: 404, .. } => {
+                RegistryError::ManifestUnknown(self.display(what))
+            }
             OciDistributionError::RequestError(err) => {
                 let mut reason = err.to_string();
                 let mut source: Option<&dyn std::error::Error> = std::error::Error::source(&err);
@@ -382,7 +421,11 @@ impl Platform {
 
     pub fn parse(s: &str) -> Result<Platform, PlatformError> {
         let parts: Vec<&str> = s.split('/').collect();
-        let valid = |p: &&str| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        let valid = |p: &&str| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        };
         if !(2..=3).contains(&parts.len()) || !parts.iter().all(valid) {
             return Err(PlatformError(s.to_string()));
         }
@@ -442,7 +485,11 @@ fn normalize_arch(arch: &str) -> String {
 pub fn select_platform<'a>(index: &'a ImageIndex, platform: &Platform) -> Option<&'a Descriptor> {
     index.manifests().iter().find(|d| {
         d.platform().as_ref().is_some_and(|p| {
-            platform.matches(&p.os().to_string(), &p.architecture().to_string(), p.variant().as_deref())
+            platform.matches(
+                &p.os().to_string(),
+                &p.architecture().to_string(),
+                p.variant().as_deref(),
+            )
         })
     })
 }
@@ -462,19 +509,34 @@ mod tests {
         let p = Platform::parse("linux/arm/v6").unwrap();
         assert!(!p.matches("linux", "arm", Some("v7")));
         assert!(p.matches("linux", "arm", Some("v6")));
-        assert_eq!(Platform::parse("linux/x86_64").unwrap().architecture, "amd64");
+        assert_eq!(
+            Platform::parse("linux/x86_64").unwrap().architecture,
+            "amd64"
+        );
         for bad in ["linux", "linux/", "/amd64", "a/b/c/d", "linux/amd 64"] {
             assert!(Platform::parse(bad).is_err(), "{bad}");
         }
-        assert_eq!(Platform::parse("linux/arm64/v8").unwrap().to_string(), "linux/arm64/v8");
+        assert_eq!(
+            Platform::parse("linux/arm64/v8").unwrap().to_string(),
+            "linux/arm64/v8"
+        );
     }
 
     #[test]
     fn media_type_sniffing() {
-        assert_eq!(sniff_media_type(br#"{"schemaVersion":2,"manifests":[]}"#).unwrap(), OCI_INDEX);
-        assert_eq!(sniff_media_type(br#"{"schemaVersion":2,"layers":[]}"#).unwrap(), OCI_MANIFEST);
         assert_eq!(
-            sniff_media_type(br#"{"mediaType":"application/vnd.docker.distribution.manifest.v2+json"}"#).unwrap(),
+            sniff_media_type(br#"{"schemaVersion":2,"manifests":[]}"#).unwrap(),
+            OCI_INDEX
+        );
+        assert_eq!(
+            sniff_media_type(br#"{"schemaVersion":2,"layers":[]}"#).unwrap(),
+            OCI_MANIFEST
+        );
+        assert_eq!(
+            sniff_media_type(
+                br#"{"mediaType":"application/vnd.docker.distribution.manifest.v2+json"}"#
+            )
+            .unwrap(),
             DOCKER_MANIFEST
         );
         assert!(sniff_media_type(b"not json").is_none());
@@ -484,9 +546,22 @@ mod tests {
 /// Checks credentials the way `docker login` does: ask `/v2/` what it wants,
 /// then answer a Basic challenge directly or get a token from a Bearer realm.
 /// A wrong password is reported as such.
-pub async fn verify_login(config: &Config, registry: &str, username: &str, password: &str) -> Result<(), RegistryError> {
-    let host = if registry == "docker.io" { "registry-1.docker.io" } else { registry };
-    let scheme = if config.is_insecure(registry) { "http" } else { "https" };
+pub async fn verify_login(
+    config: &Config,
+    registry: &str,
+    username: &str,
+    password: &str,
+) -> Result<(), RegistryError> {
+    let host = if registry == "docker.io" {
+        "registry-1.docker.io"
+    } else {
+        registry
+    };
+    let scheme = if config.is_insecure(registry) {
+        "http"
+    } else {
+        "https"
+    };
     let client = reqwest::Client::builder()
         .user_agent(concat!("berth/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(std::time::Duration::from_secs(15))
@@ -564,7 +639,14 @@ fn parse_challenge(header: &str) -> std::collections::HashMap<String, String> {
     let mut out = std::collections::HashMap::new();
     let mut chars = rest.chars().peekable();
     loop {
-        let key: String = chars.by_ref().take_while(|&c| c != '=').collect::<String>().trim().trim_start_matches(',').trim().to_string();
+        let key: String = chars
+            .by_ref()
+            .take_while(|&c| c != '=')
+            .collect::<String>()
+            .trim()
+            .trim_start_matches(',')
+            .trim()
+            .to_string();
         if key.is_empty() {
             break;
         }
@@ -589,7 +671,12 @@ fn parse_challenge(header: &str) -> std::collections::HashMap<String, String> {
                 }
             }
         } else {
-            value = chars.by_ref().take_while(|&c| c != ',').collect::<String>().trim().to_string();
+            value = chars
+                .by_ref()
+                .take_while(|&c| c != ',')
+                .collect::<String>()
+                .trim()
+                .to_string();
         }
         out.insert(key.to_ascii_lowercase(), value);
     }
@@ -600,7 +687,9 @@ fn parse_challenge(header: &str) -> std::collections::HashMap<String, String> {
 mod challenge_tests {
     #[test]
     fn parses_bearer_challenges() {
-        let p = super::parse_challenge(r#"Bearer realm="http://127.0.0.1:5001/token",service="reg",scope="repository:a/b:pull,push""#);
+        let p = super::parse_challenge(
+            r#"Bearer realm="http://127.0.0.1:5001/token",service="reg",scope="repository:a/b:pull,push""#,
+        );
         assert_eq!(p["realm"], "http://127.0.0.1:5001/token");
         assert_eq!(p["service"], "reg");
         assert_eq!(p["scope"], "repository:a/b:pull,push");

@@ -238,12 +238,14 @@ impl Store {
     pub fn layer_info(&self, diff_id: &str) -> Result<Option<LayerInfo>, StoreError> {
         let path = self.layer_dir(diff_id)?.join("layer.json");
         match fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|e| StoreError::Corrupt {
-                    path,
-                    message: e.to_string(),
-                }),
+            Ok(bytes) => {
+                serde_json::from_slice(&bytes)
+                    .map(Some)
+                    .map_err(|e| StoreError::Corrupt {
+                        path,
+                        message: e.to_string(),
+                    })
+            }
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(StoreError::Io { path, source: e }),
         }
@@ -342,8 +344,14 @@ impl Store {
             if in_use.contains(&diff_id) {
                 continue;
             }
-            let info = self.layer_info(&diff_id)?.unwrap_or(LayerInfo { diff_id: diff_id.clone(), size: 0 });
-            let target = self.root.join("trash").join(format!("{name}-{}", rand::random::<u32>()));
+            let info = self.layer_info(&diff_id)?.unwrap_or(LayerInfo {
+                diff_id: diff_id.clone(),
+                size: 0,
+            });
+            let target = self
+                .root
+                .join("trash")
+                .join(format!("{name}-{}", rand::random::<u32>()));
             fs::rename(entry.path(), &target).map_err(io_err(&target))?;
             let _ = fs::remove_file(layers.join(format!("{name}.lock")));
             moved.push(info);
@@ -458,14 +466,32 @@ mod tests {
     fn tags_move_between_images() {
         let mut idx = ImageIndexFile::default();
         let now = Utc::now();
-        idx.add(record("sha256:a", &["l1"]), Some("docker.io/library/x:1"), now);
-        idx.add(record("sha256:b", &["l2"]), Some("docker.io/library/x:1"), now);
+        idx.add(
+            record("sha256:a", &["l1"]),
+            Some("docker.io/library/x:1"),
+            now,
+        );
+        idx.add(
+            record("sha256:b", &["l2"]),
+            Some("docker.io/library/x:1"),
+            now,
+        );
         assert!(idx.find_by_id("sha256:a").unwrap().repo_tags.is_empty());
-        assert_eq!(idx.find_by_id("sha256:b").unwrap().repo_tags, ["docker.io/library/x:1"]);
-        idx.add(record("sha256:b", &["l2"]), Some("docker.io/library/x:2"), now);
+        assert_eq!(
+            idx.find_by_id("sha256:b").unwrap().repo_tags,
+            ["docker.io/library/x:1"]
+        );
+        idx.add(
+            record("sha256:b", &["l2"]),
+            Some("docker.io/library/x:2"),
+            now,
+        );
         assert_eq!(idx.images.len(), 2);
         assert_eq!(idx.find_by_id("sha256:b").unwrap().repo_tags.len(), 2);
-        assert_eq!(idx.layers_in_use().into_iter().collect::<Vec<_>>(), ["l1", "l2"]);
+        assert_eq!(
+            idx.layers_in_use().into_iter().collect::<Vec<_>>(),
+            ["l1", "l2"]
+        );
     }
 
     #[test]
@@ -490,7 +516,11 @@ mod tests {
         for l in [&used, &unused] {
             let lock = store.lock_layer(l).unwrap();
             fs::create_dir_all(lock.partial_dir().join("diff")).unwrap();
-            lock.commit(&LayerInfo { diff_id: l.clone(), size: 1 }).unwrap();
+            lock.commit(&LayerInfo {
+                diff_id: l.clone(),
+                size: 1,
+            })
+            .unwrap();
         }
         store
             .update_images(|idx| {
@@ -499,7 +529,12 @@ mod tests {
             })
             .unwrap();
         let gc = store.try_gc_exclusive().unwrap().unwrap();
-        let moved: Vec<String> = store.trash_unused_layers(&gc).unwrap().into_iter().map(|l| l.diff_id).collect();
+        let moved: Vec<String> = store
+            .trash_unused_layers(&gc)
+            .unwrap()
+            .into_iter()
+            .map(|l| l.diff_id)
+            .collect();
         assert_eq!(moved, vec![unused.clone()]);
         assert!(store.has_layer(&used));
         assert!(!store.has_layer(&unused));

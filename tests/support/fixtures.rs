@@ -1360,5 +1360,15 @@ pub fn push_big(reg: &Registry, repo: &str, tag: &str, size: usize) -> PushedIma
         t.file("blob.bin", 0o644, 0, 0, &data);
         t.finish()
     });
-    push_image(reg, repo, tag, &build_image(&[layer], &ImageConfig::busybox(), Format::Oci, Compression::None))
+    push_image(
+        reg,
+        repo,
+        tag,
+        &build_image(
+            &[layer],
+            &ImageConfig::busybox(),
+            Format::Oci,
+            Compression::None,
+        ),
+    )
 }
