@@ -304,12 +304,12 @@ pub fn list(
         }
         let created = created_of(&config);
         if let Some(b) = before
-            && !(created < b)
+            && created >= b
         {
             continue;
         }
         if let Some(s) = since
-            && !(created > s)
+            && created <= s
         {
             continue;
         }

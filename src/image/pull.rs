@@ -156,7 +156,7 @@ pub async fn pull(
     let mut manifests_to_keep = vec![top.clone()];
     let platform = opts.platform.clone().unwrap_or_else(Platform::host);
     let (manifest_raw, manifest) = match top.parse(&reference.registry, &display)? {
-        ParsedManifest::Image(m) => (top.clone(), m),
+        ParsedManifest::Image(m) => (top.clone(), *m),
         ParsedManifest::Index(index) => {
             let entry = registry::select_platform(&index, &platform).ok_or_else(|| {
                 PullError::NoMatchingPlatform {
@@ -164,7 +164,7 @@ pub async fn pull(
                 }
             })?;
             let raw = client
-                .fetch_manifest_by_digest(&entry.digest().to_string())
+                .fetch_manifest_by_digest(entry.digest().as_ref())
                 .await?;
             let ParsedManifest::Image(m) = raw.parse(&reference.registry, &display)? else {
                 return Err(RegistryError::BadManifest {
@@ -175,7 +175,7 @@ pub async fn pull(
                 .into());
             };
             manifests_to_keep.push(raw.clone());
-            (raw, m)
+            (raw, *m)
         }
     };
     events(PullEvent::Resolved {
@@ -299,7 +299,7 @@ fn layer_refs(
         .zip(diff_ids)
         .map(|(desc, diff_id)| {
             crate::image::store::digest_hex(diff_id)?;
-            crate::image::store::digest_hex(&desc.digest().to_string()).map_err(|_| {
+            crate::image::store::digest_hex(desc.digest().as_ref()).map_err(|_| {
                 PullError::Layer {
                     digest: desc.digest().to_string(),
                     reason: "only sha256 layer digests are supported".into(),

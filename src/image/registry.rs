@@ -67,8 +67,8 @@ pub struct RawManifest {
 
 /// What a manifest turned out to be.
 pub enum ParsedManifest {
-    Image(ImageManifest),
-    Index(ImageIndex),
+    Image(Box<ImageManifest>),
+    Index(Box<ImageIndex>),
 }
 
 impl RawManifest {
@@ -80,10 +80,10 @@ impl RawManifest {
         };
         match self.media_type.as_str() {
             OCI_MANIFEST | DOCKER_MANIFEST => ImageManifest::from_reader(&self.bytes[..])
-                .map(ParsedManifest::Image)
+                .map(|m| ParsedManifest::Image(Box::new(m)))
                 .map_err(|e| bad(e.to_string())),
             OCI_INDEX | DOCKER_MANIFEST_LIST => ImageIndex::from_reader(&self.bytes[..])
-                .map(ParsedManifest::Index)
+                .map(|i| ParsedManifest::Index(Box::new(i)))
                 .map_err(|e| bad(e.to_string())),
             other => Err(RegistryError::UnsupportedMediaType {
                 media_type: other.to_string(),
