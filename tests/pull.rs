@@ -535,3 +535,42 @@ fn rootless_extraction_gives_files_their_subuid_owners() {
         );
     }
 }
+
+#[test]
+fn on_a_terminal_pull_draws_progress_and_still_ends_with_the_reference() {
+    let reg = Registry::start(RegistryAuth::None);
+    fixtures::push_busybox(&reg, "library/busybox", "latest");
+    for_each_mode(|env| {
+        let name = format!("{}/library/busybox:latest", reg.addr());
+        // `script` gives berth a pseudo-terminal as stdout.
+        let cmdline = format!("{} pull {name}", support::berth::berth_bin().display());
+        let out = env
+            .command("script")
+            .args(["-qec", &cmdline, "/dev/null"])
+            .env("TERM", "xterm")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "pull on a tty failed: {text}");
+        assert!(text.contains("Pull complete"), "{text:?}");
+        assert!(
+            text.contains(&format!("Status: Downloaded newer image for {name}")),
+            "{text}"
+        );
+        assert!(text.trim_end().ends_with(&name), "{text}");
+        // A terminal indicatif cannot draw on gets docker's plain lines.
+        env.berth_cmd(["rmi", &name]).assert().success();
+        let out = env
+            .command("script")
+            .args(["-qec", &cmdline, "/dev/null"])
+            .env("TERM", "dumb")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("latest: Pulling from library/busybox"),
+            "{text:?}"
+        );
+        assert!(text.contains("Pull complete"), "{text:?}");
+    });
+}

@@ -19,15 +19,20 @@ pub enum Progress {
 impl Progress {
     pub fn new(quiet: bool) -> Progress {
         if quiet {
-            Progress::Quiet
-        } else if super::output::stdout_is_tty() {
-            Progress::Bars {
-                multi: MultiProgress::with_draw_target(ProgressDrawTarget::stdout()),
-                bars: Mutex::new(HashMap::new()),
-            }
-        } else {
-            Progress::Lines(Mutex::new(HashMap::new()))
+            return Progress::Quiet;
         }
+        if super::output::stdout_is_tty() {
+            let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stdout());
+            // indicatif hides itself on terminals it cannot draw on (no TERM, TERM=dumb);
+            // it would then swallow our lines too.
+            if !multi.is_hidden() {
+                return Progress::Bars {
+                    multi,
+                    bars: Mutex::new(HashMap::new()),
+                };
+            }
+        }
+        Progress::Lines(Mutex::new(HashMap::new()))
     }
 
     pub fn handle(&self, event: PullEvent) {
