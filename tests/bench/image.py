@@ -449,8 +449,8 @@ def cmd_summary(args):
             ("store size (du)", fmt_size(du["berth"]), fmt_size(du["podman"]), "", "≤ 1.0")]
     rt = ratio(b, p)
     rs = ratio(du["berth"], du["podman"])
-    rows[1] = rows[1][:3] + ((f"{rt:.2f} {verdict(rt, 0.5)}" if rt is not None else "-"), rows[1][4])
-    rows[3] = rows[3][:3] + ((f"{rs:.2f} {verdict(rs, 1.0)}" if rs is not None else "-"), rows[3][4])
+    rows[1] = rows[1][:3] + ((f"{rt:.3f} {verdict(rt, 0.5)}" if rt is not None else "-"), rows[1][4])
+    rows[3] = rows[3][:3] + ((f"{rs:.3f} {verdict(rs, 1.0)}" if rs is not None else "-"), rows[3][4])
     for r in rows:
         print("".join(str(c).ljust(w[i]) for i, c in enumerate(r)).rstrip())
     if b is not None and du["berth"] is not None:

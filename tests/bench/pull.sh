@@ -447,7 +447,7 @@ say "timing a cold pull: hyperfine --warmup 1 --runs $runs (store emptied and sy
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 cores=$(nproc)
 note "load average before: $load_before ($cores cores)"
-if awk -v l="${load_before%% *}" -v c="$cores" 'BEGIN { exit !(l > c / 2) }'; then
+if awk -v l="${load_before%% *}" -v c="$cores" 'BEGIN { exit !(l > c) }'; then
   note "warning: the machine is busy; the figures will be slower and noisier than on an idle machine"
 fi
 "${hf[@]}" 9>&-
