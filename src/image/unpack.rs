@@ -1819,8 +1819,11 @@ mod tests {
     use std::os::unix::fs::{FileTypeExt, MetadataExt};
     use tar::{Builder, EntryType, Header};
 
+    /// Real root (not mapped root in a user namespace with a partial map).
     pub(super) fn is_root() -> bool {
         rustix::process::geteuid().is_root()
+            && std::fs::read_to_string("/proc/self/uid_map")
+                .is_ok_and(|m| m.split_whitespace().collect::<Vec<_>>() == ["0", "0", "4294967295"])
     }
 
     /// Owner the tests give entries by default: root when we are root, else us
@@ -1975,7 +1978,12 @@ mod tests {
     pub(super) fn raw_header(name: &[u8], typeflag: u8, size: u64, link: &[u8]) -> [u8; 512] {
         let mut b = [0u8; 512];
         b[..name.len()].copy_from_slice(name);
-        b[100..108].copy_from_slice(b"0000644\0");
+        let mode: &[u8] = if typeflag == b'5' {
+            b"0000755\0"
+        } else {
+            b"0000644\0"
+        };
+        b[100..108].copy_from_slice(mode);
         let (uid, gid) = me();
         b[108..116].copy_from_slice(format!("{uid:07o}\0").as_bytes());
         b[116..124].copy_from_slice(format!("{gid:07o}\0").as_bytes());
@@ -2323,6 +2331,91 @@ mod tests {
                 .unwrap()
                 .file_type()
                 .is_block_device()
+        );
+        c.assert_contained();
+    }
+
+    /// Rootless for real: re-runs itself under `unshare --user --map-root-user`
+    /// (one id mapped), as `berth internal unpack` will run.
+    #[test]
+    fn rootless_in_user_namespace() {
+        if std::env::var_os("BERTH_TEST_IN_USERNS").is_none() {
+            let exe = std::env::current_exe().unwrap();
+            let out = std::process::Command::new("unshare")
+                .args(["--user", "--map-root-user"])
+                .arg(exe)
+                .args([
+                    "image::unpack::tests::rootless_in_user_namespace",
+                    "--exact",
+                    "--nocapture",
+                ])
+                .env("BERTH_TEST_IN_USERNS", "1")
+                .output();
+            match out {
+                Ok(o) if o.status.success() => {
+                    let text = String::from_utf8_lossy(&o.stdout);
+                    assert!(text.contains("1 passed"), "{text}");
+                }
+                Ok(o) if String::from_utf8_lossy(&o.stderr).contains("unshare failed") => {
+                    eprintln!("skipped: cannot create a user namespace here");
+                }
+                Ok(o) => panic!(
+                    "in the user namespace: {}\n{}",
+                    String::from_utf8_lossy(&o.stdout),
+                    String::from_utf8_lossy(&o.stderr)
+                ),
+                Err(e) => eprintln!("skipped: cannot run unshare: {e}"),
+            }
+            return;
+        }
+        // Inside: we are uid 0, and only uid 0 is mapped.
+        assert!(rustix::process::geteuid().is_root());
+        let mut b = Builder::new(Vec::new());
+        add_dir(&mut b, "etc/", 0o755);
+        add_file(&mut b, "etc/.wh.passwd", b"", 0o600);
+        add_dir(&mut b, "var/", 0o755);
+        add_file(&mut b, "var/.wh..wh..opq", b"", 0o600);
+        add_file(&mut b, "bin/su", b"su", 0o4755);
+        add_special(&mut b, "dev/null", EntryType::Char, 1, 3);
+        add_special(&mut b, "dev/sda", EntryType::Block, 8, 0);
+        add_special(&mut b, "dev/fifo", EntryType::Fifo, 0, 0);
+        let tar = b.into_inner().unwrap();
+        let c = Case::new();
+        let (r, split) = c.run_opts(&tar, &UnpackOptions { rootless: true });
+        let s = r.unwrap();
+        assert_eq!(s.skipped_devices, 2);
+        let m = std::fs::symlink_metadata(c.p("etc/passwd")).unwrap();
+        assert!(m.file_type().is_char_device() && m.rdev() == 0);
+        assert_eq!(
+            getxattr(&c.p("var"), "user.overlay.opaque").as_deref(),
+            Some(&b"y"[..])
+        );
+        assert_eq!(
+            std::fs::metadata(c.p("bin/su")).unwrap().mode() & 0o7777,
+            0o4755
+        );
+        assert!(
+            std::fs::symlink_metadata(c.p("dev/fifo"))
+                .unwrap()
+                .file_type()
+                .is_fifo()
+        );
+        assert!(std::fs::symlink_metadata(c.p("dev/null")).is_err());
+        assert_eq!(reassembled(&split, &c.dest), tar);
+
+        let mut b = Builder::new(Vec::new());
+        add_file_owned(&mut b, "home/user/file", b"x", 1000, 0);
+        let c = Case::new();
+        let (r, _) = c.run_opts(&b.into_inner().unwrap(), &UnpackOptions { rootless: true });
+        let err = r.unwrap_err();
+        assert!(
+            matches!(err, UnpackError::Unmapped { uid: 1000, .. }),
+            "{err}"
+        );
+        let msg = err.to_string();
+        assert!(
+            msg.contains("home/user/file") && msg.contains("1000"),
+            "{msg}"
         );
         c.assert_contained();
     }
@@ -2943,7 +3036,20 @@ mod tests {
         let tar = b.into_inner().unwrap();
         let gz = gzip(&tar);
         let zs = zstd(&tar);
+        if let Some(dir) = std::env::var_os("BERTH_BENCH_SAVE") {
+            let dir = PathBuf::from(dir);
+            std::fs::write(dir.join("layer.tar"), &tar).unwrap();
+            std::fs::write(dir.join("layer.tar.gz"), &gz).unwrap();
+            std::fs::write(dir.join("layer.tar.zst"), &zs).unwrap();
+        }
+        // Cases are kept until the end: deleting a tree right before the
+        // next run slows file creation on some file systems.
+        let mut cases = Vec::new();
+        let only = std::env::var("BERTH_BENCH_ONLY").ok();
         for (what, data) in [("none", &tar), ("gzip", &gz), ("zstd", &zs)] {
+            if only.as_deref().is_some_and(|o| o != what) {
+                continue;
+            }
             let c = Case::new();
             let mut split = Vec::new();
             let t0 = std::time::Instant::now();
@@ -2973,6 +3079,7 @@ mod tests {
                 rsecs,
                 tar.len() as f64 / 1e6 / rsecs,
             );
+            cases.push(c);
         }
     }
 }
