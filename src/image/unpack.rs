@@ -32,7 +32,7 @@
 use std::cmp::Reverse;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use rustix::fs::{
@@ -189,6 +189,16 @@ pub fn unpack_layer<R: Read, W: Write>(
     tar_split: W,
     opts: &UnpackOptions,
 ) -> Result<UnpackSummary, UnpackError> {
+    unpack_with_umask(compressed, dest, tar_split, opts, read_umask())
+}
+
+fn unpack_with_umask<R: Read, W: Write>(
+    compressed: R,
+    dest: &Path,
+    tar_split: W,
+    opts: &UnpackOptions,
+    umask: Option<u32>,
+) -> Result<UnpackSummary, UnpackError> {
     let root = open_dest(dest)?;
 
     // Sniff the compression from the first bytes (read fully: a network
@@ -253,7 +263,7 @@ pub fn unpack_layer<R: Read, W: Write>(
         },
         rootless: opts.rootless,
         euid_root: rustix::process::geteuid().is_root(),
-        umask: read_umask(),
+        umask,
         dirs: Vec::new(),
         summary: UnpackSummary {
             diff_id: String::new(),
@@ -1328,6 +1338,12 @@ impl Extractor {
 
         let (parent, base) = split_name(&norm);
 
+        // AUFS metadata (`.wh..wh.plnk/…`, `.wh..wh.aufs`) means nothing to
+        // overlay: skipped, with whatever is beneath it.
+        if norm.starts_with(b".wh..wh.") && norm != b".wh..wh..opq" {
+            return Ok(0);
+        }
+
         // Overlay conventions.
         if let Some(rest) = base.strip_prefix(b".wh.") {
             if base == b".wh..wh..opq" {
@@ -1337,9 +1353,6 @@ impl Extractor {
                         io_err("mark the directory opaque (xattr user.overlay.opaque)", err)
                     })?;
                 return Ok(0);
-            }
-            if parent.is_empty() && base.starts_with(b".wh..wh.") {
-                return Ok(0); // AUFS metadata, ignored as docker does
             }
             if rest.is_empty() || rest == b"." || rest == b".." {
                 return Err(UnpackError::InvalidName {
@@ -1692,8 +1705,9 @@ impl Extractor {
                     rustix::fs::fsetxattr(fd, name.as_slice(), value, XattrFlags::empty())
                 }
                 Target::At(dir, base) => {
-                    if path_fd.is_none() {
-                        path_fd = Some(
+                    let fd = match &path_fd {
+                        Some(fd) => fd,
+                        None => path_fd.insert(
                             rustix::fs::openat(
                                 dir,
                                 base,
@@ -1705,14 +1719,11 @@ impl Extractor {
                                 op: "open it to set xattrs".into(),
                                 source: errno_io(err),
                             })?,
-                        );
-                    }
-                    let fd = path_fd
-                        .as_ref()
-                        .map(|f| std::os::fd::AsRawFd::as_raw_fd(f))
-                        .unwrap_or(-1);
+                        ),
+                    };
+                    let proc_path = format!("/proc/self/fd/{}", fd.as_raw_fd());
                     rustix::fs::setxattr(
-                        format!("/proc/self/fd/{fd}").as_str(),
+                        proc_path.as_str(),
                         name.as_slice(),
                         value,
                         XattrFlags::empty(),
@@ -1721,7 +1732,7 @@ impl Extractor {
             };
             match (res, policy) {
                 (Ok(()), _) => {}
-                (Err(Errno::PERM | Errno::NOTSUP | Errno::ACCESS), XattrPolicy::BestEffort) => {
+                (Err(Errno::PERM | Errno::NOTSUP), XattrPolicy::BestEffort) => {
                     summary.skipped_xattrs += 1;
                 }
                 (Err(err), _) => {
@@ -2249,6 +2260,51 @@ mod tests {
             assert_eq!(info.tar_size, tar.len() as u64);
             assert_eq!(info.content_bytes, s.size);
         }
+    }
+
+    #[test]
+    fn round_trip_with_zero_umask() {
+        // With umask 0 modes are set at creation and chmod is skipped
+        // unless setuid/setgid bits need restoring after chown.
+        let tar = rich_layer();
+        let c = Case::new();
+        let mut split = Vec::new();
+        let s = unpack_with_umask(
+            tar.as_slice(),
+            &c.dest,
+            &mut split,
+            &UnpackOptions::default(),
+            Some(0),
+        )
+        .unwrap();
+        check_rich(&c, &s);
+        assert_eq!(reassembled(&split, &c.dest), tar);
+    }
+
+    #[test]
+    fn aufs_metadata_is_skipped() {
+        let c = Case::new();
+        let mut t = Vec::new();
+        raw_member(&mut t, b".wh..wh.plnk/", b'5', b"", b"");
+        raw_member(&mut t, b".wh..wh.plnk/1.2", b'0', b"hidden", b"");
+        raw_member(&mut t, b"./.wh..wh.aufs", b'0', b"", b"");
+        raw_member(&mut t, b"d/.wh..wh.x", b'0', b"", b"");
+        end(&mut t);
+        let (r, split) = c.run(&t);
+        r.unwrap();
+        let names: Vec<_> = std::fs::read_dir(&c.dest)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("d")]);
+        // Below the top level a `.wh..wh.x` name is a whiteout of `.wh.x`.
+        assert!(
+            std::fs::symlink_metadata(c.p("d/.wh.x"))
+                .unwrap()
+                .file_type()
+                .is_char_device()
+        );
+        assert_eq!(reassembled(&split, &c.dest), t);
     }
 
     #[test]
@@ -2845,7 +2901,8 @@ mod tests {
         fn base_layer() -> (Vec<u8>, Vec<usize>) {
             let mut t = Vec::new();
             let mut heads = Vec::new();
-            let members: &[(&[u8], u8, &[u8], &[u8])] = &[
+            type Member = (&'static [u8], u8, &'static [u8], &'static [u8]);
+            let members: &[Member] = &[
                 (b"./", b'5', b"", b""),
                 (b"zqa/", b'5', b"", b""),
                 (b"zqa/f", b'0', b"hello world", b""),
