@@ -2555,6 +2555,53 @@ mod tests {
     }
 
     #[test]
+    fn deep_trees() {
+        // Deeper than the cached fd stack; then the whole tree is replaced.
+        let deep = |n: usize| vec!["d"; n].join("/");
+        let mut b = Builder::new(Vec::new());
+        add_file(&mut b, &format!("{}/f", deep(80)), b"deep", 0o644);
+        add_file(&mut b, &format!("{}/g", deep(80)), b"", 0o644);
+        add_file(&mut b, &format!("{}/h", deep(70)), b"", 0o644);
+        add_dir(&mut b, &format!("{}/", deep(75)), 0o750);
+        add_file(&mut b, &format!("{}/i", deep(79)), b"", 0o644);
+        let mut keep = b.get_ref().clone();
+        end(&mut keep);
+        add_symlink(&mut b, &format!("{}/s", deep(72)), "/");
+        let mut t = b.into_inner().unwrap();
+        let c = Case::new();
+        let (r, split) = c.run(&keep);
+        r.unwrap();
+        assert_eq!(
+            std::fs::read(c.p(&format!("{}/f", deep(80)))).unwrap(),
+            b"deep"
+        );
+        assert_eq!(
+            std::fs::metadata(c.p(&deep(75))).unwrap().mode() & 0o7777,
+            0o750
+        );
+        assert_eq!(reassembled(&split, &c.dest), keep);
+
+        t.truncate(t.len() - 1024);
+        let mut evil = Builder::new(t);
+        add_file(&mut evil, &format!("{}/s/zqa", deep(72)), b"evil", 0o644);
+        let c = Case::new();
+        let (r, _) = c.run(&evil.into_inner().unwrap());
+        assert!(r.unwrap_err().to_string().contains("goes through symlink"));
+        c.assert_contained();
+
+        let mut t = keep.clone();
+        t.truncate(t.len() - 1024);
+        let mut b = Builder::new(t);
+        add_file(&mut b, "d", b"", 0o644);
+        let t = b.into_inner().unwrap();
+        let c = Case::new();
+        let (r, _) = c.run(&t);
+        let s = r.unwrap();
+        assert!(std::fs::symlink_metadata(c.p("d")).unwrap().is_file());
+        assert!(!s.tar_split_exact, "d/.../f had content");
+    }
+
+    #[test]
     fn reassemble_detects_changes() {
         let mut b = Builder::new(Vec::new());
         add_file(&mut b, "a", b"hello", 0o644);
