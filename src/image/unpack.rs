@@ -2640,6 +2640,7 @@ mod tests {
         let (r, _) = c.run(data);
         let err = r.expect_err("hostile layer must fail");
         let msg = err.to_string();
+        eprintln!("expected error: {msg}");
         assert!(
             msg.contains(needle),
             "error {msg:?} should mention {needle:?}"
@@ -2662,6 +2663,7 @@ mod tests {
         expect_err(&c, &one(b"a/../../x", b'0', b"evil", b""), "\"..\"");
         expect_err(&c, &one(b"./../evil", b'5', b"", b""), "\"..\"");
         expect_err(&c, &one(b"/zqa", b'0', b"evil", b""), "absolute");
+        expect_err(&c, &one(b"/etc/x", b'0', b"evil", b""), "absolute");
         expect_err(&c, &one(b"", b'0', b"evil", b""), "empty");
         expect_err(&c, &one(b".wh..", b'0', b"", b""), "whiteout");
         expect_err(&c, &one(b"sub/.wh.", b'0', b"", b""), "whiteout");
