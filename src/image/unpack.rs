@@ -213,8 +213,9 @@ pub fn unpack_layer<R: Read, W: Write>(
 
 /// [`unpack_layer`] with decompression and sha256 on one helper thread, so
 /// they overlap with the file system work of extraction (the extracting
-/// thread spends most of its time in the kernel). Same results, same errors;
-/// about 1.3–1.6× faster for gzip layers when a second core is free.
+/// thread spends most of its time in the kernel). Same results, same errors.
+/// It only pays when a second core is free: with several layers unpacking at
+/// once, plain [`unpack_layer`] per layer uses the cores as well.
 ///
 /// The helper thread is started (and joined) inside this call: call it after
 /// any `unshare`/`setns`, which need a single-threaded process.
