@@ -18,6 +18,16 @@
 //! components, absolute names and NULs are rejected. A symlink written by one
 //! entry can therefore never be traversed by a later one: that is an error.
 //!
+//! # Metadata
+//!
+//! Owners are the tar's numeric uid/gid (user and group names are ignored),
+//! set without following links; then the mode (after chown, so setuid/setgid
+//! survive; never on symlinks); then xattrs (after chown, which clears
+//! `security.capability`); then times. Directory modes and times are applied
+//! once all entries are written, deepest first. A hard link's header metadata
+//! is applied to the shared inode, as docker does. An entry whose name already
+//! exists replaces it; a directory over a directory is merged.
+//!
 //! # Tar dialect
 //!
 //! The parser is our own and follows Go's `archive/tar` (what docker and
