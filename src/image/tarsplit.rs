@@ -416,24 +416,36 @@ fn copy_file(
     if path.first() == Some(&b'/') || path.contains(&0) {
         return Err(TarSplitError::Corrupt(format!("bad path {:?}", show(path))));
     }
-    let fd = rustix::fs::openat2(
-        root.as_fd(),
-        path,
-        OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW | OFlags::NOCTTY | OFlags::NONBLOCK,
-        Mode::empty(),
-        ResolveFlags::BENEATH
-            | ResolveFlags::NO_SYMLINKS
-            | ResolveFlags::NO_MAGICLINKS
-            | ResolveFlags::NO_XDEV,
-    )
-    .map_err(|e| match e {
-        rustix::io::Errno::LOOP => fail("the path goes through a symlink or is one".into()),
-        rustix::io::Errno::XDEV => fail("the path leaves the layer directory".into()),
-        e => fail(format!("cannot open: {}", io::Error::from(e))),
-    })?;
-    let st = rustix::fs::fstat(&fd).map_err(|e| fail(format!("cannot stat: {e}")))?;
-    if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::RegularFile {
-        return Err(fail("is no longer a regular file".into()));
+    let open = |flags: OFlags| {
+        rustix::fs::openat2(
+            root.as_fd(),
+            path,
+            flags | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+            Mode::empty(),
+            ResolveFlags::BENEATH
+                | ResolveFlags::NO_SYMLINKS
+                | ResolveFlags::NO_MAGICLINKS
+                | ResolveFlags::NO_XDEV,
+        )
+        .map_err(|e| match e {
+            rustix::io::Errno::LOOP => fail("the path goes through a symlink or is one".into()),
+            rustix::io::Errno::XDEV => fail("the path leaves the layer directory".into()),
+            e => fail(format!("cannot open: {}", io::Error::from(e))),
+        })
+    };
+    // Look before opening for reading: opening a device node or fifo that
+    // took the file's place could have side effects or block.
+    let probe = open(OFlags::PATH)?;
+    let st = rustix::fs::fstat(&probe).map_err(|e| fail(format!("cannot stat: {e}")))?;
+    match rustix::fs::FileType::from_raw_mode(st.st_mode) {
+        rustix::fs::FileType::RegularFile => {}
+        rustix::fs::FileType::Symlink => return Err(fail("is a symlink now".into())),
+        _ => return Err(fail("is not a regular file any more".into())),
+    }
+    let fd = open(OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY)?;
+    let st2 = rustix::fs::fstat(&fd).map_err(|e| fail(format!("cannot stat: {e}")))?;
+    if (st2.st_dev, st2.st_ino) != (st.st_dev, st.st_ino) {
+        return Err(fail("changed while it was being opened".into()));
     }
     let actual = st.st_size as u64;
     if actual != size {
@@ -463,4 +475,127 @@ fn copy_file(
         left -= n as u64;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(f: impl FnOnce(&mut Recorder<Vec<u8>>), total: u64, sha: [u8; 32]) -> Vec<u8> {
+        let mut r = Recorder::new(Vec::new()).unwrap();
+        f(&mut r);
+        r.finish(total, &sha).unwrap()
+    }
+
+    fn layer() -> (tempfile::TempDir, PathBuf) {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("layer");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(tmp.path().join("outside"), b"secret").unwrap();
+        std::fs::create_dir(dir.join("sub")).unwrap();
+        std::fs::write(dir.join("sub/file"), b"content").unwrap();
+        std::os::unix::fs::symlink("sub", dir.join("link")).unwrap();
+        std::os::unix::fs::symlink("../outside", dir.join("out")).unwrap();
+        (tmp, dir)
+    }
+
+    #[test]
+    fn varints() {
+        for v in [0u64, 1, 127, 128, 300, 1 << 35, u64::MAX] {
+            let mut b = Vec::new();
+            put_varint(&mut b, v);
+            let mut recs = Records {
+                r: b.as_slice(),
+                ended: false,
+            };
+            assert_eq!(recs.varint().unwrap(), v);
+        }
+        let mut recs = Records {
+            r: &[0xffu8; 11][..],
+            ended: false,
+        };
+        assert!(recs.varint().is_err());
+    }
+
+    #[test]
+    fn rebuilds_and_checks_the_digest() {
+        let (_tmp, dir) = layer();
+        let want = b"head-content-tail".to_vec();
+        let sha: [u8; 32] = Sha256::digest(&want).into();
+        let split = record(
+            |r| {
+                r.segment(b"head-").unwrap();
+                r.file(b"sub/file", 7).unwrap();
+                r.segment(b"-tail").unwrap();
+            },
+            want.len() as u64,
+            sha,
+        );
+        let mut out = Vec::new();
+        assert_eq!(reassemble(split.as_slice(), &dir, &mut out).unwrap(), 17);
+        assert_eq!(out, want);
+        let info = inspect(split.as_slice()).unwrap();
+        assert_eq!(info.tar_size, 17);
+        assert_eq!(info.files, 1);
+        assert_eq!(info.content_bytes, 7);
+        assert_eq!(info.segment_bytes, 10);
+        assert_eq!(info.diff_id, format!("sha256:{}", hex::encode(sha)));
+
+        // Same records, wrong digest: an error after the stream was written.
+        let split = record(
+            |r| {
+                r.segment(b"head-").unwrap();
+                r.file(b"sub/file", 7).unwrap();
+                r.segment(b"-tail").unwrap();
+            },
+            want.len() as u64,
+            [0; 32],
+        );
+        let err = reassemble(split.as_slice(), &dir, io::sink()).unwrap_err();
+        assert!(matches!(err, TarSplitError::DigestMismatch { .. }), "{err}");
+    }
+
+    #[test]
+    fn never_reads_outside_the_layer() {
+        let (_tmp, dir) = layer();
+        for (path, needle) in [
+            (&b"../outside"[..], "leaves the layer"),
+            (b"out", "symlink"),
+            (b"link/file", "symlink"),
+            (b"/etc/passwd", "corrupt"),
+            (b"missing", "cannot open"),
+            (b"sub", "not"),
+        ] {
+            let split = record(|r| r.file(path, 6).unwrap(), 6, [0; 32]);
+            let err = reassemble(split.as_slice(), &dir, io::sink()).unwrap_err();
+            assert!(err.to_string().contains(needle), "{path:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn corrupt_tar_splits() {
+        let (_tmp, dir) = layer();
+        let good = record(
+            |r| r.segment(b"abc").unwrap(),
+            3,
+            Sha256::digest(b"abc").into(),
+        );
+        assert!(reassemble(good.as_slice(), &dir, io::sink()).is_ok());
+        let raw = zstd::decode_all(good.as_slice()).unwrap();
+        let bad = |raw: &[u8]| zstd::encode_all(raw, 1).unwrap();
+        // Truncated before the end record; data after it; bad magic; bad tag.
+        for broken in [
+            bad(&raw[..raw.len() - 5]),
+            bad(&[raw.as_slice(), &[1, 1, b'x']].concat()),
+            bad(&[b"x".as_slice(), &raw[1..]].concat()),
+            bad(&[&raw[..16], &[9u8][..]].concat()),
+            b"not zstd".to_vec(),
+        ] {
+            let err = reassemble(broken.as_slice(), &dir, io::sink()).unwrap_err();
+            assert!(
+                matches!(err, TarSplitError::Corrupt(_) | TarSplitError::Read(_)),
+                "{err}"
+            );
+        }
+    }
 }

@@ -18,6 +18,16 @@
 //! components, absolute names and NULs are rejected. A symlink written by one
 //! entry can therefore never be traversed by a later one: that is an error.
 //!
+//! # Metadata
+//!
+//! Owners are the tar's numeric uid/gid (user and group names are ignored),
+//! set without following links; then the mode (after chown, so setuid/setgid
+//! survive; never on symlinks); then xattrs (after chown, which clears
+//! `security.capability`); then times. Directory modes and times are applied
+//! once all entries are written, deepest first. A hard link's header metadata
+//! is applied to the shared inode, as docker does. An entry whose name already
+//! exists replaces it; a directory over a directory is merged.
+//!
 //! # Tar dialect
 //!
 //! The parser is our own and follows Go's `archive/tar` (what docker and
@@ -32,7 +42,7 @@
 use std::cmp::Reverse;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use rustix::fs::{
@@ -183,6 +193,9 @@ pub enum UnpackError {
 /// blocks. Data is streamed through bounded buffers; nothing is preallocated
 /// from sizes the archive declares. On error `dest` holds a partial layer
 /// and must be removed by the caller; nothing outside `dest` has been touched.
+///
+/// Runs on the calling thread only. [`unpack_layer_pipelined`] does the same
+/// with decompression and hashing on a helper thread.
 pub fn unpack_layer<R: Read, W: Write>(
     compressed: R,
     dest: &Path,
@@ -190,10 +203,60 @@ pub fn unpack_layer<R: Read, W: Write>(
     opts: &UnpackOptions,
 ) -> Result<UnpackSummary, UnpackError> {
     let root = open_dest(dest)?;
+    let (head, compressed) = read_head(compressed)?;
+    let decoded = decoder(head, compressed).map_err(|source| UnpackError::Read {
+        place: "at the start of the layer".into(),
+        source,
+    })?;
+    let source = HashedStream {
+        r: BufReader::with_capacity(
+            BUF_SIZE,
+            Hashing {
+                inner: decoded,
+                hasher: Sha256::new(),
+                total: 0,
+            },
+        ),
+    };
+    extract_all(root, Box::new(source), tar_split, opts, read_umask())
+}
 
-    // Sniff the compression from the first bytes (read fully: a network
-    // stream may hand them over one at a time).
-    let mut compressed = compressed;
+/// [`unpack_layer`] with decompression and sha256 on one helper thread, so
+/// they overlap with the file system work of extraction (the extracting
+/// thread spends most of its time in the kernel). Same results, same errors.
+/// It only pays when a second core is free: with several layers unpacking at
+/// once, plain [`unpack_layer`] per layer uses the cores as well.
+///
+/// The helper thread is started (and joined) inside this call: call it after
+/// any `unshare`/`setns`, which need a single-threaded process.
+pub fn unpack_layer_pipelined<R: Read + Send, W: Write>(
+    compressed: R,
+    dest: &Path,
+    tar_split: W,
+    opts: &UnpackOptions,
+) -> Result<UnpackSummary, UnpackError> {
+    let root = open_dest(dest)?;
+    let (head, compressed) = read_head(compressed)?;
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel(PIPE_DEPTH);
+        let (back_tx, back_rx) = std::sync::mpsc::channel();
+        scope.spawn(move || decode_worker(head, compressed, tx, back_rx));
+        let source = ChannelStream {
+            rx,
+            back: back_tx,
+            cur: None,
+            pos: 0,
+            len: 0,
+            end: None,
+            failed: false,
+        };
+        extract_all(root, Box::new(source), tar_split, opts, read_umask())
+    })
+}
+
+/// Reads the first bytes (fully: a network stream may hand them over one at
+/// a time) and refuses compressions we do not handle.
+fn read_head<R: Read>(mut compressed: R) -> Result<(Vec<u8>, R), UnpackError> {
     let mut head = [0u8; 6];
     let mut got = 0;
     while got < head.len() {
@@ -216,34 +279,32 @@ pub fn unpack_layer<R: Read, W: Write>(
             problem: "xz or bzip2 compression (only gzip and zstd)".into(),
         });
     }
-    let joined = io::Cursor::new(head.to_vec()).chain(compressed);
-    let decoded: Box<dyn Read + '_> = match Compression::sniff(head) {
+    Ok((head.to_vec(), compressed))
+}
+
+/// The uncompressed stream, by sniffing `head` (the bytes already read).
+fn decoder<'a, R: Read + 'a>(head: Vec<u8>, compressed: R) -> io::Result<Box<dyn Read + 'a>> {
+    let kind = Compression::sniff(&head);
+    let joined = io::Cursor::new(head).chain(compressed);
+    Ok(match kind {
         Compression::None => Box::new(joined),
         Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(joined)),
-        Compression::Zstd => {
-            Box::new(
-                zstd::Decoder::new(joined).map_err(|source| UnpackError::Read {
-                    place: "at the start of the layer".into(),
-                    source,
-                })?,
-            )
-        }
-    };
+        Compression::Zstd => Box::new(zstd::Decoder::new(joined)?),
+    })
+}
+
+fn extract_all<W: Write>(
+    root: OwnedFd,
+    source: Box<dyn Source + '_>,
+    tar_split: W,
+    opts: &UnpackOptions,
+    umask: Option<u32>,
+) -> Result<UnpackSummary, UnpackError> {
     let split = Recorder::new(tar_split).map_err(|source| UnpackError::TarSplit {
         entry: "<start>".into(),
         source,
     })?;
-    let mut input = Input {
-        r: BufReader::with_capacity(
-            BUF_SIZE,
-            Hashing {
-                inner: decoded,
-                hasher: Sha256::new(),
-                total: 0,
-            },
-        ),
-        split,
-    };
+    let mut input = Input { r: source, split };
 
     let mut x = Extractor {
         tree: Tree {
@@ -253,7 +314,7 @@ pub fn unpack_layer<R: Read, W: Write>(
         },
         rootless: opts.rootless,
         euid_root: rustix::process::geteuid().is_root(),
-        umask: read_umask(),
+        umask,
         dirs: Vec::new(),
         summary: UnpackSummary {
             diff_id: String::new(),
@@ -309,11 +370,13 @@ pub fn unpack_layer<R: Read, W: Write>(
 
     x.finish_dirs()?;
 
-    let Input { r, split } = input;
-    let hashing = r.into_inner();
-    let digest: [u8; 32] = hashing.hasher.finalize().into();
+    let Input { mut r, split } = input;
+    let (digest, total) = r.finish().map_err(|source| UnpackError::Read {
+        place: "at the end of the layer".into(),
+        source,
+    })?;
     split
-        .finish(hashing.total, &digest)
+        .finish(total, &digest)
         .map_err(|source| UnpackError::TarSplit {
             entry: "<end>".into(),
             source,
@@ -368,6 +431,12 @@ fn errno_io(e: Errno) -> io::Error {
 // The stream: uncompressed bytes, hashed as they are read, and recorded into
 // the tar-split unless they are regular-file content.
 
+/// The uncompressed tar stream, hashed as it is read.
+trait Source: BufRead {
+    /// sha256 and length of the whole stream; only once it was read to EOF.
+    fn finish(&mut self) -> io::Result<([u8; 32], u64)>;
+}
+
 struct Hashing<R> {
     inner: R,
     hasher: Sha256,
@@ -376,15 +445,160 @@ struct Hashing<R> {
 
 impl<R: Read> Read for Hashing<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
+        let n = loop {
+            match self.inner.read(buf) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                r => break r?,
+            }
+        };
         self.hasher.update(&buf[..n]);
         self.total += n as u64;
         Ok(n)
     }
 }
 
-struct Input<'a, W: Write> {
+/// Single-threaded source: decoder → hash → buffer.
+struct HashedStream<'a> {
     r: BufReader<Hashing<Box<dyn Read + 'a>>>,
+}
+
+impl Read for HashedStream<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.r.read(buf)
+    }
+}
+
+impl BufRead for HashedStream<'_> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.r.fill_buf()
+    }
+    fn consume(&mut self, n: usize) {
+        self.r.consume(n)
+    }
+}
+
+impl Source for HashedStream<'_> {
+    fn finish(&mut self) -> io::Result<([u8; 32], u64)> {
+        let h = self.r.get_ref();
+        Ok((h.hasher.clone().finalize().into(), h.total))
+    }
+}
+
+/// Chunks in flight between the decoding thread and the extracting one.
+const PIPE_DEPTH: usize = 4;
+
+enum Chunk {
+    Data(Vec<u8>, usize),
+    End([u8; 32], u64),
+    Failed(io::Error),
+}
+
+/// The helper thread of [`unpack_layer_pipelined`]: decompresses and hashes.
+fn decode_worker<R: Read>(
+    head: Vec<u8>,
+    compressed: R,
+    tx: std::sync::mpsc::SyncSender<Chunk>,
+    back: std::sync::mpsc::Receiver<Vec<u8>>,
+) {
+    let mut decoded = match decoder(head, compressed) {
+        Ok(d) => d,
+        Err(e) => {
+            let _ = tx.send(Chunk::Failed(e));
+            return;
+        }
+    };
+    let mut hasher = Sha256::new();
+    let mut total = 0u64;
+    loop {
+        let mut buf = back.try_recv().unwrap_or_else(|_| vec![0u8; BUF_SIZE]);
+        let n = match decoded.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                let _ = tx.send(Chunk::Failed(e));
+                return;
+            }
+        };
+        let msg = if n == 0 {
+            Chunk::End(hasher.clone().finalize().into(), total)
+        } else {
+            hasher.update(&buf[..n]);
+            total += n as u64;
+            Chunk::Data(buf, n)
+        };
+        // A send fails when the extracting side gave up: just stop.
+        if tx.send(msg).is_err() || n == 0 {
+            return;
+        }
+    }
+}
+
+/// The extracting side of [`unpack_layer_pipelined`].
+struct ChannelStream {
+    rx: std::sync::mpsc::Receiver<Chunk>,
+    back: std::sync::mpsc::Sender<Vec<u8>>,
+    cur: Option<Vec<u8>>,
+    pos: usize,
+    len: usize,
+    end: Option<([u8; 32], u64)>,
+    failed: bool,
+}
+
+impl Read for ChannelStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let avail = self.fill_buf()?;
+        let n = avail.len().min(buf.len());
+        buf[..n].copy_from_slice(&avail[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for ChannelStream {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.pos >= self.len && self.end.is_none() {
+            if self.failed {
+                return Err(io::Error::other("the layer stream failed earlier"));
+            }
+            if let Some(buf) = self.cur.take() {
+                let _ = self.back.send(buf);
+            }
+            match self.rx.recv() {
+                Ok(Chunk::Data(buf, n)) => {
+                    self.cur = Some(buf);
+                    self.pos = 0;
+                    self.len = n;
+                }
+                Ok(Chunk::End(digest, total)) => self.end = Some((digest, total)),
+                Ok(Chunk::Failed(e)) => {
+                    self.failed = true;
+                    return Err(e);
+                }
+                Err(_) => {
+                    self.failed = true;
+                    return Err(io::Error::other("the decompression thread stopped"));
+                }
+            }
+        }
+        match &self.cur {
+            Some(buf) if self.pos < self.len => Ok(&buf[self.pos..self.len]),
+            _ => Ok(&[]),
+        }
+    }
+    fn consume(&mut self, n: usize) {
+        self.pos = (self.pos + n).min(self.len);
+    }
+}
+
+impl Source for ChannelStream {
+    fn finish(&mut self) -> io::Result<([u8; 32], u64)> {
+        self.end
+            .ok_or_else(|| io::Error::other("the layer stream was not read to its end"))
+    }
+}
+
+struct Input<'a, W: Write> {
+    r: Box<dyn Source + 'a>,
     split: Recorder<W>,
 }
 
@@ -419,22 +633,11 @@ impl StreamError {
 }
 
 impl<W: Write> Input<'_, W> {
-    fn fill(&mut self) -> Result<(), StreamError> {
-        loop {
-            match self.r.fill_buf() {
-                Ok(_) => return Ok(()),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(StreamError::Read(e)),
-            }
-        }
-    }
-
     /// Reads up to `buf.len()` bytes, recording them. Fewer only at EOF.
     fn read_meta(&mut self, buf: &mut [u8]) -> Result<usize, StreamError> {
         let mut got = 0;
         while got < buf.len() {
-            self.fill()?;
-            let avail = self.r.buffer();
+            let avail = self.r.fill_buf().map_err(StreamError::Read)?;
             if avail.is_empty() {
                 break;
             }
@@ -453,8 +656,7 @@ impl<W: Write> Input<'_, W> {
     fn skip_meta(&mut self, n: u64) -> Result<u64, StreamError> {
         let mut got = 0;
         while got < n {
-            self.fill()?;
-            let avail = self.r.buffer();
+            let avail = self.r.fill_buf().map_err(StreamError::Read)?;
             if avail.is_empty() {
                 break;
             }
@@ -475,8 +677,7 @@ impl<W: Write> Input<'_, W> {
     fn content(&mut self, file: &mut File, n: u64) -> Result<u64, StreamError> {
         let mut got = 0;
         while got < n {
-            self.fill()?;
-            let avail = self.r.buffer();
+            let avail = self.r.fill_buf().map_err(StreamError::Read)?;
             if avail.is_empty() {
                 break;
             }
@@ -1328,6 +1529,12 @@ impl Extractor {
 
         let (parent, base) = split_name(&norm);
 
+        // AUFS metadata (`.wh..wh.plnk/…`, `.wh..wh.aufs`) means nothing to
+        // overlay: skipped, with whatever is beneath it.
+        if norm.starts_with(b".wh..wh.") && norm != b".wh..wh..opq" {
+            return Ok(0);
+        }
+
         // Overlay conventions.
         if let Some(rest) = base.strip_prefix(b".wh.") {
             if base == b".wh..wh..opq" {
@@ -1337,9 +1544,6 @@ impl Extractor {
                         io_err("mark the directory opaque (xattr user.overlay.opaque)", err)
                     })?;
                 return Ok(0);
-            }
-            if parent.is_empty() && base.starts_with(b".wh..wh.") {
-                return Ok(0); // AUFS metadata, ignored as docker does
             }
             if rest.is_empty() || rest == b"." || rest == b".." {
                 return Err(UnpackError::InvalidName {
@@ -1692,8 +1896,9 @@ impl Extractor {
                     rustix::fs::fsetxattr(fd, name.as_slice(), value, XattrFlags::empty())
                 }
                 Target::At(dir, base) => {
-                    if path_fd.is_none() {
-                        path_fd = Some(
+                    let fd = match &path_fd {
+                        Some(fd) => fd,
+                        None => path_fd.insert(
                             rustix::fs::openat(
                                 dir,
                                 base,
@@ -1705,14 +1910,11 @@ impl Extractor {
                                 op: "open it to set xattrs".into(),
                                 source: errno_io(err),
                             })?,
-                        );
-                    }
-                    let fd = path_fd
-                        .as_ref()
-                        .map(|f| std::os::fd::AsRawFd::as_raw_fd(f))
-                        .unwrap_or(-1);
+                        ),
+                    };
+                    let proc_path = format!("/proc/self/fd/{}", fd.as_raw_fd());
                     rustix::fs::setxattr(
-                        format!("/proc/self/fd/{fd}").as_str(),
+                        proc_path.as_str(),
                         name.as_slice(),
                         value,
                         XattrFlags::empty(),
@@ -1721,7 +1923,7 @@ impl Extractor {
             };
             match (res, policy) {
                 (Ok(()), _) => {}
-                (Err(Errno::PERM | Errno::NOTSUP | Errno::ACCESS), XattrPolicy::BestEffort) => {
+                (Err(Errno::PERM | Errno::NOTSUP), XattrPolicy::BestEffort) => {
                     summary.skipped_xattrs += 1;
                 }
                 (Err(err), _) => {
@@ -1819,8 +2021,11 @@ mod tests {
     use std::os::unix::fs::{FileTypeExt, MetadataExt};
     use tar::{Builder, EntryType, Header};
 
+    /// Real root (not mapped root in a user namespace with a partial map).
     pub(super) fn is_root() -> bool {
         rustix::process::geteuid().is_root()
+            && std::fs::read_to_string("/proc/self/uid_map")
+                .is_ok_and(|m| m.split_whitespace().collect::<Vec<_>>() == ["0", "0", "4294967295"])
     }
 
     /// Owner the tests give entries by default: root when we are root, else us
@@ -1873,6 +2078,12 @@ mod tests {
 
         pub fn run(&self, data: &[u8]) -> (Result<UnpackSummary, UnpackError>, Vec<u8>) {
             self.run_opts(data, &UnpackOptions::default())
+        }
+
+        pub fn run_pipelined(&self, data: &[u8]) -> (Result<UnpackSummary, UnpackError>, Vec<u8>) {
+            let mut split = Vec::new();
+            let r = unpack_layer_pipelined(data, &self.dest, &mut split, &UnpackOptions::default());
+            (r, split)
         }
 
         pub fn p(&self, rel: &str) -> PathBuf {
@@ -1975,7 +2186,12 @@ mod tests {
     pub(super) fn raw_header(name: &[u8], typeflag: u8, size: u64, link: &[u8]) -> [u8; 512] {
         let mut b = [0u8; 512];
         b[..name.len()].copy_from_slice(name);
-        b[100..108].copy_from_slice(b"0000644\0");
+        let mode: &[u8] = if typeflag == b'5' {
+            b"0000755\0"
+        } else {
+            b"0000644\0"
+        };
+        b[100..108].copy_from_slice(mode);
         let (uid, gid) = me();
         b[108..116].copy_from_slice(format!("{uid:07o}\0").as_bytes());
         b[116..124].copy_from_slice(format!("{gid:07o}\0").as_bytes());
@@ -2244,6 +2460,60 @@ mod tests {
     }
 
     #[test]
+    fn round_trip_with_zero_umask() {
+        // With umask 0 modes are set at creation and chmod is skipped
+        // unless setuid/setgid bits need restoring after chown.
+        let tar = rich_layer();
+        let c = Case::new();
+        let mut split = Vec::new();
+        let root = open_dest(&c.dest).unwrap();
+        let (head, rest) = read_head(tar.as_slice()).unwrap();
+        let source = HashedStream {
+            r: BufReader::new(Hashing {
+                inner: decoder(head, rest).unwrap(),
+                hasher: Sha256::new(),
+                total: 0,
+            }),
+        };
+        let s = extract_all(
+            root,
+            Box::new(source),
+            &mut split,
+            &UnpackOptions::default(),
+            Some(0),
+        )
+        .unwrap();
+        check_rich(&c, &s);
+        assert_eq!(reassembled(&split, &c.dest), tar);
+    }
+
+    #[test]
+    fn aufs_metadata_is_skipped() {
+        let c = Case::new();
+        let mut t = Vec::new();
+        raw_member(&mut t, b".wh..wh.plnk/", b'5', b"", b"");
+        raw_member(&mut t, b".wh..wh.plnk/1.2", b'0', b"hidden", b"");
+        raw_member(&mut t, b"./.wh..wh.aufs", b'0', b"", b"");
+        raw_member(&mut t, b"d/.wh..wh.x", b'0', b"", b"");
+        end(&mut t);
+        let (r, split) = c.run(&t);
+        r.unwrap();
+        let names: Vec<_> = std::fs::read_dir(&c.dest)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("d")]);
+        // Below the top level a `.wh..wh.x` name is a whiteout of `.wh.x`.
+        assert!(
+            std::fs::symlink_metadata(c.p("d/.wh.x"))
+                .unwrap()
+                .file_type()
+                .is_char_device()
+        );
+        assert_eq!(reassembled(&split, &c.dest), t);
+    }
+
+    #[test]
     fn owners_and_capabilities_as_root() {
         if !is_root() {
             eprintln!("skipped: needs root (chown to other uids, security.capability)");
@@ -2327,6 +2597,91 @@ mod tests {
         c.assert_contained();
     }
 
+    /// Rootless for real: re-runs itself under `unshare --user --map-root-user`
+    /// (one id mapped), as `berth internal unpack` will run.
+    #[test]
+    fn rootless_in_user_namespace() {
+        if std::env::var_os("BERTH_TEST_IN_USERNS").is_none() {
+            let exe = std::env::current_exe().unwrap();
+            let out = std::process::Command::new("unshare")
+                .args(["--user", "--map-root-user"])
+                .arg(exe)
+                .args([
+                    "image::unpack::tests::rootless_in_user_namespace",
+                    "--exact",
+                    "--nocapture",
+                ])
+                .env("BERTH_TEST_IN_USERNS", "1")
+                .output();
+            match out {
+                Ok(o) if o.status.success() => {
+                    let text = String::from_utf8_lossy(&o.stdout);
+                    assert!(text.contains("1 passed"), "{text}");
+                }
+                Ok(o) if String::from_utf8_lossy(&o.stderr).contains("unshare failed") => {
+                    eprintln!("skipped: cannot create a user namespace here");
+                }
+                Ok(o) => panic!(
+                    "in the user namespace: {}\n{}",
+                    String::from_utf8_lossy(&o.stdout),
+                    String::from_utf8_lossy(&o.stderr)
+                ),
+                Err(e) => eprintln!("skipped: cannot run unshare: {e}"),
+            }
+            return;
+        }
+        // Inside: we are uid 0, and only uid 0 is mapped.
+        assert!(rustix::process::geteuid().is_root());
+        let mut b = Builder::new(Vec::new());
+        add_dir(&mut b, "etc/", 0o755);
+        add_file(&mut b, "etc/.wh.passwd", b"", 0o600);
+        add_dir(&mut b, "var/", 0o755);
+        add_file(&mut b, "var/.wh..wh..opq", b"", 0o600);
+        add_file(&mut b, "bin/su", b"su", 0o4755);
+        add_special(&mut b, "dev/null", EntryType::Char, 1, 3);
+        add_special(&mut b, "dev/sda", EntryType::Block, 8, 0);
+        add_special(&mut b, "dev/fifo", EntryType::Fifo, 0, 0);
+        let tar = b.into_inner().unwrap();
+        let c = Case::new();
+        let (r, split) = c.run_opts(&tar, &UnpackOptions { rootless: true });
+        let s = r.unwrap();
+        assert_eq!(s.skipped_devices, 2);
+        let m = std::fs::symlink_metadata(c.p("etc/passwd")).unwrap();
+        assert!(m.file_type().is_char_device() && m.rdev() == 0);
+        assert_eq!(
+            getxattr(&c.p("var"), "user.overlay.opaque").as_deref(),
+            Some(&b"y"[..])
+        );
+        assert_eq!(
+            std::fs::metadata(c.p("bin/su")).unwrap().mode() & 0o7777,
+            0o4755
+        );
+        assert!(
+            std::fs::symlink_metadata(c.p("dev/fifo"))
+                .unwrap()
+                .file_type()
+                .is_fifo()
+        );
+        assert!(std::fs::symlink_metadata(c.p("dev/null")).is_err());
+        assert_eq!(reassembled(&split, &c.dest), tar);
+
+        let mut b = Builder::new(Vec::new());
+        add_file_owned(&mut b, "home/user/file", b"x", 1000, 0);
+        let c = Case::new();
+        let (r, _) = c.run_opts(&b.into_inner().unwrap(), &UnpackOptions { rootless: true });
+        let err = r.unwrap_err();
+        assert!(
+            matches!(err, UnpackError::Unmapped { uid: 1000, .. }),
+            "{err}"
+        );
+        let msg = err.to_string();
+        assert!(
+            msg.contains("home/user/file") && msg.contains("1000"),
+            "{msg}"
+        );
+        c.assert_contained();
+    }
+
     #[test]
     fn trailing_bytes_and_short_end_are_kept() {
         let mut tar = Vec::new();
@@ -2406,6 +2761,53 @@ mod tests {
     }
 
     #[test]
+    fn deep_trees() {
+        // Deeper than the cached fd stack; then the whole tree is replaced.
+        let deep = |n: usize| vec!["d"; n].join("/");
+        let mut b = Builder::new(Vec::new());
+        add_file(&mut b, &format!("{}/f", deep(80)), b"deep", 0o644);
+        add_file(&mut b, &format!("{}/g", deep(80)), b"", 0o644);
+        add_file(&mut b, &format!("{}/h", deep(70)), b"", 0o644);
+        add_dir(&mut b, &format!("{}/", deep(75)), 0o750);
+        add_file(&mut b, &format!("{}/i", deep(79)), b"", 0o644);
+        let mut keep = b.get_ref().clone();
+        end(&mut keep);
+        add_symlink(&mut b, &format!("{}/s", deep(72)), "/");
+        let mut t = b.into_inner().unwrap();
+        let c = Case::new();
+        let (r, split) = c.run(&keep);
+        r.unwrap();
+        assert_eq!(
+            std::fs::read(c.p(&format!("{}/f", deep(80)))).unwrap(),
+            b"deep"
+        );
+        assert_eq!(
+            std::fs::metadata(c.p(&deep(75))).unwrap().mode() & 0o7777,
+            0o750
+        );
+        assert_eq!(reassembled(&split, &c.dest), keep);
+
+        t.truncate(t.len() - 1024);
+        let mut evil = Builder::new(t);
+        add_file(&mut evil, &format!("{}/s/zqa", deep(72)), b"evil", 0o644);
+        let c = Case::new();
+        let (r, _) = c.run(&evil.into_inner().unwrap());
+        assert!(r.unwrap_err().to_string().contains("goes through symlink"));
+        c.assert_contained();
+
+        let mut t = keep.clone();
+        t.truncate(t.len() - 1024);
+        let mut b = Builder::new(t);
+        add_file(&mut b, "d", b"", 0o644);
+        let t = b.into_inner().unwrap();
+        let c = Case::new();
+        let (r, _) = c.run(&t);
+        let s = r.unwrap();
+        assert!(std::fs::symlink_metadata(c.p("d")).unwrap().is_file());
+        assert!(!s.tar_split_exact, "d/.../f had content");
+    }
+
+    #[test]
     fn reassemble_detects_changes() {
         let mut b = Builder::new(Vec::new());
         add_file(&mut b, "a", b"hello", 0o644);
@@ -2441,9 +2843,18 @@ mod tests {
     }
 
     fn expect_err(c: &Case, data: &[u8], needle: &str) -> UnpackError {
+        // The pipelined variant must fail the same way.
+        let p = Case::new();
+        let (r, _) = p.run_pipelined(data);
+        let perr = r
+            .expect_err("hostile layer must fail (pipelined)")
+            .to_string();
+        p.assert_contained();
         let (r, _) = c.run(data);
         let err = r.expect_err("hostile layer must fail");
+        assert_eq!(err.to_string(), perr);
         let msg = err.to_string();
+        eprintln!("expected error: {msg}");
         assert!(
             msg.contains(needle),
             "error {msg:?} should mention {needle:?}"
@@ -2466,6 +2877,7 @@ mod tests {
         expect_err(&c, &one(b"a/../../x", b'0', b"evil", b""), "\"..\"");
         expect_err(&c, &one(b"./../evil", b'5', b"", b""), "\"..\"");
         expect_err(&c, &one(b"/zqa", b'0', b"evil", b""), "absolute");
+        expect_err(&c, &one(b"/etc/x", b'0', b"evil", b""), "absolute");
         expect_err(&c, &one(b"", b'0', b"evil", b""), "empty");
         expect_err(&c, &one(b".wh..", b'0', b"", b""), "whiteout");
         expect_err(&c, &one(b"sub/.wh.", b'0', b"", b""), "whiteout");
@@ -2638,6 +3050,10 @@ mod tests {
         let (r, _) = c.run(&gz);
         assert!(r.is_err());
         c.assert_contained();
+        let c = Case::new();
+        let (r, _) = c.run_pipelined(&gz);
+        assert!(r.is_err());
+        c.assert_contained();
         let mut gz = gzip(&tar);
         gz.truncate(gz.len() - 100);
         let c = Case::new();
@@ -2752,7 +3168,8 @@ mod tests {
         fn base_layer() -> (Vec<u8>, Vec<usize>) {
             let mut t = Vec::new();
             let mut heads = Vec::new();
-            let members: &[(&[u8], u8, &[u8], &[u8])] = &[
+            type Member = (&'static [u8], u8, &'static [u8], &'static [u8]);
+            let members: &[Member] = &[
                 (b"./", b'5', b"", b""),
                 (b"zqa/", b'5', b"", b""),
                 (b"zqa/f", b'0', b"hello world", b""),
@@ -2816,8 +3233,12 @@ mod tests {
             ])
         }
 
-        fn check(c: &Case, data: &[u8]) {
-            let (r, split) = c.run(data);
+        fn check(c: &Case, data: &[u8], pipelined: bool) {
+            let (r, split) = if pipelined {
+                c.run_pipelined(data)
+            } else {
+                c.run(data)
+            };
             c.assert_contained();
             if let Ok(s) = r
                 && s.tar_split_exact
@@ -2855,6 +3276,7 @@ mod tests {
                 in_headers in any::<bool>(),
                 fix_checksums in any::<bool>(),
                 compress in any::<bool>(),
+                pipelined in any::<bool>(),
             ) {
                 let (mut t, heads) = base_layer();
                 for (i, x) in &flips {
@@ -2873,7 +3295,7 @@ mod tests {
                     }
                 }
                 let data = if compress { gzip(&t) } else { t };
-                check(&Case::new(), &data);
+                check(&Case::new(), &data, pipelined);
             }
 
             #[test]
@@ -2893,7 +3315,7 @@ mod tests {
                     raw_member(&mut t, name, tf, data, target.as_bytes());
                 }
                 end(&mut t);
-                check(&Case::new(), &t);
+                check(&Case::new(), &t, false);
             }
         }
     }
@@ -2943,16 +3365,38 @@ mod tests {
         let tar = b.into_inner().unwrap();
         let gz = gzip(&tar);
         let zs = zstd(&tar);
+        if let Some(dir) = std::env::var_os("BERTH_BENCH_SAVE") {
+            let dir = PathBuf::from(dir);
+            std::fs::write(dir.join("layer.tar"), &tar).unwrap();
+            std::fs::write(dir.join("layer.tar.gz"), &gz).unwrap();
+            std::fs::write(dir.join("layer.tar.zst"), &zs).unwrap();
+        }
+        // Cases are kept until the end: deleting a tree right before the
+        // next run slows file creation on some file systems.
+        let mut cases = Vec::new();
+        let only = std::env::var("BERTH_BENCH_ONLY").ok();
         for (what, data) in [("none", &tar), ("gzip", &gz), ("zstd", &zs)] {
+            if only.as_deref().is_some_and(|o| o != what) {
+                continue;
+            }
             let c = Case::new();
             let mut split = Vec::new();
             let t0 = std::time::Instant::now();
-            let s = unpack_layer(
-                data.as_slice(),
-                &c.dest,
-                &mut split,
-                &UnpackOptions::default(),
-            )
+            let s = if std::env::var_os("BERTH_BENCH_PIPELINED").is_some() {
+                unpack_layer_pipelined(
+                    data.as_slice(),
+                    &c.dest,
+                    &mut split,
+                    &UnpackOptions::default(),
+                )
+            } else {
+                unpack_layer(
+                    data.as_slice(),
+                    &c.dest,
+                    &mut split,
+                    &UnpackOptions::default(),
+                )
+            }
             .unwrap();
             let secs = t0.elapsed().as_secs_f64();
             let t1 = std::time::Instant::now();
@@ -2973,6 +3417,7 @@ mod tests {
                 rsecs,
                 tar.len() as f64 / 1e6 / rsecs,
             );
+            cases.push(c);
         }
     }
 }
