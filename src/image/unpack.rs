@@ -221,8 +221,8 @@ pub fn unpack_layer<R: Read, W: Write>(
     extract_all(root, Box::new(source), tar_split, opts, read_umask())
 }
 
-/// [`unpack_layer`] with decompression and sha256 on one helper thread, so
-/// they overlap with the file system work of extraction (the extracting
+/// [`unpack_layer`] with decompression on one helper thread, so it overlaps
+/// with hashing and the file system work of extraction (the extracting
 /// thread spends most of its time in the kernel). Same results, same errors.
 /// It only pays when a second core is free: with several layers unpacking at
 /// once, plain [`unpack_layer`] per layer uses the cores as well.
@@ -247,8 +247,10 @@ pub fn unpack_layer_pipelined<R: Read + Send, W: Write>(
             cur: None,
             pos: 0,
             len: 0,
-            end: None,
+            ended: false,
             failed: false,
+            hasher: Sha256::new(),
+            total: 0,
         };
         extract_all(root, Box::new(source), tar_split, opts, read_umask())
     })
@@ -489,11 +491,12 @@ const PIPE_DEPTH: usize = 4;
 
 enum Chunk {
     Data(Vec<u8>, usize),
-    End([u8; 32], u64),
+    End,
     Failed(io::Error),
 }
 
-/// The helper thread of [`unpack_layer_pipelined`]: decompresses and hashes.
+/// The helper thread of [`unpack_layer_pipelined`]: decompresses. (Hashing
+/// stays on the extracting thread: that balances the two best.)
 fn decode_worker<R: Read>(
     head: Vec<u8>,
     compressed: R,
@@ -507,8 +510,6 @@ fn decode_worker<R: Read>(
             return;
         }
     };
-    let mut hasher = Sha256::new();
-    let mut total = 0u64;
     loop {
         let mut buf = back.try_recv().unwrap_or_else(|_| vec![0u8; BUF_SIZE]);
         let n = match decoded.read(&mut buf) {
@@ -520,10 +521,8 @@ fn decode_worker<R: Read>(
             }
         };
         let msg = if n == 0 {
-            Chunk::End(hasher.clone().finalize().into(), total)
+            Chunk::End
         } else {
-            hasher.update(&buf[..n]);
-            total += n as u64;
             Chunk::Data(buf, n)
         };
         // A send fails when the extracting side gave up: just stop.
@@ -540,8 +539,10 @@ struct ChannelStream {
     cur: Option<Vec<u8>>,
     pos: usize,
     len: usize,
-    end: Option<([u8; 32], u64)>,
+    ended: bool,
     failed: bool,
+    hasher: Sha256,
+    total: u64,
 }
 
 impl Read for ChannelStream {
@@ -556,7 +557,7 @@ impl Read for ChannelStream {
 
 impl BufRead for ChannelStream {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        if self.pos >= self.len && self.end.is_none() {
+        if self.pos >= self.len && !self.ended {
             if self.failed {
                 return Err(io::Error::other("the layer stream failed earlier"));
             }
@@ -565,11 +566,13 @@ impl BufRead for ChannelStream {
             }
             match self.rx.recv() {
                 Ok(Chunk::Data(buf, n)) => {
+                    self.hasher.update(&buf[..n]);
+                    self.total += n as u64;
                     self.cur = Some(buf);
                     self.pos = 0;
                     self.len = n;
                 }
-                Ok(Chunk::End(digest, total)) => self.end = Some((digest, total)),
+                Ok(Chunk::End) => self.ended = true,
                 Ok(Chunk::Failed(e)) => {
                     self.failed = true;
                     return Err(e);
@@ -592,8 +595,10 @@ impl BufRead for ChannelStream {
 
 impl Source for ChannelStream {
     fn finish(&mut self) -> io::Result<([u8; 32], u64)> {
-        self.end
-            .ok_or_else(|| io::Error::other("the layer stream was not read to its end"))
+        if !self.ended {
+            return Err(io::Error::other("the layer stream was not read to its end"));
+        }
+        Ok((self.hasher.clone().finalize().into(), self.total))
     }
 }
 
@@ -3363,7 +3368,10 @@ mod tests {
             }
         }
         let tar = b.into_inner().unwrap();
-        let gz = gzip(&tar);
+        // Default levels, as `docker push` and registries' layers use.
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(&tar).unwrap();
+        let gz = e.finish().unwrap();
         let zs = zstd(&tar);
         if let Some(dir) = std::env::var_os("BERTH_BENCH_SAVE") {
             let dir = PathBuf::from(dir);
