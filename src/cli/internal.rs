@@ -63,6 +63,8 @@ fn unpack(
     let split =
         std::fs::File::create(tar_split).map_err(|e| format!("{}: {e}", tar_split.display()))?;
     let split = io::BufWriter::new(split);
+    // Modes come from the tar: with no umask to undo, the unpacker skips a chmod per file.
+    nix::sys::stat::umask(nix::sys::stat::Mode::empty());
     let stdin = io::stdin();
     let mut input = stdin.lock();
     let summary = unpack_layer(&mut input, dest, split, &UnpackOptions { rootless })
@@ -73,6 +75,7 @@ fn unpack(
     let report = UnpackReport {
         diff_id: summary.diff_id,
         size: summary.size,
+        tar_split_exact: summary.tar_split_exact,
     };
     let mut out = io::stdout().lock();
     serde_json::to_writer(&mut out, &report).map_err(|e| e.to_string())?;

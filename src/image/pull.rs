@@ -118,6 +118,13 @@ pub struct PullOutcome {
 pub struct UnpackReport {
     pub diff_id: String,
     pub size: u64,
+    /// False when the tar-split cannot rebuild the exact tar (duplicate names in the layer).
+    #[serde(default = "yes")]
+    pub tar_split_exact: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn short_id(digest: &str) -> String {
@@ -380,6 +387,7 @@ async fn ensure_layer(
             lock.commit(&LayerInfo {
                 diff_id: layer.diff_id.clone(),
                 size,
+                tar_split_exact: report.tar_split_exact,
             })?;
             events(PullEvent::Layer {
                 id: id.clone(),

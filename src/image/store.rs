@@ -162,6 +162,13 @@ pub struct LayerInfo {
     pub diff_id: String,
     /// Bytes of file content in the layer.
     pub size: u64,
+    /// Whether `tar-split.zst` rebuilds the exact layer tar (push and save rely on it).
+    #[serde(default = "exact_by_default")]
+    pub tar_split_exact: bool,
+}
+
+fn exact_by_default() -> bool {
+    true
 }
 
 pub struct Store {
@@ -347,6 +354,7 @@ impl Store {
             let info = self.layer_info(&diff_id)?.unwrap_or(LayerInfo {
                 diff_id: diff_id.clone(),
                 size: 0,
+                tar_split_exact: true,
             });
             let target = self
                 .root
@@ -519,6 +527,7 @@ mod tests {
             lock.commit(&LayerInfo {
                 diff_id: l.clone(),
                 size: 1,
+                tar_split_exact: true,
             })
             .unwrap();
         }
