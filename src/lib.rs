@@ -42,6 +42,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod container;
 pub mod context;
 pub mod error;
 pub mod format;
