@@ -14,6 +14,7 @@
 //! | [`config`] | `config.toml`: registries (insecure, mirrors), defaults. |
 //! | [`context`] | what every command needs, built once per invocation: paths, config, credentials, the store (opened lazily), the rootless id mapping. |
 //! | [`image`] | everything about images: [`image::reference`] (docker's name normalisation), [`image::auth`] (credentials from berth's, docker's and podman's files and credential helpers), [`image::registry`] (OCI distribution client over oci-client: manifests, platform selection, blob streams), [`image::store`] (content-addressed per-user store: blobs, unpacked layers, `images.json`, locks), [`image::unpack`] and [`image::tarsplit`] (safe layer extraction that never leaves the layer dir, and the metadata to rebuild the exact tar), [`image::pull`] (the pull pipeline), [`image::local`] (docker's rules for finding, listing, inspecting, tagging and removing stored images). |
+//! | [`container`] | the pure part of `run`: image config + docker's run flags → `oci_spec::runtime::Spec` with docker's defaults ([`container::spec`]), user lookup in the image's passwd/group ([`container::user`]), the `-v`/`--mount`/`--tmpfs`/`--ulimit`/`--env-file`/`--security-opt` parsers ([`container::parse`]), generated /etc files ([`container::etc`]). |
 //! | [`userns`] | entering a user namespace with the caller's full subuid/subgid map (newuidmap/newgidmap), so rootless extraction and removal give files their real owners. |
 //! | [`format`] | docker's output conventions: Go templates with docker's functions, tab-aligned tables, go-units sizes and durations. |
 //!
@@ -42,6 +43,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod container;
 pub mod context;
 pub mod error;
 pub mod format;
