@@ -21,7 +21,7 @@ mod tests;
 pub use etc::{generate_hosts, generate_resolv_conf, hostname_file};
 pub use parse::{
     BindOrVolume, Resource, Seccomp, SecurityOptions, Ulimit, VolumeMount, parse_env_file,
-    parse_mount, parse_security_opts, parse_tmpfs, parse_ulimit, parse_volume,
+    parse_labels, parse_mount, parse_security_opts, parse_tmpfs, parse_ulimit, parse_volume,
 };
 pub use spec::{
     BindMount, EtcFiles, Limits, NetworkMode, RunOptions, SpecError, SpecInputs, TmpfsMount,

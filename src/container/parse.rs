@@ -170,6 +170,11 @@ pub fn parse_volume(raw: &str) -> Result<BindOrVolume, SpecError> {
     }
     if source.starts_with('/') {
         let destination = check_destination("bind", target)?;
+        if mode.no_copy {
+            return Err(SpecError::Invalid(format!(
+                "invalid mount config for type \"bind\": field VolumeOptions must not be specified in '{raw}'"
+            )));
+        }
         return Ok(BindOrVolume::Bind {
             mount: BindMount {
                 source: PathBuf::from(clean_path(source)),
@@ -766,6 +771,25 @@ pub fn parse_env_file(
     Ok(out)
 }
 
+/// `--label k=v` / `--label k` (docker's `ValidateLabel` and
+/// `ConvertKVStringsToMap`: a bare key has an empty value, a later label
+/// replaces an earlier one, an empty name is an error).
+pub fn parse_labels(
+    labels: &[String],
+) -> Result<std::collections::BTreeMap<String, String>, SpecError> {
+    let mut out = std::collections::BTreeMap::new();
+    for l in labels {
+        let (k, v) = l.split_once('=').unwrap_or((l, ""));
+        if k.trim().is_empty() {
+            return Err(SpecError::Invalid(format!(
+                "invalid label '{l}': empty name"
+            )));
+        }
+        out.insert(k.to_string(), v.to_string());
+    }
+    Ok(out)
+}
+
 /// Seccomp choice from `--security-opt`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Seccomp {
@@ -918,6 +942,11 @@ mod tests {
             "one-char volume names are invalid"
         );
         assert!(parse_volume("/a:/b:").is_ok(), "an empty mode is allowed");
+        assert!(
+            parse_volume("/a:/b:nocopy").is_err(),
+            "nocopy is for volumes"
+        );
+        assert!(parse_volume("v1:/b:nocopy").is_ok());
     }
 
     #[test]
@@ -1128,6 +1157,23 @@ mod tests {
     }
 
     #[test]
+    fn labels() {
+        let l = parse_labels(&["a=1".into(), "b".into(), "c=x=y".into(), "a=2".into()]).unwrap();
+        assert_eq!(
+            l.into_iter().collect::<Vec<_>>(),
+            vec![
+                ("a".to_string(), "2".to_string()),
+                ("b".to_string(), String::new()),
+                ("c".to_string(), "x=y".to_string())
+            ]
+        );
+        assert_eq!(
+            parse_labels(&["=v".into()]).unwrap_err().to_string(),
+            "invalid label '=v': empty name"
+        );
+    }
+
+    #[test]
     fn security_opts() {
         let p =
             |v: &[&str]| parse_security_opts(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
@@ -1175,6 +1221,7 @@ mod tests {
             let _ = parse_ulimit(&s);
             let _ = parse_env_file(&s, &|_| Some("v".to_string()));
             let _ = parse_security_opts(std::slice::from_ref(&s));
+            let _ = parse_labels(std::slice::from_ref(&s));
             let _ = merge_tmpfs_options(std::slice::from_ref(&s));
             let _ = clean_path(&s);
         }
