@@ -23,6 +23,7 @@ mod output;
 mod progress;
 mod pull;
 mod rmi;
+mod run;
 mod tag;
 mod version;
 
@@ -53,6 +54,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Create and run a new container from an image
+    Run(run::Args),
     /// Download an image from a registry
     Pull(pull::Args),
     /// List images
@@ -149,7 +152,10 @@ pub fn main() -> i32 {
         return internal::exec(args);
     }
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let kind = CommandKind::Other;
+    let kind = match command {
+        Command::Run(_) => CommandKind::Container,
+        _ => CommandKind::Other,
+    };
     match run(command, as_docker) {
         Ok(()) => 0,
         Err(err) => {
@@ -177,6 +183,7 @@ fn run(command: Command, as_docker: bool) -> anyhow::Result<()> {
         other => {
             let ctx = crate::context::Context::new()?;
             match other {
+                Command::Run(args) => run::exec(&ctx, args),
                 Command::Pull(args) => pull::exec(&ctx, args),
                 Command::Images(args) => images::exec(&ctx, args),
                 Command::Rmi(args) => rmi::exec(&ctx, args),

@@ -7,9 +7,39 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::image::pull::{LayerState, PullEvent};
 
+/// Where pull output goes: stdout for `pull`, stderr for `run` (whose stdout is the container's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+impl Stream {
+    pub fn line(self, text: &str) {
+        match self {
+            Stream::Stdout => println!("{text}"),
+            Stream::Stderr => eprintln!("{text}"),
+        }
+    }
+
+    fn is_tty(self) -> bool {
+        match self {
+            Stream::Stdout => nix::unistd::isatty(std::io::stdout()).unwrap_or(false),
+            Stream::Stderr => nix::unistd::isatty(std::io::stderr()).unwrap_or(false),
+        }
+    }
+
+    fn draw_target(self) -> ProgressDrawTarget {
+        match self {
+            Stream::Stdout => ProgressDrawTarget::stdout(),
+            Stream::Stderr => ProgressDrawTarget::stderr(),
+        }
+    }
+}
+
 pub enum Progress {
     Quiet,
-    Lines(Mutex<HashMap<String, LayerState>>),
+    Lines(Stream, Mutex<HashMap<String, LayerState>>),
     Bars {
         multi: MultiProgress,
         bars: Mutex<HashMap<String, ProgressBar>>,
@@ -17,12 +47,12 @@ pub enum Progress {
 }
 
 impl Progress {
-    pub fn new(quiet: bool) -> Progress {
+    pub fn new(quiet: bool, stream: Stream) -> Progress {
         if quiet {
             return Progress::Quiet;
         }
-        if super::output::stdout_is_tty() {
-            let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stdout());
+        if stream.is_tty() {
+            let multi = MultiProgress::with_draw_target(stream.draw_target());
             // indicatif hides itself on terminals it cannot draw on (no TERM, TERM=dumb);
             // it would then swallow our lines too.
             if !multi.is_hidden() {
@@ -32,7 +62,7 @@ impl Progress {
                 };
             }
         }
-        Progress::Lines(Mutex::new(HashMap::new()))
+        Progress::Lines(stream, Mutex::new(HashMap::new()))
     }
 
     pub fn handle(&self, event: PullEvent) {
@@ -42,12 +72,12 @@ impl Progress {
         }
         match self {
             Progress::Quiet => {}
-            Progress::Lines(seen) => match event {
+            Progress::Lines(stream, seen) => match event {
                 PullEvent::Resolved {
                     tag_or_digest,
                     repository,
                 } => {
-                    println!("{tag_or_digest}: Pulling from {repository}");
+                    stream.line(&format!("{tag_or_digest}: Pulling from {repository}"));
                 }
                 PullEvent::Layer { id, state } => {
                     // Docker's non-TTY output prints each state change once.
@@ -56,7 +86,7 @@ impl Progress {
                         return;
                     }
                     seen.insert(id.clone(), state);
-                    println!("{id}: {}", state.docker_text());
+                    stream.line(&format!("{id}: {}", state.docker_text()));
                 }
                 PullEvent::Progress { .. } | PullEvent::Warning(_) => {}
             },

@@ -2,6 +2,7 @@
 
 use anyhow::Context as _;
 
+use super::progress::Stream;
 use crate::context::Context;
 use crate::image::pull::{PullOptions, pull};
 use crate::image::reference::Reference;
@@ -34,7 +35,7 @@ pub fn exec(ctx: &Context, args: Args) -> anyhow::Result<()> {
     run_pull(ctx, &args.name, &reference, platform, args.quiet)
 }
 
-/// Pulls and prints as docker does; `run` will use it for missing images too.
+/// Pulls and prints as docker does.
 pub(crate) fn run_pull(
     ctx: &Context,
     given: &str,
@@ -42,11 +43,34 @@ pub(crate) fn run_pull(
     platform: Option<Platform>,
     quiet: bool,
 ) -> anyhow::Result<()> {
-    let progress = super::progress::Progress::new(quiet);
+    pull_with(ctx, given, reference, platform, quiet, Stream::Stdout)
+}
+
+/// `run` pulls a missing image with the same output, on stderr: stdout is the container's.
+pub(crate) fn run_pull_to_stderr(
+    ctx: &Context,
+    given: &str,
+    reference: &Reference,
+    platform: Option<Platform>,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    pull_with(ctx, given, reference, platform, quiet, Stream::Stderr)
+}
+
+fn pull_with(
+    ctx: &Context,
+    given: &str,
+    reference: &Reference,
+    platform: Option<Platform>,
+    quiet: bool,
+    stream: Stream,
+) -> anyhow::Result<()> {
+    let progress = super::progress::Progress::new(quiet, stream);
+    let line = |text: String| stream.line(&text);
     let explicit_tag =
         Reference::parse_named(given).is_ok_and(|r| r.tag.is_some() || r.digest.is_some());
     if !quiet && !explicit_tag {
-        println!("Using default tag: latest");
+        line("Using default tag: latest".into());
     }
     let opts = PullOptions { platform };
     let outcome = super::runtime()?
@@ -54,15 +78,15 @@ pub(crate) fn run_pull(
         .with_context(|| format!("pulling {}", reference.familiar_string()))
         .map_err(strip_context)?;
     if !quiet {
-        println!("Digest: {}", outcome.digest);
+        line(format!("Digest: {}", outcome.digest));
         let status = if outcome.downloaded_newer {
             "Downloaded newer image for"
         } else {
             "Image is up to date for"
         };
-        println!("Status: {status} {}", reference.familiar_string());
+        line(format!("Status: {status} {}", reference.familiar_string()));
     }
-    println!("{reference}");
+    line(reference.to_string());
     Ok(())
 }
 

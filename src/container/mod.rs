@@ -10,6 +10,7 @@
 //!   `--security-opt`.
 //! - [`etc`]: the generated `/etc/hosts`, `/etc/resolv.conf`, `/etc/hostname`.
 
+pub mod create;
 pub mod etc;
 pub mod parse;
 pub mod record;

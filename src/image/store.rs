@@ -560,3 +560,10 @@ mod tests {
         assert!(store.try_gc_exclusive().unwrap().is_some());
     }
 }
+
+/// Whether a directory of an unpacked layer is marked opaque for overlay
+/// (it hides the same directory in the layers below).
+pub fn has_opaque_marker(dir: &Path) -> bool {
+    let mut buf = [0u8; 4];
+    matches!(rustix::fs::getxattr(dir, "user.overlay.opaque", &mut buf), Ok(n) if n >= 1 && buf[0] == b'y')
+}

@@ -1,0 +1,302 @@
+//! `run [OPTIONS] IMAGE [COMMAND] [ARG...]`: foreground containers.
+//!
+//! The container is created from this very process, which must therefore be
+//! single-threaded: no tokio runtime is started when the image is present.
+//! When it has to be pulled first, the pull runs on tokio and berth then
+//! re-executes itself with `--pull never`, so the container is still created
+//! by a process that never had threads.
+
+use std::ffi::OsString;
+use std::os::unix::process::CommandExt;
+
+use anyhow::{Context as _, bail};
+
+use crate::container::create;
+use crate::container::parse::{self, BindOrVolume};
+use crate::container::spec::{NetworkMode, RunOptions};
+use crate::context::Context;
+use crate::error::{ExitStatus, NotImplemented};
+use crate::image::local;
+use crate::image::reference::Reference;
+use crate::image::registry::Platform;
+
+#[derive(clap::Args, Debug)]
+#[command(trailing_var_arg = true)]
+pub struct Args {
+    /// Automatically remove the container when it exits
+    #[arg(long)]
+    rm: bool,
+    /// Run container in background and print container ID
+    #[arg(short = 'd', long)]
+    detach: bool,
+    /// Keep STDIN open even if not attached
+    #[arg(short = 'i', long)]
+    interactive: bool,
+    /// Allocate a pseudo-TTY
+    #[arg(short = 't', long)]
+    tty: bool,
+    /// Set environment variables
+    #[arg(short = 'e', long = "env")]
+    env: Vec<String>,
+    /// Read in a file of environment variables
+    #[arg(long = "env-file")]
+    env_file: Vec<String>,
+    /// Working directory inside the container
+    #[arg(short = 'w', long = "workdir")]
+    workdir: Option<String>,
+    /// Username or UID (format: <name|uid>[:<group|gid>])
+    #[arg(short = 'u', long)]
+    user: Option<String>,
+    /// Add additional groups to join
+    #[arg(long = "group-add")]
+    group_add: Vec<String>,
+    /// Overwrite the default ENTRYPOINT of the image
+    #[arg(long)]
+    entrypoint: Option<String>,
+    /// Assign a name to the container
+    #[arg(long)]
+    name: Option<String>,
+    /// Container host name
+    #[arg(short = 'h', long)]
+    hostname: Option<String>,
+    /// Bind mount a volume
+    #[arg(short = 'v', long = "volume")]
+    volume: Vec<String>,
+    /// Attach a filesystem mount to the container
+    #[arg(long)]
+    mount: Vec<String>,
+    /// Mount a tmpfs directory
+    #[arg(long)]
+    tmpfs: Vec<String>,
+    /// Mount the container's root filesystem as read only
+    #[arg(long = "read-only")]
+    read_only: bool,
+    /// Run an init inside the container
+    #[arg(long)]
+    init: bool,
+    /// Set platform if server is multi-platform capable
+    #[arg(long)]
+    platform: Option<String>,
+    /// Pull image before running ("always", "missing", "never")
+    #[arg(long, default_value = "missing")]
+    pull: String,
+    /// Ulimit options
+    #[arg(long)]
+    ulimit: Vec<String>,
+    /// Size of /dev/shm
+    #[arg(long = "shm-size")]
+    shm_size: Option<String>,
+    /// Set meta data on a container
+    #[arg(short = 'l', long)]
+    label: Vec<String>,
+    /// Add Linux capabilities
+    #[arg(long = "cap-add")]
+    cap_add: Vec<String>,
+    /// Drop Linux capabilities
+    #[arg(long = "cap-drop")]
+    cap_drop: Vec<String>,
+    /// Give extended privileges to this container
+    #[arg(long)]
+    privileged: bool,
+    /// Security Options
+    #[arg(long = "security-opt")]
+    security_opt: Vec<String>,
+    /// Connect a container to a network ("none" or "host" for now)
+    #[arg(long, alias = "net")]
+    network: Option<String>,
+    /// Proxy received signals to the process
+    #[arg(long = "sig-proxy", default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    sig_proxy: bool,
+    /// Suppress the pull output
+    #[arg(short = 'q', long)]
+    quiet: bool,
+    /// The image, then the command and its arguments
+    #[arg(required = true, value_name = "IMAGE [COMMAND] [ARG...]", allow_hyphen_values = true)]
+    image_and_command: Vec<String>,
+}
+
+pub fn exec(ctx: &Context, args: Args) -> anyhow::Result<()> {
+    if args.detach {
+        return Err(NotImplemented("run -d (detached containers)".into()).into());
+    }
+    if args.tty {
+        return Err(NotImplemented("run -t (pseudo-terminals)".into()).into());
+    }
+    let (image_name, command) = args.image_and_command.split_first().expect("clap requires IMAGE");
+    let opts = run_options(&args, command)?;
+    let image = find_or_pull(ctx, &args, image_name)?;
+    let prepared = create::prepare(ctx, &image, image_name, &opts, args.name.as_deref(), args.rm)?;
+    let status = run_prepared(ctx, &prepared);
+    if args.rm {
+        // Even when the start failed: --rm leaves nothing behind.
+        create::remove(ctx, &prepared.config).context("removing the container")?;
+    }
+    let code = status?;
+    if code == 0 {
+        return Ok(());
+    }
+    Err(ExitStatus::new(code).into())
+}
+
+fn run_prepared(ctx: &Context, prepared: &create::Prepared) -> anyhow::Result<i32> {
+    use crate::container::record::{ContainerState, ContainerStore, Status, boot_id};
+    use crate::runtime::{self, Started};
+    let containers = ContainerStore::open(&ctx.paths.data)?;
+    let id = &prepared.config.id;
+    let old_mask = runtime::block_signals()?;
+    let result = (|| -> anyhow::Result<i32> {
+        let mut container = runtime::create(&prepared.plan)?;
+        for w in container.warnings.drain(..) {
+            eprintln!("WARNING: {w}");
+        }
+        let mut state = ContainerState::created();
+        state.status = Status::Running;
+        state.pid = container.pid().as_raw();
+        state.started_at = Some(chrono::Utc::now());
+        state.boot_id = boot_id();
+        containers.write_state(id, &state)?;
+        let code = match container.start()? {
+            Started::Running => container.wait()?,
+            Started::ExecFailed { status, message } => {
+                state.error = message.clone();
+                eprintln!("Error: {message}");
+                status
+            }
+        };
+        state.status = Status::Exited;
+        state.pid = 0;
+        state.exit_code = code;
+        state.finished_at = Some(chrono::Utc::now());
+        containers.write_state(id, &state)?;
+        Ok(code)
+    })();
+    let _ = nix::sys::signal::sigprocmask(nix::sys::signal::SigmaskHow::SIG_SETMASK, Some(&old_mask), None);
+    result
+}
+
+fn run_options(args: &Args, command: &[String]) -> anyhow::Result<RunOptions> {
+    let lookup = |k: &str| std::env::var(k).ok();
+    let mut env = Vec::new();
+    for f in &args.env_file {
+        let text = std::fs::read_to_string(f).with_context(|| format!("open {f}"))?;
+        env.extend(parse::parse_env_file(&text, &lookup)?);
+    }
+    for e in &args.env {
+        if e.contains('=') {
+            env.push(e.clone());
+        } else if let Some(v) = lookup(e) {
+            env.push(format!("{e}={v}"));
+        } else {
+            // docker: `-e NAME` with NAME unset removes it from the image's env.
+            env.push(e.clone());
+        }
+    }
+    let mut binds = Vec::new();
+    let mut tmpfs = Vec::new();
+    for v in &args.volume {
+        push_mount(parse::parse_volume(v)?, &mut binds, &mut tmpfs)?;
+    }
+    for m in &args.mount {
+        push_mount(parse::parse_mount(m)?, &mut binds, &mut tmpfs)?;
+    }
+    for t in &args.tmpfs {
+        tmpfs.push(parse::parse_tmpfs(t)?);
+    }
+    let network = match args.network.as_deref() {
+        None | Some("host") | Some("default") => NetworkMode::Host,
+        Some("none") => NetworkMode::None,
+        Some(other) => bail!(NotImplemented(format!("--network {other} (only none and host so far)"))),
+    };
+    let shm_size = args
+        .shm_size
+        .as_deref()
+        .map(crate::format::units::parse_size)
+        .transpose()
+        .context("invalid --shm-size")?
+        .map(|s| s as u64);
+    Ok(RunOptions {
+        command: command.to_vec(),
+        entrypoint: args.entrypoint.clone(),
+        env,
+        workdir: args.workdir.clone(),
+        user: args.user.clone(),
+        group_add: args.group_add.clone(),
+        hostname: args.hostname.clone(),
+        binds,
+        tmpfs,
+        read_only: args.read_only,
+        privileged: args.privileged,
+        cap_add: args.cap_add.clone(),
+        cap_drop: args.cap_drop.clone(),
+        security_opt: args.security_opt.clone(),
+        ulimits: args.ulimit.clone(),
+        shm_size,
+        network,
+        init: args.init,
+        tty: args.tty,
+        interactive: args.interactive,
+        labels: args.label.clone(),
+    })
+}
+
+fn push_mount(
+    m: BindOrVolume,
+    binds: &mut Vec<crate::container::spec::BindMount>,
+    tmpfs: &mut Vec<crate::container::spec::TmpfsMount>,
+) -> anyhow::Result<()> {
+    match m {
+        BindOrVolume::Bind { mount, create_source } => {
+            if !create_source && !mount.source.exists() {
+                bail!("invalid mount config for type \"bind\": bind source path does not exist: {}", mount.source.display());
+            }
+            binds.push(mount);
+        }
+        BindOrVolume::Tmpfs(t) => tmpfs.push(t),
+        BindOrVolume::Volume(_) => bail!(NotImplemented("named and anonymous volumes".into())),
+    }
+    Ok(())
+}
+
+fn find_or_pull(ctx: &Context, args: &Args, image_name: &str) -> anyhow::Result<crate::image::store::ImageRecord> {
+    let store = ctx.store()?;
+    let mut policy = args.pull.as_str();
+    if !matches!(policy, "always" | "missing" | "never") {
+        bail!("invalid pull option: '{policy}': must be one of \"always\", \"missing\" or \"never\"");
+    }
+    if std::env::var_os(PULLED_MARKER).is_some() {
+        // SAFETY: still single-threaded here; the marker must not reach a later re-exec.
+        unsafe { std::env::remove_var(PULLED_MARKER) };
+        policy = "never";
+    }
+    if policy != "always" {
+        let index = store.images()?;
+        match local::find(&index, image_name) {
+            Ok((image, _)) => return Ok(image.clone()),
+            Err(local::ImageError::NotFound(_)) if policy == "missing" => {}
+            Err(local::ImageError::NotFound(n)) => bail!("No such image: {n}"),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let reference = Reference::parse(image_name)?;
+    if policy == "missing" {
+        eprintln!("Unable to find image '{}' locally", reference.familiar_string());
+    }
+    let platform = args.platform.as_deref().map(Platform::parse).transpose()?;
+    super::pull::run_pull_to_stderr(ctx, image_name, &reference, platform, args.quiet)?;
+    // The pull ran tokio: this process has threads now. Start again, single-threaded.
+    Err(reexec_after_pull().into())
+}
+
+/// Set on the re-executed `run` after a pull: use the local image, never pull again.
+const PULLED_MARKER: &str = "BERTH_RUN_PULLED";
+
+/// Replaces this process with the same `berth run …`, marked as already pulled.
+fn reexec_after_pull() -> std::io::Error {
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    let exe = std::env::current_exe().unwrap_or_else(|_| "/proc/self/exe".into());
+    std::process::Command::new(exe)
+        .arg0(&argv[0])
+        .args(&argv[1..])
+        .env(PULLED_MARKER, "1")
+        .exec()
+}

@@ -1,0 +1,215 @@
+//! Creating a container from a stored image and docker's run flags: its
+//! record, its directories and /etc files, its Spec and the plan the runtime
+//! executes; and removing it again.
+
+use std::os::unix::fs::FileTypeExt;
+use std::path::{Path, PathBuf};
+
+use chrono::Utc;
+
+use super::record::{self, ContainerConfig, ContainerStore, RecordError};
+use super::spec::{self, EtcFiles, Limits, NetworkMode, RunOptions, SpecError, SpecInputs};
+use crate::context::Context;
+use crate::image::local;
+use crate::image::store::{ImageRecord, StoreError};
+use crate::runtime::{ContainerPlan, RootfsPlan};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Userns(#[from] crate::userns::UsernsError),
+    #[error("preparing container {what}: {source}")]
+    Io {
+        what: String,
+        source: std::io::Error,
+    },
+}
+
+fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> CreateError {
+    let what = what.into();
+    move |source| CreateError::Io { what, source }
+}
+
+/// A container that exists on disk and is ready to run.
+pub struct Prepared {
+    pub config: ContainerConfig,
+    pub plan: ContainerPlan,
+}
+
+/// Reads `path` (like `/etc/passwd`) from the image's layers, top first, as the
+/// container will see it: a whiteout or an opaque dir above hides what is below.
+pub fn read_from_layers(layers: &[PathBuf], path: &str) -> Option<String> {
+    let rel = path.trim_start_matches('/');
+    for layer in layers {
+        let p = layer.join(rel);
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.file_type().is_char_device() => return None,
+            Ok(m) if m.is_file() => return std::fs::read_to_string(&p).ok(),
+            Ok(_) => return None,
+            Err(_) => {
+                let parent = p.parent().unwrap_or(layer);
+                let opaque = crate::image::store::has_opaque_marker(parent);
+                if opaque {
+                    return None;
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Creates the container's record and files and builds what the runtime needs.
+/// On error nothing is left behind (the name is free again).
+pub fn prepare(
+    ctx: &Context,
+    image: &ImageRecord,
+    image_name: &str,
+    opts: &RunOptions,
+    name: Option<&str>,
+    auto_remove: bool,
+) -> Result<Prepared, CreateError> {
+    let store = ctx.store()?;
+    let containers = ContainerStore::open(&ctx.paths.data)?;
+    let id = record::generate_id();
+    let name = match name {
+        Some(n) => record::validate_name(n)?,
+        None => record::generate_name(),
+    };
+    let image_config = local::config_json(store, image)?;
+    let layers: Vec<PathBuf> = image
+        .layers
+        .iter()
+        .rev()
+        .map(|l| store.layer_diff(&l.diff_id))
+        .collect::<Result<_, _>>()?;
+    let labels = super::parse::parse_labels(&opts.labels)?;
+    let mut config = ContainerConfig {
+        id: id.clone(),
+        name,
+        created: Utc::now(),
+        image: image_name.to_string(),
+        image_id: image.id.clone(),
+        spec: serde_json::Value::Null,
+        layers: layers.clone(),
+        auto_remove,
+        labels,
+    };
+    let dir = containers.create(&config)?;
+    match fill(ctx, &containers, &mut config, &dir, &image_config, &layers, opts) {
+        Ok(plan) => Ok(Prepared { config, plan }),
+        Err(e) => {
+            let _ = remove(ctx, &config);
+            Err(e)
+        }
+    }
+}
+
+fn fill(
+    ctx: &Context,
+    containers: &ContainerStore,
+    config: &mut ContainerConfig,
+    dir: &Path,
+    image_config: &serde_json::Value,
+    layers: &[PathBuf],
+    opts: &RunOptions,
+) -> Result<ContainerPlan, CreateError> {
+    let rootfs = RootfsPlan {
+        lower: layers.to_vec(),
+        upper: dir.join("upper"),
+        work: dir.join("work"),
+        merged: dir.join("merged"),
+    };
+    for d in [&rootfs.upper, &rootfs.work, &rootfs.merged] {
+        std::fs::create_dir(d).map_err(io(d.display().to_string()))?;
+    }
+    for b in &opts.binds {
+        if !b.source.exists() {
+            // `-v` creates a missing host directory, as docker does (`--mount` was refused by the caller).
+            std::fs::create_dir_all(&b.source).map_err(io(format!("bind source {}", b.source.display())))?;
+        }
+    }
+    let hostname = match (&opts.hostname, &opts.network) {
+        (Some(h), _) => h.clone(),
+        (None, NetworkMode::Host) => nix::unistd::gethostname()
+            .ok()
+            .and_then(|h| h.into_string().ok())
+            .unwrap_or_else(|| config.id[..12].to_string()),
+        (None, NetworkMode::None) => config.id[..12].to_string(),
+    };
+    let etc = EtcFiles {
+        hosts: dir.join("hosts"),
+        resolv_conf: dir.join("resolv.conf"),
+        hostname: dir.join("hostname"),
+        init: None,
+    };
+    let host_hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
+    let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    let mut hosts = super::etc::generate_hosts(&opts.network, &host_hosts, &[]);
+    if matches!(opts.network, NetworkMode::None) {
+        hosts.push_str(&format!("127.0.0.1\t{hostname}\n"));
+    }
+    let writes = [
+        (&etc.hosts, hosts),
+        (&etc.resolv_conf, super::etc::generate_resolv_conf(&host_resolv, &opts.network)),
+        (&etc.hostname, super::etc::hostname_file(&hostname)),
+    ];
+    for (path, text) in writes {
+        std::fs::write(path, text).map_err(io(path.display().to_string()))?;
+    }
+    let mapping = ctx.id_mapping()?;
+    let etc_reader = |p: &str| read_from_layers(layers, p);
+    let mut run_opts = opts.clone();
+    run_opts.hostname = Some(hostname);
+    let inputs = SpecInputs {
+        image_config,
+        rootfs_etc: &etc_reader,
+        container_id: &config.id,
+        rootless: ctx.paths.rootless,
+        id_mapping: mapping,
+        etc_files: etc,
+        hard_limits: Limits::current(),
+    };
+    let spec = spec::build_spec(&run_opts, &inputs)?;
+    config.spec = serde_json::to_value(&spec).expect("spec serialises");
+    let bytes = serde_json::to_vec_pretty(&*config).expect("config serialises");
+    crate::image::store::write_atomic(&dir.join("config.json"), &bytes)?;
+    let _ = containers;
+    Ok(ContainerPlan { spec, rootfs })
+}
+
+/// Removes the container: its name and record at once, then its files (some
+/// owned by subuids when rootless, so through the user namespace).
+pub fn remove(ctx: &Context, config: &ContainerConfig) -> Result<(), CreateError> {
+    let containers = ContainerStore::open(&ctx.paths.data)?;
+    let gone = containers.unregister(config)?;
+    let mapping = ctx.id_mapping()?.cloned();
+    crate::image::pull::remove_trees_blocking(&ctx.paths, mapping.as_ref(), &[gone]).map_err(|e| CreateError::Io {
+        what: format!("removing container {}", config.id),
+        source: std::io::Error::other(e.to_string()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_are_read_through_layers_like_overlay() {
+        let dir = tempfile::tempdir().unwrap();
+        let (top, bottom) = (dir.path().join("top"), dir.path().join("bottom"));
+        std::fs::create_dir_all(top.join("etc")).unwrap();
+        std::fs::create_dir_all(bottom.join("etc")).unwrap();
+        std::fs::write(bottom.join("etc/passwd"), "root:x:0:0::/root:/bin/sh\n").unwrap();
+        let layers = vec![top.clone(), bottom.clone()];
+        assert_eq!(read_from_layers(&layers, "/etc/passwd").unwrap(), "root:x:0:0::/root:/bin/sh\n");
+        std::fs::write(top.join("etc/passwd"), "app:x:1000:1000::/home/app:/bin/sh\n").unwrap();
+        assert!(read_from_layers(&layers, "/etc/passwd").unwrap().starts_with("app:"));
+        assert!(read_from_layers(&layers, "/etc/group").is_none());
+    }
+}
