@@ -168,9 +168,32 @@ fn common_parent(paths: &[&Path]) -> Option<PathBuf> {
     Some(common)
 }
 
+/// The container's `/` takes its attributes from the upper dir: give it the
+/// image's root permissions (usually 0755), whatever the caller created it
+/// with, or a non-root user in the container could not even traverse `/`.
+fn match_root_mode(r: &RootfsPlan) -> Result<(), InitError> {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(top) = r.lower.first() else {
+        return Err(InitError::Other("the rootfs has no layers".into()));
+    };
+    let want = std::fs::metadata(top)
+        .map_err(|e| InitError::Other(format!("layer {}: {e}", top.display())))?
+        .permissions()
+        .mode()
+        & 0o7777;
+    let upper = std::fs::metadata(&r.upper)
+        .map_err(|e| InitError::Other(format!("upper dir {}: {e}", r.upper.display())))?;
+    if upper.permissions().mode() & 0o7777 != want {
+        std::fs::set_permissions(&r.upper, std::fs::Permissions::from_mode(want))
+            .map_err(|e| InitError::Other(format!("chmod {}: {e}", r.upper.display())))?;
+    }
+    Ok(())
+}
+
 /// Mounts the overlay rootfs on `merged` (userxattr in both modes: the
 /// store's whiteouts and opaque markers are written for it).
 pub fn mount_overlay(r: &RootfsPlan) -> Result<(), InitError> {
+    match_root_mode(r)?;
     let mut data = overlay_data(r, None);
     // The options must fit in one page: with many layers, use paths
     // relative to a common parent and chdir there.
