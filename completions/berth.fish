@@ -28,6 +28,7 @@ complete -c berth -n "__fish_berth_needs_command" -s l -l log-level -d 'Set the 
 complete -c berth -n "__fish_berth_needs_command" -s v -l version -d 'Print version information and quit'
 complete -c berth -n "__fish_berth_needs_command" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_needs_command" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_needs_command" -f -a "run" -d 'Create and run a new container from an image'
 complete -c berth -n "__fish_berth_needs_command" -f -a "pull" -d 'Download an image from a registry'
 complete -c berth -n "__fish_berth_needs_command" -f -a "images" -d 'List images'
 complete -c berth -n "__fish_berth_needs_command" -f -a "rmi" -d 'Remove one or more images'
@@ -41,8 +42,39 @@ complete -c berth -n "__fish_berth_needs_command" -f -a "version" -d 'Show the b
 complete -c berth -n "__fish_berth_needs_command" -f -a "completion" -d 'Generate shell completion scripts'
 complete -c berth -n "__fish_berth_needs_command" -f -a "internal" -d 'Helpers berth runs itself (single-threaded re-execs)'
 complete -c berth -n "__fish_berth_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c berth -n "__fish_berth_using_subcommand run" -s e -l env -d 'Set environment variables' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -l env-file -d 'Read in a file of environment variables' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -s w -l workdir -d 'Working directory inside the container' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -s u -l user -d 'Username or UID (format: <name|uid>[:<group|gid>])' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -l group-add -d 'Add additional groups to join' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -l entrypoint -d 'Overwrite the default ENTRYPOINT of the image' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -l name -d 'Assign a name to the container' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -s h -l hostname -d 'Container host name' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -s v -l volume -d 'Bind mount a volume' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -l mount -d 'Attach a filesystem mount to the container' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -l tmpfs -d 'Mount a tmpfs directory' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -l platform -d 'Set platform if server is multi-platform capable' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -l pull -d 'Pull image before running ("always", "missing", "never")' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -l ulimit -d 'Ulimit options' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -l shm-size -d 'Size of /dev/shm' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -s l -l label -d 'Set meta data on a container' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -l cap-add -d 'Add Linux capabilities' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -l cap-drop -d 'Drop Linux capabilities' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -l security-opt -d 'Security Options' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -l network -d 'Connect a container to a network ("none" or "host" for now)' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -l sig-proxy -d 'Proxy received signals to the process' -r -f -a "true\t''
+false\t''"
+complete -c berth -n "__fish_berth_using_subcommand run" -l help -d 'Print usage (docker\'s `-h` is --hostname here)'
+complete -c berth -n "__fish_berth_using_subcommand run" -l rm -d 'Automatically remove the container when it exits'
+complete -c berth -n "__fish_berth_using_subcommand run" -s d -l detach -d 'Run container in background and print container ID'
+complete -c berth -n "__fish_berth_using_subcommand run" -s i -l interactive -d 'Keep STDIN open even if not attached'
+complete -c berth -n "__fish_berth_using_subcommand run" -s t -l tty -d 'Allocate a pseudo-TTY'
+complete -c berth -n "__fish_berth_using_subcommand run" -l read-only -d 'Mount the container\'s root filesystem as read only'
+complete -c berth -n "__fish_berth_using_subcommand run" -l init -d 'Run an init inside the container'
+complete -c berth -n "__fish_berth_using_subcommand run" -l privileged -d 'Give extended privileges to this container'
+complete -c berth -n "__fish_berth_using_subcommand run" -s q -l quiet -d 'Suppress the pull output'
+complete -c berth -n "__fish_berth_using_subcommand run" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand pull" -l platform -d 'Set platform if server is multi-platform capable (os/arch[/variant])' -r
-complete -c berth -n "__fish_berth_using_subcommand pull" -s l -l log-level -d 'Set the logging level (accepted for docker compatibility)' -r
 complete -c berth -n "__fish_berth_using_subcommand pull" -s q -l quiet -d 'Suppress verbose output'
 complete -c berth -n "__fish_berth_using_subcommand pull" -s a -l all-tags -d 'Download all tagged images in the repository'
 complete -c berth -n "__fish_berth_using_subcommand pull" -l disable-content-trust -d 'Skip image verification (accepted for docker compatibility)'
@@ -50,7 +82,6 @@ complete -c berth -n "__fish_berth_using_subcommand pull" -s D -l debug -d 'Enab
 complete -c berth -n "__fish_berth_using_subcommand pull" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand images" -s f -l filter -d 'Filter output based on conditions provided' -r
 complete -c berth -n "__fish_berth_using_subcommand images" -l format -d 'Format output using a custom template: \'table\', \'table TEMPLATE\', \'json\', or a Go template' -r
-complete -c berth -n "__fish_berth_using_subcommand images" -s l -l log-level -d 'Set the logging level (accepted for docker compatibility)' -r
 complete -c berth -n "__fish_berth_using_subcommand images" -s a -l all -d 'Show all images (default hides intermediate images)'
 complete -c berth -n "__fish_berth_using_subcommand images" -l digests -d 'Show digests'
 complete -c berth -n "__fish_berth_using_subcommand images" -l no-trunc -d 'Don\'t truncate output'
@@ -58,30 +89,25 @@ complete -c berth -n "__fish_berth_using_subcommand images" -s q -l quiet -d 'On
 complete -c berth -n "__fish_berth_using_subcommand images" -l tree -d 'Show the tree view (not supported)'
 complete -c berth -n "__fish_berth_using_subcommand images" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand images" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand rmi" -s l -l log-level -d 'Set the logging level (accepted for docker compatibility)' -r
 complete -c berth -n "__fish_berth_using_subcommand rmi" -s f -l force -d 'Force removal of the image'
 complete -c berth -n "__fish_berth_using_subcommand rmi" -l no-prune -d 'Do not delete untagged parents (accepted; berth keeps no parents)'
 complete -c berth -n "__fish_berth_using_subcommand rmi" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand rmi" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand tag" -s l -l log-level -d 'Set the logging level (accepted for docker compatibility)' -r
 complete -c berth -n "__fish_berth_using_subcommand tag" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand tag" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand history" -l format -d 'Format output using a custom template' -r
 complete -c berth -n "__fish_berth_using_subcommand history" -s H -l human -d 'Print sizes and dates in human readable format' -r -f -a "true\t''
 false\t''"
 complete -c berth -n "__fish_berth_using_subcommand history" -l platform -d 'Show history for the given platform (accepted; one platform is stored per image)' -r
-complete -c berth -n "__fish_berth_using_subcommand history" -s l -l log-level -d 'Set the logging level (accepted for docker compatibility)' -r
 complete -c berth -n "__fish_berth_using_subcommand history" -l no-trunc -d 'Don\'t truncate output'
 complete -c berth -n "__fish_berth_using_subcommand history" -s q -l quiet -d 'Only show image IDs'
 complete -c berth -n "__fish_berth_using_subcommand history" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand history" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand inspect" -s f -l format -d 'Format output using a custom template' -r
 complete -c berth -n "__fish_berth_using_subcommand inspect" -l type -d 'Return JSON for specified type' -r
-complete -c berth -n "__fish_berth_using_subcommand inspect" -s l -l log-level -d 'Set the logging level (accepted for docker compatibility)' -r
 complete -c berth -n "__fish_berth_using_subcommand inspect" -s s -l size -d 'Display total file sizes (containers only)'
 complete -c berth -n "__fish_berth_using_subcommand inspect" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand inspect" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand image; and not __fish_seen_subcommand_from ls list pull rm remove tag inspect history prune help" -s l -l log-level -d 'Set the logging level (accepted for docker compatibility)' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and not __fish_seen_subcommand_from ls list pull rm remove tag inspect history prune help" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand image; and not __fish_seen_subcommand_from ls list pull rm remove tag inspect history prune help" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand image; and not __fish_seen_subcommand_from ls list pull rm remove tag inspect history prune help" -f -a "ls" -d 'List images'
@@ -96,7 +122,6 @@ complete -c berth -n "__fish_berth_using_subcommand image; and not __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand image; and not __fish_seen_subcommand_from ls list pull rm remove tag inspect history prune help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from ls" -s f -l filter -d 'Filter output based on conditions provided' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from ls" -l format -d 'Format output using a custom template: \'table\', \'table TEMPLATE\', \'json\', or a Go template' -r
-complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from ls" -s l -l log-level -d 'Set the logging level (accepted for docker compatibility)' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from ls" -s a -l all -d 'Show all images (default hides intermediate images)'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from ls" -l digests -d 'Show digests'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from ls" -l no-trunc -d 'Don\'t truncate output'
@@ -106,7 +131,6 @@ complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subco
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from list" -s f -l filter -d 'Filter output based on conditions provided' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from list" -l format -d 'Format output using a custom template: \'table\', \'table TEMPLATE\', \'json\', or a Go template' -r
-complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from list" -s l -l log-level -d 'Set the logging level (accepted for docker compatibility)' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from list" -s a -l all -d 'Show all images (default hides intermediate images)'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from list" -l digests -d 'Show digests'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from list" -l no-trunc -d 'Don\'t truncate output'
@@ -115,41 +139,34 @@ complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subco
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from list" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from pull" -l platform -d 'Set platform if server is multi-platform capable (os/arch[/variant])' -r
-complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from pull" -s l -l log-level -d 'Set the logging level (accepted for docker compatibility)' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from pull" -s q -l quiet -d 'Suppress verbose output'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from pull" -s a -l all-tags -d 'Download all tagged images in the repository'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from pull" -l disable-content-trust -d 'Skip image verification (accepted for docker compatibility)'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from pull" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from pull" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from rm" -s l -l log-level -d 'Set the logging level (accepted for docker compatibility)' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from rm" -s f -l force -d 'Force removal of the image'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from rm" -l no-prune -d 'Do not delete untagged parents (accepted; berth keeps no parents)'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from rm" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from remove" -s l -l log-level -d 'Set the logging level (accepted for docker compatibility)' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from remove" -s f -l force -d 'Force removal of the image'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from remove" -l no-prune -d 'Do not delete untagged parents (accepted; berth keeps no parents)'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from remove" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from tag" -s l -l log-level -d 'Set the logging level (accepted for docker compatibility)' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from tag" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from tag" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from inspect" -s f -l format -d 'Format output using a custom template' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from inspect" -l platform -d 'Inspect a specific platform (accepted; one platform is stored per image)' -r
-complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from inspect" -s l -l log-level -d 'Set the logging level (accepted for docker compatibility)' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from inspect" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from history" -l format -d 'Format output using a custom template' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from history" -s H -l human -d 'Print sizes and dates in human readable format' -r -f -a "true\t''
 false\t''"
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from history" -l platform -d 'Show history for the given platform (accepted; one platform is stored per image)' -r
-complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from history" -s l -l log-level -d 'Set the logging level (accepted for docker compatibility)' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from history" -l no-trunc -d 'Don\'t truncate output'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from history" -s q -l quiet -d 'Only show image IDs'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from history" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from history" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from prune" -l filter -d 'Provide filter values (e.g. \'until=<timestamp>\')' -r
-complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from prune" -s l -l log-level -d 'Set the logging level (accepted for docker compatibility)' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from prune" -s a -l all -d 'Remove all unused images, not just dangling ones'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from prune" -s f -l force -d 'Do not prompt for confirmation'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from prune" -s D -l debug -d 'Enable debug mode'
@@ -164,52 +181,50 @@ complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subco
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c berth -n "__fish_berth_using_subcommand login" -s u -l username -d 'Username' -r
 complete -c berth -n "__fish_berth_using_subcommand login" -s p -l password -d 'Password' -r
-complete -c berth -n "__fish_berth_using_subcommand login" -s l -l log-level -d 'Set the logging level (accepted for docker compatibility)' -r
 complete -c berth -n "__fish_berth_using_subcommand login" -l password-stdin -d 'Take the password from stdin'
 complete -c berth -n "__fish_berth_using_subcommand login" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand login" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand logout" -s l -l log-level -d 'Set the logging level (accepted for docker compatibility)' -r
 complete -c berth -n "__fish_berth_using_subcommand logout" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand logout" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand version" -s f -l format -d 'Format output using a Go template' -r
-complete -c berth -n "__fish_berth_using_subcommand version" -s l -l log-level -d 'Set the logging level (accepted for docker compatibility)' -r
 complete -c berth -n "__fish_berth_using_subcommand version" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand version" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand completion" -s l -l log-level -d 'Set the logging level (accepted for docker compatibility)' -r
 complete -c berth -n "__fish_berth_using_subcommand completion" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand completion" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm help" -s l -l log-level -d 'Set the logging level (accepted for docker compatibility)' -r
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm help" -l userns -d 'Enter a new user namespace and wait for the parent to map it'
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm help" -s D -l debug -d 'Enable debug mode'
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm help" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm help" -f -a "unpack" -d 'Extract the layer on stdin (compressed or not) into DEST; print a JSON report'
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm help" -f -a "rm" -d 'Delete directory trees'
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm run-plan help" -l userns -d 'Enter a new user namespace and wait for the parent to map it'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm run-plan help" -s D -l debug -d 'Enable debug mode'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm run-plan help" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm run-plan help" -f -a "unpack" -d 'Extract the layer on stdin (compressed or not) into DEST; print a JSON report'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm run-plan help" -f -a "rm" -d 'Delete directory trees'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm run-plan help" -f -a "run-plan" -d 'Run the container described by a serialised `runtime::ContainerPlan` in the foreground; exit with its status (125 if it cannot start)'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm run-plan help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from unpack" -l dest -r -F
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from unpack" -l tar-split -r -F
-complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from unpack" -s l -l log-level -d 'Set the logging level (accepted for docker compatibility)' -r
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from unpack" -l rootless
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from unpack" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from unpack" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from rm" -s l -l log-level -d 'Set the logging level (accepted for docker compatibility)' -r
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from rm" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from run-plan" -s D -l debug -d 'Enable debug mode'
+complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from run-plan" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from help" -f -a "unpack" -d 'Extract the layer on stdin (compressed or not) into DEST; print a JSON report'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from help" -f -a "rm" -d 'Delete directory trees'
+complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from help" -f -a "run-plan" -d 'Run the container described by a serialised `runtime::ContainerPlan` in the foreground; exit with its status (125 if it cannot start)'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag history inspect image login logout version completion internal help" -f -a "pull" -d 'Download an image from a registry'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag history inspect image login logout version completion internal help" -f -a "images" -d 'List images'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag history inspect image login logout version completion internal help" -f -a "rmi" -d 'Remove one or more images'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag history inspect image login logout version completion internal help" -f -a "tag" -d 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag history inspect image login logout version completion internal help" -f -a "history" -d 'Show the history of an image'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag history inspect image login logout version completion internal help" -f -a "inspect" -d 'Return low-level information on objects'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag history inspect image login logout version completion internal help" -f -a "image" -d 'Manage images'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag history inspect image login logout version completion internal help" -f -a "login" -d 'Log in to a registry'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag history inspect image login logout version completion internal help" -f -a "logout" -d 'Log out from a registry'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag history inspect image login logout version completion internal help" -f -a "version" -d 'Show the berth version information'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag history inspect image login logout version completion internal help" -f -a "completion" -d 'Generate shell completion scripts'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag history inspect image login logout version completion internal help" -f -a "internal" -d 'Helpers berth runs itself (single-threaded re-execs)'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag history inspect image login logout version completion internal help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run pull images rmi tag history inspect image login logout version completion internal help" -f -a "run" -d 'Create and run a new container from an image'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run pull images rmi tag history inspect image login logout version completion internal help" -f -a "pull" -d 'Download an image from a registry'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run pull images rmi tag history inspect image login logout version completion internal help" -f -a "images" -d 'List images'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run pull images rmi tag history inspect image login logout version completion internal help" -f -a "rmi" -d 'Remove one or more images'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run pull images rmi tag history inspect image login logout version completion internal help" -f -a "tag" -d 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run pull images rmi tag history inspect image login logout version completion internal help" -f -a "history" -d 'Show the history of an image'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run pull images rmi tag history inspect image login logout version completion internal help" -f -a "inspect" -d 'Return low-level information on objects'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run pull images rmi tag history inspect image login logout version completion internal help" -f -a "image" -d 'Manage images'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run pull images rmi tag history inspect image login logout version completion internal help" -f -a "login" -d 'Log in to a registry'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run pull images rmi tag history inspect image login logout version completion internal help" -f -a "logout" -d 'Log out from a registry'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run pull images rmi tag history inspect image login logout version completion internal help" -f -a "version" -d 'Show the berth version information'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run pull images rmi tag history inspect image login logout version completion internal help" -f -a "completion" -d 'Generate shell completion scripts'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run pull images rmi tag history inspect image login logout version completion internal help" -f -a "internal" -d 'Helpers berth runs itself (single-threaded re-execs)'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run pull images rmi tag history inspect image login logout version completion internal help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "ls" -d 'List images'
 complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "pull" -d 'Download an image from a registry'
 complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "rm" -d 'Remove one or more images'
@@ -219,3 +234,4 @@ complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcom
 complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "prune" -d 'Remove unused images'
 complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from internal" -f -a "unpack" -d 'Extract the layer on stdin (compressed or not) into DEST; print a JSON report'
 complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from internal" -f -a "rm" -d 'Delete directory trees'
+complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from internal" -f -a "run-plan" -d 'Run the container described by a serialised `runtime::ContainerPlan` in the foreground; exit with its status (125 if it cannot start)'

@@ -15,6 +15,7 @@
 //! | [`context`] | what every command needs, built once per invocation: paths, config, credentials, the store (opened lazily), the rootless id mapping. |
 //! | [`image`] | everything about images: [`image::reference`] (docker's name normalisation), [`image::auth`] (credentials from berth's, docker's and podman's files and credential helpers), [`image::registry`] (OCI distribution client over oci-client: manifests, platform selection, blob streams), [`image::store`] (content-addressed per-user store: blobs, unpacked layers, `images.json`, locks), [`image::unpack`] and [`image::tarsplit`] (safe layer extraction that never leaves the layer dir, and the metadata to rebuild the exact tar), [`image::pull`] (the pull pipeline), [`image::local`] (docker's rules for finding, listing, inspecting, tagging and removing stored images). |
 //! | [`container`] | the pure part of `run`: image config + docker's run flags → `oci_spec::runtime::Spec` with docker's defaults ([`container::spec`]), user lookup in the image's passwd/group ([`container::user`]), the `-v`/`--mount`/`--tmpfs`/`--ulimit`/`--env-file`/`--security-opt` parsers ([`container::parse`]), generated /etc files ([`container::etc`]), and the records later commands read: config, state, names reserved atomically ([`container::record`]). |
+//! | [`runtime`] | berth's own container runtime (no crun/runc): a [`runtime::ContainerPlan`] (OCI spec + overlay layout) → namespaces, overlay rootfs, mounts, pivot_root, user, capabilities, exec; `create` → `start` → `wait`, [`runtime::run_foreground`]. Called from single-threaded re-execs only. |
 //! | [`userns`] | entering a user namespace with the caller's full subuid/subgid map (newuidmap/newgidmap), so rootless extraction and removal give files their real owners. |
 //! | [`format`] | docker's output conventions: Go templates with docker's functions, tab-aligned tables, go-units sizes and durations. |
 //!
@@ -49,4 +50,5 @@ pub mod error;
 pub mod format;
 pub mod image;
 pub mod paths;
+pub mod runtime;
 pub mod userns;

@@ -29,6 +29,9 @@ enum Helper {
     },
     /// Delete directory trees.
     Rm { paths: Vec<PathBuf> },
+    /// Run the container described by a serialised `runtime::ContainerPlan`
+    /// in the foreground; exit with its status (125 if it cannot start).
+    RunPlan { plan: PathBuf },
 }
 
 pub fn exec(args: Args) -> i32 {
@@ -38,6 +41,9 @@ pub fn exec(args: Args) -> i32 {
         eprintln!("Error: {e}");
         return 1;
     }
+    if let Helper::RunPlan { plan } = &args.helper {
+        return run_plan(plan);
+    }
     let result = match args.helper {
         Helper::Unpack {
             dest,
@@ -45,6 +51,7 @@ pub fn exec(args: Args) -> i32 {
             rootless,
         } => unpack(&dest, &tar_split, rootless),
         Helper::Rm { paths } => remove(&paths),
+        Helper::RunPlan { .. } => unreachable!("handled above"),
     };
     match result {
         Ok(()) => 0,
@@ -91,4 +98,24 @@ fn remove(paths: &[PathBuf]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+fn run_plan(path: &std::path::Path) -> i32 {
+    let plan: crate::runtime::ContainerPlan = match std::fs::read(path)
+        .map_err(|e| e.to_string())
+        .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+    {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("Error: reading container plan {}: {e}", path.display());
+            return 125;
+        }
+    };
+    match crate::runtime::run_foreground(&plan) {
+        Ok(status) => status,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            125
+        }
+    }
 }

@@ -46,7 +46,7 @@ pub struct Cli {
     #[arg(short = 'D', long = "debug", global = true, hide = true)]
     debug: bool,
     /// Set the logging level (accepted for docker compatibility)
-    #[arg(short = 'l', long = "log-level", global = true, hide = true)]
+    #[arg(short = 'l', long = "log-level", hide = true)]
     log_level: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
@@ -55,7 +55,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Create and run a new container from an image
-    Run(run::Args),
+    Run(Box<run::Args>),
     /// Download an image from a registry
     Pull(pull::Args),
     /// List images
@@ -183,7 +183,7 @@ fn run(command: Command, as_docker: bool) -> anyhow::Result<()> {
         other => {
             let ctx = crate::context::Context::new()?;
             match other {
-                Command::Run(args) => run::exec(&ctx, args),
+                Command::Run(args) => run::exec(&ctx, *args),
                 Command::Pull(args) => pull::exec(&ctx, args),
                 Command::Images(args) => images::exec(&ctx, args),
                 Command::Rmi(args) => rmi::exec(&ctx, args),

@@ -37,11 +37,6 @@ pub fn print_inspect(values: &[Value], format: Option<&str>) -> anyhow::Result<(
     Ok(())
 }
 
-/// Whether stdout is a terminal (progress bars, colours).
-pub fn stdout_is_tty() -> bool {
-    nix::unistd::isatty(std::io::stdout()).unwrap_or(false)
-}
-
 /// Whether stdin is a terminal (prompts).
 pub fn stdin_is_tty() -> bool {
     nix::unistd::isatty(std::io::stdin()).unwrap_or(false)

@@ -21,8 +21,11 @@ use crate::image::reference::Reference;
 use crate::image::registry::Platform;
 
 #[derive(clap::Args, Debug)]
-#[command(trailing_var_arg = true)]
+#[command(trailing_var_arg = true, disable_help_flag = true)]
 pub struct Args {
+    /// Print usage (docker's `-h` is --hostname here)
+    #[arg(long, action = clap::ArgAction::Help)]
+    help: Option<bool>,
     /// Automatically remove the container when it exits
     #[arg(long)]
     rm: bool,
@@ -111,7 +114,11 @@ pub struct Args {
     #[arg(short = 'q', long)]
     quiet: bool,
     /// The image, then the command and its arguments
-    #[arg(required = true, value_name = "IMAGE [COMMAND] [ARG...]", allow_hyphen_values = true)]
+    #[arg(
+        required = true,
+        value_name = "IMAGE [COMMAND] [ARG...]",
+        allow_hyphen_values = true
+    )]
     image_and_command: Vec<String>,
 }
 
@@ -122,10 +129,20 @@ pub fn exec(ctx: &Context, args: Args) -> anyhow::Result<()> {
     if args.tty {
         return Err(NotImplemented("run -t (pseudo-terminals)".into()).into());
     }
-    let (image_name, command) = args.image_and_command.split_first().expect("clap requires IMAGE");
+    let (image_name, command) = args
+        .image_and_command
+        .split_first()
+        .expect("clap requires IMAGE");
     let opts = run_options(&args, command)?;
     let image = find_or_pull(ctx, &args, image_name)?;
-    let prepared = create::prepare(ctx, &image, image_name, &opts, args.name.as_deref(), args.rm)?;
+    let prepared = create::prepare(
+        ctx,
+        &image,
+        image_name,
+        &opts,
+        args.name.as_deref(),
+        args.rm,
+    )?;
     let status = run_prepared(ctx, &prepared);
     if args.rm {
         // Even when the start failed: --rm leaves nothing behind.
@@ -170,7 +187,11 @@ fn run_prepared(ctx: &Context, prepared: &create::Prepared) -> anyhow::Result<i3
         containers.write_state(id, &state)?;
         Ok(code)
     })();
-    let _ = nix::sys::signal::sigprocmask(nix::sys::signal::SigmaskHow::SIG_SETMASK, Some(&old_mask), None);
+    let _ = nix::sys::signal::sigprocmask(
+        nix::sys::signal::SigmaskHow::SIG_SETMASK,
+        Some(&old_mask),
+        None,
+    );
     result
 }
 
@@ -205,7 +226,9 @@ fn run_options(args: &Args, command: &[String]) -> anyhow::Result<RunOptions> {
     let network = match args.network.as_deref() {
         None | Some("host") | Some("default") => NetworkMode::Host,
         Some("none") => NetworkMode::None,
-        Some(other) => bail!(NotImplemented(format!("--network {other} (only none and host so far)"))),
+        Some(other) => bail!(NotImplemented(format!(
+            "--network {other} (only none and host so far)"
+        ))),
     };
     let shm_size = args
         .shm_size
@@ -245,9 +268,15 @@ fn push_mount(
     tmpfs: &mut Vec<crate::container::spec::TmpfsMount>,
 ) -> anyhow::Result<()> {
     match m {
-        BindOrVolume::Bind { mount, create_source } => {
+        BindOrVolume::Bind {
+            mount,
+            create_source,
+        } => {
             if !create_source && !mount.source.exists() {
-                bail!("invalid mount config for type \"bind\": bind source path does not exist: {}", mount.source.display());
+                bail!(
+                    "invalid mount config for type \"bind\": bind source path does not exist: {}",
+                    mount.source.display()
+                );
             }
             binds.push(mount);
         }
@@ -257,11 +286,17 @@ fn push_mount(
     Ok(())
 }
 
-fn find_or_pull(ctx: &Context, args: &Args, image_name: &str) -> anyhow::Result<crate::image::store::ImageRecord> {
+fn find_or_pull(
+    ctx: &Context,
+    args: &Args,
+    image_name: &str,
+) -> anyhow::Result<crate::image::store::ImageRecord> {
     let store = ctx.store()?;
     let mut policy = args.pull.as_str();
     if !matches!(policy, "always" | "missing" | "never") {
-        bail!("invalid pull option: '{policy}': must be one of \"always\", \"missing\" or \"never\"");
+        bail!(
+            "invalid pull option: '{policy}': must be one of \"always\", \"missing\" or \"never\""
+        );
     }
     if std::env::var_os(PULLED_MARKER).is_some() {
         // SAFETY: still single-threaded here; the marker must not reach a later re-exec.
@@ -279,7 +314,10 @@ fn find_or_pull(ctx: &Context, args: &Args, image_name: &str) -> anyhow::Result<
     }
     let reference = Reference::parse(image_name)?;
     if policy == "missing" {
-        eprintln!("Unable to find image '{}' locally", reference.familiar_string());
+        eprintln!(
+            "Unable to find image '{}' locally",
+            reference.familiar_string()
+        );
     }
     let platform = args.platform.as_deref().map(Platform::parse).transpose()?;
     super::pull::run_pull_to_stderr(ctx, image_name, &reference, platform, args.quiet)?;

@@ -101,7 +101,15 @@ pub fn prepare(
         labels,
     };
     let dir = containers.create(&config)?;
-    match fill(ctx, &containers, &mut config, &dir, &image_config, &layers, opts) {
+    match fill(
+        ctx,
+        &containers,
+        &mut config,
+        &dir,
+        &image_config,
+        &layers,
+        opts,
+    ) {
         Ok(plan) => Ok(Prepared { config, plan }),
         Err(e) => {
             let _ = remove(ctx, &config);
@@ -131,7 +139,8 @@ fn fill(
     for b in &opts.binds {
         if !b.source.exists() {
             // `-v` creates a missing host directory, as docker does (`--mount` was refused by the caller).
-            std::fs::create_dir_all(&b.source).map_err(io(format!("bind source {}", b.source.display())))?;
+            std::fs::create_dir_all(&b.source)
+                .map_err(io(format!("bind source {}", b.source.display())))?;
         }
     }
     let hostname = match (&opts.hostname, &opts.network) {
@@ -156,7 +165,10 @@ fn fill(
     }
     let writes = [
         (&etc.hosts, hosts),
-        (&etc.resolv_conf, super::etc::generate_resolv_conf(&host_resolv, &opts.network)),
+        (
+            &etc.resolv_conf,
+            super::etc::generate_resolv_conf(&host_resolv, &opts.network),
+        ),
         (&etc.hostname, super::etc::hostname_file(&hostname)),
     ];
     for (path, text) in writes {
@@ -189,9 +201,11 @@ pub fn remove(ctx: &Context, config: &ContainerConfig) -> Result<(), CreateError
     let containers = ContainerStore::open(&ctx.paths.data)?;
     let gone = containers.unregister(config)?;
     let mapping = ctx.id_mapping()?.cloned();
-    crate::image::pull::remove_trees_blocking(&ctx.paths, mapping.as_ref(), &[gone]).map_err(|e| CreateError::Io {
-        what: format!("removing container {}", config.id),
-        source: std::io::Error::other(e.to_string()),
+    crate::image::pull::remove_trees_blocking(&ctx.paths, mapping.as_ref(), &[gone]).map_err(|e| {
+        CreateError::Io {
+            what: format!("removing container {}", config.id),
+            source: std::io::Error::other(e.to_string()),
+        }
     })
 }
 
@@ -207,9 +221,20 @@ mod tests {
         std::fs::create_dir_all(bottom.join("etc")).unwrap();
         std::fs::write(bottom.join("etc/passwd"), "root:x:0:0::/root:/bin/sh\n").unwrap();
         let layers = vec![top.clone(), bottom.clone()];
-        assert_eq!(read_from_layers(&layers, "/etc/passwd").unwrap(), "root:x:0:0::/root:/bin/sh\n");
-        std::fs::write(top.join("etc/passwd"), "app:x:1000:1000::/home/app:/bin/sh\n").unwrap();
-        assert!(read_from_layers(&layers, "/etc/passwd").unwrap().starts_with("app:"));
+        assert_eq!(
+            read_from_layers(&layers, "/etc/passwd").unwrap(),
+            "root:x:0:0::/root:/bin/sh\n"
+        );
+        std::fs::write(
+            top.join("etc/passwd"),
+            "app:x:1000:1000::/home/app:/bin/sh\n",
+        )
+        .unwrap();
+        assert!(
+            read_from_layers(&layers, "/etc/passwd")
+                .unwrap()
+                .starts_with("app:")
+        );
         assert!(read_from_layers(&layers, "/etc/group").is_none());
     }
 }

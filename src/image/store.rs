@@ -436,6 +436,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     result.map_err(io_err(path))
 }
 
+/// Whether a directory of an unpacked layer is marked opaque for overlay
+/// (it hides the same directory in the layers below).
+pub fn has_opaque_marker(dir: &Path) -> bool {
+    let mut buf = [0u8; 4];
+    matches!(rustix::fs::getxattr(dir, "user.overlay.opaque", &mut buf), Ok(n) if n >= 1 && buf[0] == b'y')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -559,11 +566,4 @@ mod tests {
         drop(pull);
         assert!(store.try_gc_exclusive().unwrap().is_some());
     }
-}
-
-/// Whether a directory of an unpacked layer is marked opaque for overlay
-/// (it hides the same directory in the layers below).
-pub fn has_opaque_marker(dir: &Path) -> bool {
-    let mut buf = [0u8; 4];
-    matches!(rustix::fs::getxattr(dir, "user.overlay.opaque", &mut buf), Ok(n) if n >= 1 && buf[0] == b'y')
 }

@@ -1,0 +1,523 @@
+//! The container init: what the cloned child does between clone and execve.
+//!
+//! Order (each step needs what the previous one set up):
+//! 1. wait for `GO` (rootless: the parent has written the id maps);
+//! 2. join namespaces given by path; bring `lo` up in a new network namespace;
+//! 3. make `/` rprivate, mount the overlay, the spec's mounts, /dev nodes;
+//! 4. pivot_root; create the working directory; masked paths, read-only
+//!    paths, read-only root; hostname;
+//! 5. rlimits (clamped to the hard limit we have), chdir, bounding set,
+//!    groups/gid/uid (keeping capabilities across), capability sets,
+//!    ambient set, no_new_privs, umask;
+//! 6. report `READY`, wait for `START`, reset signals, search the command in
+//!    the container's PATH and execve. On failure, report errno → 126/127.
+//!
+//! TODO(seccomp): `linux.seccomp` is not applied yet. The spec builder will
+//! compile docker's profile to a BPF program; [`apply_seccomp`] is where it
+//! gets loaded (last, right before execve, after no_new_privs).
+
+use std::ffi::CString;
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+
+use nix::errno::Errno;
+use nix::mount::MsFlags;
+use nix::sched::CloneFlags;
+use nix::unistd::{Gid, Uid};
+use oci_spec::runtime::{LinuxNamespaceType, Mount, PosixRlimitType};
+
+use super::caps::{self, CapSets};
+use super::mounts;
+use super::sync::{self, Msg};
+use super::{ContainerPlan, RootfsPlan, RuntimeError};
+use crate::userns::{IdMapping, IdRange};
+
+/// docker's PATH when the container's environment has none.
+pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// An error of the container init, sent to the parent as text.
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    #[error("{what}: {errno}")]
+    Sys { what: String, errno: Errno },
+    #[error("{0}")]
+    Other(String),
+}
+
+fn sys(what: impl Into<String>) -> impl FnOnce(Errno) -> InitError {
+    let what = what.into();
+    move |errno| InitError::Sys { what, errno }
+}
+
+/// The plan, checked and turned into what the child needs (built before clone).
+#[derive(Debug)]
+pub struct Prepared {
+    pub clone_flags: u64,
+    pub id_mapping: Option<IdMapping>,
+    join: Vec<(CloneFlags, PathBuf)>,
+    in_userns: bool,
+    new_netns: bool,
+    new_uts: bool,
+    new_mountns: bool,
+    rootfs: RootfsPlan,
+    mounts: Vec<Mount>,
+    masked: Vec<String>,
+    readonly: Vec<String>,
+    root_readonly: bool,
+    hostname: Option<String>,
+    argv: Vec<CString>,
+    envp: Vec<CString>,
+    path_var: String,
+    cwd: PathBuf,
+    uid: u32,
+    gid: u32,
+    groups: Vec<u32>,
+    umask: u32,
+    caps: CapSets,
+    last_cap: u32,
+    rlimits: Vec<(libc::__rlimit_resource_t, u64, u64)>,
+    no_new_privs: bool,
+    oom_score_adj: Option<i32>,
+    seccomp: bool,
+}
+
+fn cstring(s: &str, what: &str) -> Result<CString, RuntimeError> {
+    CString::new(s).map_err(|_| RuntimeError::InvalidPlan(format!("{what} contains a NUL byte")))
+}
+
+fn ns_flag(t: LinuxNamespaceType) -> CloneFlags {
+    match t {
+        LinuxNamespaceType::Mount => CloneFlags::CLONE_NEWNS,
+        LinuxNamespaceType::Cgroup => CloneFlags::CLONE_NEWCGROUP,
+        LinuxNamespaceType::Uts => CloneFlags::CLONE_NEWUTS,
+        LinuxNamespaceType::Ipc => CloneFlags::CLONE_NEWIPC,
+        LinuxNamespaceType::User => CloneFlags::CLONE_NEWUSER,
+        LinuxNamespaceType::Pid => CloneFlags::CLONE_NEWPID,
+        LinuxNamespaceType::Network => CloneFlags::CLONE_NEWNET,
+        LinuxNamespaceType::Time => CloneFlags::from_bits_retain(libc::CLONE_NEWTIME),
+    }
+}
+
+fn rlimit_resource(t: PosixRlimitType) -> libc::__rlimit_resource_t {
+    use PosixRlimitType::*;
+    match t {
+        RlimitCpu => libc::RLIMIT_CPU,
+        RlimitFsize => libc::RLIMIT_FSIZE,
+        RlimitData => libc::RLIMIT_DATA,
+        RlimitStack => libc::RLIMIT_STACK,
+        RlimitCore => libc::RLIMIT_CORE,
+        RlimitRss => libc::RLIMIT_RSS,
+        RlimitNproc => libc::RLIMIT_NPROC,
+        RlimitNofile => libc::RLIMIT_NOFILE,
+        RlimitMemlock => libc::RLIMIT_MEMLOCK,
+        RlimitAs => libc::RLIMIT_AS,
+        RlimitLocks => libc::RLIMIT_LOCKS,
+        RlimitSigpending => libc::RLIMIT_SIGPENDING,
+        RlimitMsgqueue => libc::RLIMIT_MSGQUEUE,
+        RlimitNice => libc::RLIMIT_NICE,
+        RlimitRtprio => libc::RLIMIT_RTPRIO,
+        RlimitRttime => libc::RLIMIT_RTTIME,
+    }
+}
+
+fn to_ranges(m: &[oci_spec::runtime::LinuxIdMapping]) -> Vec<IdRange> {
+    m.iter()
+        .map(|r| IdRange {
+            container: r.container_id(),
+            host: r.host_id(),
+            size: r.size(),
+        })
+        .collect()
+}
+
+impl Prepared {
+    pub fn new(plan: &ContainerPlan) -> Result<Prepared, RuntimeError> {
+        let spec = &plan.spec;
+        let invalid = |s: &str| RuntimeError::InvalidPlan(s.to_string());
+        let process = spec
+            .process()
+            .as_ref()
+            .ok_or_else(|| invalid("no process"))?;
+        let linux = spec.linux().as_ref();
+        if process.terminal() == Some(true) {
+            return Err(invalid("terminal=true is not supported yet"));
+        }
+        let args = process.args().as_deref().unwrap_or(&[]);
+        if args.is_empty() || args[0].is_empty() {
+            return Err(invalid("no command (process.args is empty)"));
+        }
+        let mut clone_flags = CloneFlags::empty();
+        let mut join = Vec::new();
+        for ns in linux
+            .and_then(|l| l.namespaces().as_ref())
+            .into_iter()
+            .flatten()
+        {
+            let flag = ns_flag(ns.typ());
+            match ns.path() {
+                Some(p) if ns.typ() == LinuxNamespaceType::User => {
+                    return Err(invalid(&format!(
+                        "joining the user namespace {} is not supported",
+                        p.display()
+                    )));
+                }
+                Some(p) => join.push((flag, p.clone())),
+                None => clone_flags |= flag,
+            }
+        }
+        let in_userns = clone_flags.contains(CloneFlags::CLONE_NEWUSER);
+        let id_mapping = if in_userns {
+            let uids = to_ranges(
+                linux
+                    .and_then(|l| l.uid_mappings().as_deref())
+                    .unwrap_or(&[]),
+            );
+            let gids = to_ranges(
+                linux
+                    .and_then(|l| l.gid_mappings().as_deref())
+                    .unwrap_or(&[]),
+            );
+            if uids.is_empty() || gids.is_empty() {
+                return Err(invalid(
+                    "a user namespace needs linux.uidMappings and linux.gidMappings",
+                ));
+            }
+            Some(IdMapping { uids, gids })
+        } else {
+            None
+        };
+        let envs = process.env().as_deref().unwrap_or(&[]);
+        let path_var = envs
+            .iter()
+            .find_map(|e| e.strip_prefix("PATH="))
+            .unwrap_or(DEFAULT_PATH)
+            .to_string();
+        let caps = CapSets::from_spec(process.capabilities().as_ref())
+            .map_err(|e| RuntimeError::InvalidPlan(e.to_string()))?;
+        let user = process.user();
+        let cwd = process.cwd().clone();
+        if !cwd.is_absolute() {
+            return Err(invalid("process.cwd must be absolute"));
+        }
+        Ok(Prepared {
+            clone_flags: clone_flags.bits() as u64,
+            id_mapping,
+            join,
+            in_userns,
+            new_netns: clone_flags.contains(CloneFlags::CLONE_NEWNET),
+            new_uts: clone_flags.contains(CloneFlags::CLONE_NEWUTS),
+            new_mountns: clone_flags.contains(CloneFlags::CLONE_NEWNS),
+            rootfs: plan.rootfs.clone(),
+            mounts: spec.mounts().clone().unwrap_or_default(),
+            masked: linux
+                .and_then(|l| l.masked_paths().clone())
+                .unwrap_or_default(),
+            readonly: linux
+                .and_then(|l| l.readonly_paths().clone())
+                .unwrap_or_default(),
+            root_readonly: spec.root().as_ref().and_then(|r| r.readonly()) == Some(true),
+            hostname: spec.hostname().clone().filter(|h| !h.is_empty()),
+            argv: args
+                .iter()
+                .map(|a| cstring(a, "an argument"))
+                .collect::<Result<_, _>>()?,
+            envp: envs
+                .iter()
+                .map(|e| cstring(e, "an environment variable"))
+                .collect::<Result<_, _>>()?,
+            path_var,
+            cwd,
+            uid: user.uid(),
+            gid: user.gid(),
+            groups: user.additional_gids().clone().unwrap_or_default(),
+            umask: user.umask().unwrap_or(0o022),
+            caps,
+            last_cap: caps::last_cap(),
+            rlimits: process
+                .rlimits()
+                .iter()
+                .flatten()
+                .map(|r| (rlimit_resource(r.typ()), r.soft(), r.hard()))
+                .collect(),
+            no_new_privs: process.no_new_privileges() == Some(true),
+            oom_score_adj: process.oom_score_adj(),
+            seccomp: linux.and_then(|l| l.seccomp().as_ref()).is_some(),
+        })
+    }
+}
+
+/// The child's whole life: never returns.
+pub fn run(p: &Prepared, from_parent: OwnedFd, to_parent: OwnedFd) -> ! {
+    if !sync::wait_for(&from_parent, sync::GO) {
+        exit(1);
+    }
+    let mut warnings = Vec::new();
+    let result = setup(p, &mut warnings);
+    for w in warnings {
+        sync::send(&to_parent, &Msg::Warning(w));
+    }
+    if let Err(e) = result {
+        sync::send(&to_parent, &Msg::Error(e.to_string()));
+        exit(1);
+    }
+    sync::send(&to_parent, &Msg::Ready);
+    if !sync::wait_for(&from_parent, sync::START) {
+        exit(1);
+    }
+    drop(from_parent);
+    exec(p, &to_parent)
+}
+
+fn exit(code: i32) -> ! {
+    // SAFETY: _exit never returns; no destructors or atexit handlers of the
+    // parent's copy of the process image must run.
+    unsafe { libc::_exit(code) }
+}
+
+fn setup(p: &Prepared, warnings: &mut Vec<String>) -> Result<(), InitError> {
+    for (flag, path) in &p.join {
+        let f = std::fs::File::open(path)
+            .map_err(|e| InitError::Other(format!("opening namespace {}: {e}", path.display())))?;
+        nix::sched::setns(f, *flag)
+            .map_err(sys(format!("joining namespace {}", path.display())))?;
+    }
+    if p.new_netns {
+        loopback_up().map_err(sys("bringing up lo in the container's network namespace"))?;
+    }
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o022));
+    if !p.new_mountns {
+        return Err(InitError::Other(
+            "the spec has no mount namespace: berth needs one".into(),
+        ));
+    }
+    nix::mount::mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+        None::<&str>,
+    )
+    .map_err(sys("making / rprivate"))?;
+    mounts::mount_overlay(&p.rootfs)?;
+    let root = rustix::fs::open(
+        &p.rootfs.merged,
+        rustix::fs::OFlags::PATH | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )
+    .map_err(|e| InitError::Sys {
+        what: format!("opening {}", p.rootfs.merged.display()),
+        errno: Errno::from_raw(e.raw_os_error()),
+    })?;
+    let mounted = mounts::mount_all(&root, &p.mounts, p.in_userns, warnings)?;
+    if mounted.dev_tmpfs {
+        mounts::populate_dev(&root, p.in_userns)?;
+    }
+    drop(root);
+    if let Some(adj) = p.oom_score_adj {
+        std::fs::write("/proc/self/oom_score_adj", adj.to_string())
+            .map_err(|e| InitError::Other(format!("setting oom_score_adj: {e}")))?;
+    }
+    mounts::pivot(&p.rootfs.merged)?;
+    // docker creates a missing working directory (before --read-only applies).
+    std::fs::create_dir_all(&p.cwd).map_err(|e| {
+        InitError::Other(format!(
+            "creating the working directory {}: {e}",
+            p.cwd.display()
+        ))
+    })?;
+    mounts::mask_paths(&p.masked)?;
+    mounts::readonly_paths(&p.readonly)?;
+    if p.root_readonly {
+        mounts::readonly_root()?;
+    }
+    if let Some(h) = &p.hostname {
+        if !p.new_uts {
+            return Err(InitError::Other(
+                "a hostname needs a UTS namespace in the spec".into(),
+            ));
+        }
+        nix::unistd::sethostname(h).map_err(sys(format!("setting the hostname {h}")))?;
+    }
+    set_rlimits(&p.rlimits)?;
+    nix::unistd::chdir(&p.cwd).map_err(sys(format!("chdir {}", p.cwd.display())))?;
+    set_user_and_caps(p)?;
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(p.umask));
+    apply_seccomp(p)
+}
+
+/// TODO(seccomp): load the spec builder's BPF program here. Not applied in
+/// this increment: `linux.seccomp` is ignored.
+fn apply_seccomp(p: &Prepared) -> Result<(), InitError> {
+    let _ = p.seccomp;
+    Ok(())
+}
+
+fn loopback_up() -> Result<(), Errno> {
+    // SAFETY: a plain socket and two ioctls on a zeroed, NUL-terminated ifreq.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
+        if fd < 0 {
+            return Err(Errno::last());
+        }
+        let mut ifr: libc::ifreq = std::mem::zeroed();
+        ifr.ifr_name[0] = b'l' as libc::c_char;
+        ifr.ifr_name[1] = b'o' as libc::c_char;
+        let mut r = libc::ioctl(fd, libc::SIOCGIFFLAGS, &mut ifr);
+        if r == 0 {
+            ifr.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
+            r = libc::ioctl(fd, libc::SIOCSIFFLAGS, &ifr);
+        }
+        let err = Errno::last();
+        libc::close(fd);
+        if r < 0 { Err(err) } else { Ok(()) }
+    }
+}
+
+/// Sets each rlimit; a hard limit above ours (which we may not raise: root
+/// here lacks CAP_SYS_RESOURCE, DESIGN §6) is clamped to ours.
+fn set_rlimits(limits: &[(libc::__rlimit_resource_t, u64, u64)]) -> Result<(), InitError> {
+    for &(res, soft, hard) in limits {
+        let want = libc::rlimit {
+            rlim_cur: soft,
+            rlim_max: hard,
+        };
+        // SAFETY: setrlimit/getrlimit with valid pointers.
+        unsafe {
+            if libc::setrlimit(res, &want) == 0 {
+                continue;
+            }
+            let mut cur = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            if Errno::last() != Errno::EPERM || libc::getrlimit(res, &mut cur) != 0 {
+                return Err(InitError::Sys {
+                    what: format!("setting rlimit {res} to {soft}:{hard}"),
+                    errno: Errno::last(),
+                });
+            }
+            let clamped = libc::rlimit {
+                rlim_cur: soft.min(cur.rlim_max),
+                rlim_max: hard.min(cur.rlim_max),
+            };
+            if libc::setrlimit(res, &clamped) != 0 {
+                return Err(InitError::Sys {
+                    what: format!("setting rlimit {res} to {soft}:{hard}"),
+                    errno: Errno::last(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn set_user_and_caps(p: &Prepared) -> Result<(), InitError> {
+    caps::drop_bounding(p.caps.bounding, p.last_cap)
+        .map_err(sys("dropping capabilities from the bounding set"))?;
+    // SAFETY: plain prctl.
+    if unsafe { libc::prctl(libc::PR_SET_KEEPCAPS, 1, 0, 0, 0) } < 0 {
+        return Err(InitError::Sys {
+            what: "prctl(PR_SET_KEEPCAPS)".into(),
+            errno: Errno::last(),
+        });
+    }
+    // With a single-id mapping setgroups is denied in the namespace.
+    let setgroups_denied = std::fs::read_to_string("/proc/self/setgroups")
+        .map(|s| s.trim() == "deny")
+        .unwrap_or(false);
+    if !setgroups_denied {
+        let groups: Vec<Gid> = p.groups.iter().map(|g| Gid::from_raw(*g)).collect();
+        nix::unistd::setgroups(&groups).map_err(sys("setting supplementary groups"))?;
+    }
+    let (uid, gid) = (Uid::from_raw(p.uid), Gid::from_raw(p.gid));
+    nix::unistd::setresgid(gid, gid, gid).map_err(sys(format!("setting gid {}", p.gid)))?;
+    nix::unistd::setresuid(uid, uid, uid).map_err(sys(format!("setting uid {}", p.uid)))?;
+    caps::set_process_caps(&p.caps).map_err(sys("setting capabilities"))?;
+    caps::set_ambient(p.caps.ambient, p.last_cap).map_err(sys("raising ambient capabilities"))?;
+    if p.no_new_privs {
+        // SAFETY: plain prctl.
+        if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } < 0 {
+            return Err(InitError::Sys {
+                what: "prctl(PR_SET_NO_NEW_PRIVS)".into(),
+                errno: Errno::last(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Default dispositions and an empty mask, as a freshly started process expects.
+fn reset_signals() {
+    // SAFETY: resetting dispositions to SIG_DFL and clearing the mask.
+    unsafe {
+        for sig in 1..libc::SIGRTMIN() {
+            if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                libc::signal(sig, libc::SIG_DFL);
+            }
+        }
+        let mut empty: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut empty);
+        libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+    }
+}
+
+/// execvpe over the container's PATH (we are inside its root now).
+fn exec(p: &Prepared, to_parent: &OwnedFd) -> ! {
+    reset_signals();
+    let mut argv: Vec<*const libc::c_char> = p.argv.iter().map(|a| a.as_ptr()).collect();
+    argv.push(std::ptr::null());
+    let mut envp: Vec<*const libc::c_char> = p.envp.iter().map(|e| e.as_ptr()).collect();
+    envp.push(std::ptr::null());
+    let name = p.argv[0].to_bytes();
+    let name_str = String::from_utf8_lossy(name).into_owned();
+    let try_exec = |path: &CString| -> Errno {
+        // SAFETY: NUL-terminated argv/envp arrays of live CStrings.
+        unsafe { libc::execve(path.as_ptr(), argv.as_ptr(), envp.as_ptr()) };
+        Errno::last()
+    };
+    let (status, message) = if mounts::is_bare_name(&name_str) {
+        let mut denied = false;
+        let mut other = None;
+        for dir in p.path_var.split(':') {
+            let dir = if dir.is_empty() { "." } else { dir };
+            let mut full = PathBuf::from(dir);
+            full.push(std::ffi::OsStr::from_bytes(name));
+            let Ok(c) = CString::new(full.as_os_str().as_bytes()) else {
+                continue;
+            };
+            match try_exec(&c) {
+                Errno::ENOENT | Errno::ENOTDIR | Errno::ELOOP | Errno::ENAMETOOLONG => {}
+                Errno::EACCES => denied = true,
+                e => {
+                    other = Some(e);
+                    break;
+                }
+            }
+        }
+        match other {
+            Some(e) => (
+                126,
+                format!("exec: \"{name_str}\": {}", e.desc().to_lowercase()),
+            ),
+            None if denied => (126, format!("exec: \"{name_str}\": permission denied")),
+            None => (
+                127,
+                format!("exec: \"{name_str}\": executable file not found in $PATH"),
+            ),
+        }
+    } else {
+        let e = try_exec(&p.argv[0]);
+        let status = if matches!(e, Errno::ENOENT | Errno::ENOTDIR) {
+            127
+        } else {
+            126
+        };
+        (
+            status,
+            format!("exec: \"{name_str}\": {}", e.desc().to_lowercase()),
+        )
+    };
+    sync::send(to_parent, &Msg::ExecFailed { status, message });
+    exit(status)
+}

@@ -1,0 +1,358 @@
+//! berth's own container runtime: turns a [`ContainerPlan`] (an OCI runtime
+//! spec plus the overlay layout of the rootfs) into a running process.
+//!
+//! # Process model
+//!
+//! ```text
+//! caller (single-threaded: `berth internal run-plan`, later the monitor)
+//!  └─ clone(CLONE_NEW{USER,NS,PID,UTS,IPC,NET,CGROUP} as the spec asks)
+//!      = container init, PID 1 in its pid namespace, later execs the command
+//! ```
+//!
+//! One clone, no intermediate process. Rootless, the user namespace is
+//! created by the same clone as the others (so they are owned by it); the
+//! child blocks on a pipe until the parent has written its id maps with
+//! newuidmap/newgidmap ([`crate::userns::write_maps`]), and is then root in
+//! the namespace with every capability there.
+//!
+//! # Life cycle: [`create`] → [`Container::start`] → [`Container::wait`]
+//!
+//! Two CLOEXEC pipes connect parent and child ([`sync`]):
+//! 1. [`create`] clones, maps ids (rootless), sends `GO`; the child sets up
+//!    the rootfs, mounts, pivot_root, user, capabilities… everything except
+//!    the final execve, then reports `READY` (or an error message, which
+//!    becomes [`RuntimeError::Setup`]) and blocks.
+//! 2. [`Container::start`] sends `START`; the child searches the command in
+//!    the container's PATH and execs it. The child's end of the report pipe
+//!    is CLOEXEC: a successful exec closes it (the parent reads EOF), a
+//!    failed one writes the errno first ([`Started::ExecFailed`], 126/127).
+//! 3. [`Container::wait`] forwards signals and reaps the child.
+//!
+//! The overlay and every other mount live in the container's mount
+//! namespace: they disappear with it, nothing is left to unmount.
+//! cgroups are never touched (DESIGN §6). Seccomp (`linux.seccomp`) is not
+//! applied yet: see [`init`].
+
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::PathBuf;
+
+use nix::errno::Errno;
+use nix::sys::signal::{SigSet, SigmaskHow, Signal};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::Pid;
+use serde::{Deserialize, Serialize};
+
+mod caps;
+mod init;
+mod mounts;
+mod sync;
+
+/// The container's root file system: an overlay of the image's layers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RootfsPlan {
+    /// Layer diff dirs, TOP FIRST (overlay lowerdir order).
+    pub lower: Vec<PathBuf>,
+    /// The container's upper dir (exists, empty, owned by the caller).
+    pub upper: PathBuf,
+    /// Overlay workdir (exists, empty, same file system as `upper`).
+    pub work: PathBuf,
+    /// Mount point (exists, empty).
+    pub merged: PathBuf,
+}
+
+/// Everything needed to run one container.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ContainerPlan {
+    pub spec: oci_spec::runtime::Spec,
+    pub rootfs: RootfsPlan,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("invalid container plan: {0}")]
+    InvalidPlan(String),
+    #[error("{what}: {errno}")]
+    Sys { what: String, errno: Errno },
+    #[error("mapping the container's user namespace: {0}")]
+    IdMap(#[from] crate::userns::UsernsError),
+    /// The container init failed before exec; the message names the step.
+    #[error("{0}")]
+    Setup(String),
+    #[error("container init: {0}")]
+    Protocol(String),
+}
+
+impl RuntimeError {
+    fn sys(what: impl Into<String>, errno: Errno) -> RuntimeError {
+        RuntimeError::Sys {
+            what: what.into(),
+            errno,
+        }
+    }
+}
+
+/// The signals a foreground `run` forwards to the container.
+pub const FORWARDED_SIGNALS: [Signal; 7] = [
+    Signal::SIGINT,
+    Signal::SIGTERM,
+    Signal::SIGHUP,
+    Signal::SIGQUIT,
+    Signal::SIGUSR1,
+    Signal::SIGUSR2,
+    Signal::SIGWINCH,
+];
+
+/// A created container: init is blocked before exec until [`Container::start`].
+#[derive(Debug)]
+pub struct Container {
+    pid: Pid,
+    to_child: Option<OwnedFd>,
+    from_child: OwnedFd,
+    /// Non-fatal problems met during setup (e.g. mqueue not mountable rootless).
+    pub warnings: Vec<String>,
+    reaped: Option<i32>,
+}
+
+/// What [`Container::start`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Started {
+    /// The command is running (exec succeeded).
+    Running,
+    /// The command could not be executed; the init has exited with `status`
+    /// (126: not executable, 127: not found). `message` is docker-like.
+    ExecFailed { status: i32, message: String },
+}
+
+/// Creates the container: namespaces, rootfs, mounts, pivot_root, user and
+/// capabilities are in place when this returns; the command is not yet
+/// executed. Must be called from a single-threaded process.
+pub fn create(plan: &ContainerPlan) -> Result<Container, RuntimeError> {
+    let prepared = init::Prepared::new(plan)?;
+    let (to_child_r, to_child_w) = pipe()?;
+    let (from_child_r, from_child_w) = pipe()?;
+    let flags = prepared.clone_flags | libc::SIGCHLD as u64;
+    // SAFETY: a fork-like clone (no CLONE_VM, no new stack) from a
+    // single-threaded process; the child only runs `init::run`, which never returns.
+    let ret = unsafe { libc::syscall(libc::SYS_clone, flags, 0usize, 0usize, 0usize, 0usize) };
+    if ret < 0 {
+        return Err(RuntimeError::sys(
+            "creating the container's namespaces (clone)",
+            Errno::last(),
+        ));
+    }
+    if ret == 0 {
+        drop(to_child_w);
+        drop(from_child_r);
+        init::run(&prepared, to_child_r, from_child_w);
+    }
+    drop(to_child_r);
+    drop(from_child_w);
+    let mut container = Container {
+        pid: Pid::from_raw(ret as i32),
+        to_child: Some(to_child_w),
+        from_child: from_child_r,
+        warnings: Vec::new(),
+        reaped: None,
+    };
+    if let Err(e) = container.finish_create(&prepared) {
+        container.kill_and_reap();
+        return Err(e);
+    }
+    Ok(container)
+}
+
+impl Container {
+    /// Host pid of the container's PID 1.
+    pub fn pid(&self) -> Pid {
+        self.pid
+    }
+
+    fn finish_create(&mut self, prepared: &init::Prepared) -> Result<(), RuntimeError> {
+        if let Some(mapping) = &prepared.id_mapping {
+            crate::userns::write_maps(self.pid.as_raw() as u32, mapping)?;
+        }
+        self.send(sync::GO)?;
+        loop {
+            match sync::read_msg(&self.from_child)? {
+                Some(sync::Msg::Warning(w)) => self.warnings.push(w),
+                Some(sync::Msg::Ready) => return Ok(()),
+                Some(sync::Msg::Error(e)) => return Err(RuntimeError::Setup(e)),
+                Some(sync::Msg::ExecFailed { .. }) => {
+                    return Err(RuntimeError::Protocol("exec report before start".into()));
+                }
+                None => {
+                    let status = self.reap_blocking();
+                    return Err(RuntimeError::Protocol(format!(
+                        "exited during setup without a report (status {status})"
+                    )));
+                }
+            }
+        }
+    }
+
+    fn send(&self, byte: u8) -> Result<(), RuntimeError> {
+        let fd = self.to_child.as_ref().expect("start called once");
+        nix::unistd::write(fd, &[byte])
+            .map(|_| ())
+            .map_err(|e| RuntimeError::sys("signalling the container init", e))
+    }
+
+    /// Lets the init exec the command. Reports whether the exec succeeded.
+    pub fn start(&mut self) -> Result<Started, RuntimeError> {
+        self.send(sync::START)?;
+        self.to_child = None;
+        loop {
+            match sync::read_msg(&self.from_child)? {
+                None => return Ok(Started::Running),
+                Some(sync::Msg::Warning(w)) => self.warnings.push(w),
+                Some(sync::Msg::ExecFailed { status, message }) => {
+                    self.reap_blocking();
+                    return Ok(Started::ExecFailed { status, message });
+                }
+                Some(sync::Msg::Error(e)) => {
+                    self.reap_blocking();
+                    return Err(RuntimeError::Setup(e));
+                }
+                Some(sync::Msg::Ready) => {
+                    return Err(RuntimeError::Protocol("unexpected ready message".into()));
+                }
+            }
+        }
+    }
+
+    /// Waits for the container to exit, forwarding [`FORWARDED_SIGNALS`]
+    /// received by this process to it. The caller must have blocked those
+    /// signals and SIGCHLD (see [`block_signals`]) before [`create`], so none
+    /// is lost. Returns docker's status: the exit code, or 128+N for signal N.
+    pub fn wait(&mut self) -> Result<i32, RuntimeError> {
+        if let Some(status) = self.reaped {
+            return Ok(status);
+        }
+        let mut set = SigSet::empty();
+        set.add(Signal::SIGCHLD);
+        for s in FORWARDED_SIGNALS {
+            set.add(s);
+        }
+        loop {
+            if let Some(status) = self.try_reap()? {
+                return Ok(status);
+            }
+            let sig = set
+                .wait()
+                .map_err(|e| RuntimeError::sys("waiting for signals", e))?;
+            if sig != Signal::SIGCHLD {
+                // ESRCH: it is exiting; the SIGCHLD follows.
+                let _ = nix::sys::signal::kill(self.pid, sig);
+            }
+        }
+    }
+
+    fn try_reap(&mut self) -> Result<Option<i32>, RuntimeError> {
+        loop {
+            match waitpid(self.pid, Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::StillAlive) => return Ok(None),
+                Ok(WaitStatus::Exited(_, code)) => {
+                    self.reaped = Some(code);
+                    return Ok(self.reaped);
+                }
+                Ok(WaitStatus::Signaled(_, sig, _)) => {
+                    self.reaped = Some(128 + sig as i32);
+                    return Ok(self.reaped);
+                }
+                Ok(_) => return Ok(None),
+                Err(Errno::EINTR) => continue,
+                Err(e) => return Err(RuntimeError::sys("waiting for the container", e)),
+            }
+        }
+    }
+
+    fn reap_blocking(&mut self) -> i32 {
+        if let Some(s) = self.reaped {
+            return s;
+        }
+        loop {
+            match waitpid(self.pid, None) {
+                Ok(WaitStatus::Exited(_, code)) => {
+                    self.reaped = Some(code);
+                    return code;
+                }
+                Ok(WaitStatus::Signaled(_, sig, _)) => {
+                    self.reaped = Some(128 + sig as i32);
+                    return 128 + sig as i32;
+                }
+                Ok(_) | Err(Errno::EINTR) => continue,
+                Err(_) => {
+                    self.reaped = Some(-1);
+                    return -1;
+                }
+            }
+        }
+    }
+
+    fn kill_and_reap(&mut self) {
+        if self.reaped.is_none() {
+            let _ = nix::sys::signal::kill(self.pid, Signal::SIGKILL);
+            self.reap_blocking();
+        }
+    }
+}
+
+impl Drop for Container {
+    /// A container that was never waited for is killed, never left behind.
+    fn drop(&mut self) {
+        self.kill_and_reap();
+    }
+}
+
+/// Blocks SIGCHLD and [`FORWARDED_SIGNALS`] in this (single-threaded)
+/// process; returns the previous mask. The container init unblocks
+/// everything before it execs.
+pub fn block_signals() -> Result<SigSet, RuntimeError> {
+    let mut set = SigSet::empty();
+    set.add(Signal::SIGCHLD);
+    for s in FORWARDED_SIGNALS {
+        set.add(s);
+    }
+    let mut old = SigSet::empty();
+    nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&set), Some(&mut old))
+        .map_err(|e| RuntimeError::sys("blocking signals", e))?;
+    Ok(old)
+}
+
+/// Runs the container to completion with the caller's stdin/stdout/stderr,
+/// forwarding SIGINT/SIGTERM/SIGHUP/SIGQUIT/SIGUSR1/SIGUSR2/SIGWINCH to it.
+/// Must be called from a single-threaded process (it clones). Returns
+/// docker's exit status: the process's code, 128+N for signal N, 126 if the
+/// command cannot be executed (EACCES/ENOEXEC…), 127 if it is not found (in
+/// those two cases the reason is printed on stderr, as docker does).
+/// Setup failures before exec are errors.
+pub fn run_foreground(plan: &ContainerPlan) -> Result<i32, RuntimeError> {
+    let old = block_signals()?;
+    let result = run_blocked(plan);
+    let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
+    result
+}
+
+fn run_blocked(plan: &ContainerPlan) -> Result<i32, RuntimeError> {
+    let mut container = create(plan)?;
+    for w in container.warnings.drain(..) {
+        eprintln!("WARNING: {w}");
+    }
+    match container.start()? {
+        Started::Running => container.wait(),
+        Started::ExecFailed { status, message } => {
+            eprintln!("Error: {message}");
+            Ok(status)
+        }
+    }
+}
+
+fn pipe() -> Result<(OwnedFd, OwnedFd), RuntimeError> {
+    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+        .map_err(|e| RuntimeError::sys("creating a pipe", e))
+}
+
+/// `/proc/self/fd/N` of an fd: how a path resolved safely is handed to mount(2).
+fn fd_path(fd: &impl AsRawFd) -> String {
+    format!("/proc/self/fd/{}", fd.as_raw_fd())
+}
