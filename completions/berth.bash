@@ -118,6 +118,9 @@ _berth() {
             berth__subcmd__help__subcmd__internal,rm)
                 cmd="berth__subcmd__help__subcmd__internal__subcmd__rm"
                 ;;
+            berth__subcmd__help__subcmd__internal,run-plan)
+                cmd="berth__subcmd__help__subcmd__internal__subcmd__run__subcmd__plan"
+                ;;
             berth__subcmd__help__subcmd__internal,unpack)
                 cmd="berth__subcmd__help__subcmd__internal__subcmd__unpack"
                 ;;
@@ -181,6 +184,9 @@ _berth() {
             berth__subcmd__internal,rm)
                 cmd="berth__subcmd__internal__subcmd__rm"
                 ;;
+            berth__subcmd__internal,run-plan)
+                cmd="berth__subcmd__internal__subcmd__run__subcmd__plan"
+                ;;
             berth__subcmd__internal,unpack)
                 cmd="berth__subcmd__internal__subcmd__unpack"
                 ;;
@@ -189,6 +195,9 @@ _berth() {
                 ;;
             berth__subcmd__internal__subcmd__help,rm)
                 cmd="berth__subcmd__internal__subcmd__help__subcmd__rm"
+                ;;
+            berth__subcmd__internal__subcmd__help,run-plan)
+                cmd="berth__subcmd__internal__subcmd__help__subcmd__run__subcmd__plan"
                 ;;
             berth__subcmd__internal__subcmd__help,unpack)
                 cmd="berth__subcmd__internal__subcmd__help__subcmd__unpack"
@@ -440,7 +449,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__help__subcmd__internal)
-            opts="unpack rm"
+            opts="unpack rm run-plan"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -454,6 +463,20 @@ _berth() {
             return 0
             ;;
         berth__subcmd__help__subcmd__internal__subcmd__rm)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__help__subcmd__internal__subcmd__run__subcmd__plan)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1022,7 +1045,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal)
-            opts="-D -l -h --userns --debug --log-level --help unpack rm help"
+            opts="-D -l -h --userns --debug --log-level --help unpack rm run-plan help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1044,7 +1067,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal__subcmd__help)
-            opts="unpack rm help"
+            opts="unpack rm run-plan help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1085,6 +1108,20 @@ _berth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        berth__subcmd__internal__subcmd__help__subcmd__run__subcmd__plan)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         berth__subcmd__internal__subcmd__help__subcmd__unpack)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -1100,6 +1137,28 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal__subcmd__rm)
+            opts="-D -l -h --debug --log-level --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -l)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__internal__subcmd__run__subcmd__plan)
             opts="-D -l -h --debug --log-level --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

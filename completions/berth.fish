@@ -178,13 +178,14 @@ complete -c berth -n "__fish_berth_using_subcommand version" -s h -l help -d 'Pr
 complete -c berth -n "__fish_berth_using_subcommand completion" -s l -l log-level -d 'Set the logging level (accepted for docker compatibility)' -r
 complete -c berth -n "__fish_berth_using_subcommand completion" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand completion" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm help" -s l -l log-level -d 'Set the logging level (accepted for docker compatibility)' -r
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm help" -l userns -d 'Enter a new user namespace and wait for the parent to map it'
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm help" -s D -l debug -d 'Enable debug mode'
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm help" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm help" -f -a "unpack" -d 'Extract the layer on stdin (compressed or not) into DEST; print a JSON report'
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm help" -f -a "rm" -d 'Delete directory trees'
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm run-plan help" -s l -l log-level -d 'Set the logging level (accepted for docker compatibility)' -r
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm run-plan help" -l userns -d 'Enter a new user namespace and wait for the parent to map it'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm run-plan help" -s D -l debug -d 'Enable debug mode'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm run-plan help" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm run-plan help" -f -a "unpack" -d 'Extract the layer on stdin (compressed or not) into DEST; print a JSON report'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm run-plan help" -f -a "rm" -d 'Delete directory trees'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm run-plan help" -f -a "run-plan" -d 'Run the container described by a serialised `runtime::ContainerPlan` in the foreground; exit with its status (125 if it cannot start)'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm run-plan help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from unpack" -l dest -r -F
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from unpack" -l tar-split -r -F
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from unpack" -s l -l log-level -d 'Set the logging level (accepted for docker compatibility)' -r
@@ -194,8 +195,12 @@ complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_su
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from rm" -s l -l log-level -d 'Set the logging level (accepted for docker compatibility)' -r
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from rm" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from run-plan" -s l -l log-level -d 'Set the logging level (accepted for docker compatibility)' -r
+complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from run-plan" -s D -l debug -d 'Enable debug mode'
+complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from run-plan" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from help" -f -a "unpack" -d 'Extract the layer on stdin (compressed or not) into DEST; print a JSON report'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from help" -f -a "rm" -d 'Delete directory trees'
+complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from help" -f -a "run-plan" -d 'Run the container described by a serialised `runtime::ContainerPlan` in the foreground; exit with its status (125 if it cannot start)'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag history inspect image login logout version completion internal help" -f -a "pull" -d 'Download an image from a registry'
 complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from pull images rmi tag history inspect image login logout version completion internal help" -f -a "images" -d 'List images'
@@ -219,3 +224,4 @@ complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcom
 complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "prune" -d 'Remove unused images'
 complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from internal" -f -a "unpack" -d 'Extract the layer on stdin (compressed or not) into DEST; print a JSON report'
 complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from internal" -f -a "rm" -d 'Delete directory trees'
+complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from internal" -f -a "run-plan" -d 'Run the container described by a serialised `runtime::ContainerPlan` in the foreground; exit with its status (125 if it cannot start)'
