@@ -111,8 +111,9 @@ fn run_plan(path: &std::path::Path) -> i32 {
             return 125;
         }
     };
-    match crate::runtime::run_foreground(&plan) {
-        Ok(status) => status,
+    match crate::runtime::run_foreground(&plan, |_, warnings| super::run::report_warnings(warnings))
+    {
+        Ok(outcome) => super::run::report_outcome(outcome),
         Err(e) => {
             eprintln!("Error: {e}");
             125

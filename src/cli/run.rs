@@ -157,42 +157,42 @@ pub fn exec(ctx: &Context, args: Args) -> anyhow::Result<()> {
 
 fn run_prepared(ctx: &Context, prepared: &create::Prepared) -> anyhow::Result<i32> {
     use crate::container::record::{ContainerState, ContainerStore, Status, boot_id};
-    use crate::runtime::{self, Started};
     let containers = ContainerStore::open(&ctx.paths.data)?;
     let id = &prepared.config.id;
-    let old_mask = runtime::block_signals()?;
-    let result = (|| -> anyhow::Result<i32> {
-        let mut container = runtime::create(&prepared.plan)?;
-        for w in container.warnings.drain(..) {
-            eprintln!("WARNING: {w}");
-        }
-        let mut state = ContainerState::created();
+    let mut state = ContainerState::created();
+    let mut record_error = None;
+    let outcome = crate::runtime::run_foreground(&prepared.plan, |pid, warnings| {
+        report_warnings(warnings);
         state.status = Status::Running;
-        state.pid = container.pid().as_raw();
+        state.pid = pid.as_raw();
         state.started_at = Some(chrono::Utc::now());
         state.boot_id = boot_id();
-        containers.write_state(id, &state)?;
-        let code = match container.start()? {
-            Started::Running => container.wait()?,
-            Started::ExecFailed { status, message } => {
-                state.error = message.clone();
-                eprintln!("Error: {message}");
-                status
-            }
-        };
-        state.status = Status::Exited;
-        state.pid = 0;
-        state.exit_code = code;
-        state.finished_at = Some(chrono::Utc::now());
-        containers.write_state(id, &state)?;
-        Ok(code)
-    })();
-    let _ = nix::sys::signal::sigprocmask(
-        nix::sys::signal::SigmaskHow::SIG_SETMASK,
-        Some(&old_mask),
-        None,
-    );
-    result
+        record_error = containers.write_state(id, &state).err();
+    })?;
+    state.status = Status::Exited;
+    state.pid = 0;
+    state.exit_code = outcome.code;
+    state.error = outcome.exec_error.clone().unwrap_or_default();
+    state.finished_at = Some(chrono::Utc::now());
+    containers.write_state(id, &state)?;
+    if let Some(e) = record_error {
+        eprintln!("WARNING: recording the container's state: {e}");
+    }
+    Ok(report_outcome(outcome))
+}
+
+pub(super) fn report_warnings(warnings: &[String]) {
+    for w in warnings {
+        eprintln!("WARNING: {w}");
+    }
+}
+
+/// Prints what docker prints about a finished foreground container; returns its exit code.
+pub(super) fn report_outcome(outcome: crate::runtime::Outcome) -> i32 {
+    if let Some(message) = &outcome.exec_error {
+        eprintln!("Error: {message}");
+    }
+    outcome.code
 }
 
 fn run_options(args: &Args, command: &[String]) -> anyhow::Result<RunOptions> {

@@ -319,32 +319,42 @@ pub fn block_signals() -> Result<SigSet, RuntimeError> {
     Ok(old)
 }
 
+/// What became of a foreground container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// docker's exit status: the process's code, 128+N for signal N, 126 if the
+    /// command could not be executed (EACCES/ENOEXEC…), 127 if it was not found.
+    pub code: i32,
+    /// docker's message when the command could not be executed (126/127).
+    pub exec_error: Option<String>,
+}
+
 /// Runs the container to completion with the caller's stdin/stdout/stderr,
 /// forwarding SIGINT/SIGTERM/SIGHUP/SIGQUIT/SIGUSR1/SIGUSR2/SIGWINCH to it.
-/// Must be called from a single-threaded process (it clones). Returns
-/// docker's exit status: the process's code, 128+N for signal N, 126 if the
-/// command cannot be executed (EACCES/ENOEXEC…), 127 if it is not found (in
-/// those two cases the reason is printed on stderr, as docker does).
-/// Setup failures before exec are errors.
-pub fn run_foreground(plan: &ContainerPlan) -> Result<i32, RuntimeError> {
+/// `created` is told the host pid of the container's PID 1 and any non-fatal
+/// setup problems (e.g. mqueue not mountable rootless) before the command starts. Must be called from a single-threaded
+/// process (it clones). Setup failures before exec are errors.
+pub fn run_foreground(
+    plan: &ContainerPlan,
+    created: impl FnOnce(Pid, &[String]),
+) -> Result<Outcome, RuntimeError> {
     let old = block_signals()?;
-    let result = run_blocked(plan);
+    let result = run_blocked(plan, created);
     let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
     result
 }
 
-fn run_blocked(plan: &ContainerPlan) -> Result<i32, RuntimeError> {
+fn run_blocked(
+    plan: &ContainerPlan,
+    created: impl FnOnce(Pid, &[String]),
+) -> Result<Outcome, RuntimeError> {
     let mut container = create(plan)?;
-    for w in container.warnings.drain(..) {
-        eprintln!("WARNING: {w}");
-    }
-    match container.start()? {
-        Started::Running => container.wait(),
-        Started::ExecFailed { status, message } => {
-            eprintln!("Error: {message}");
-            Ok(status)
-        }
-    }
+    created(container.pid(), &container.warnings);
+    let (code, exec_error) = match container.start()? {
+        Started::Running => (container.wait()?, None),
+        Started::ExecFailed { status, message } => (status, Some(message)),
+    };
+    Ok(Outcome { code, exec_error })
 }
 
 fn pipe() -> Result<(OwnedFd, OwnedFd), RuntimeError> {
