@@ -4,7 +4,7 @@
 //!
 //! berth is one binary that does the docker client's and the docker daemon's
 //! work in-process. Nothing stays resident except, later, one small monitor
-//! per running container.
+//! per detached container.
 //!
 //! | module | owns |
 //! |---|---|
@@ -34,6 +34,28 @@
 //! 4. The manifest and config are written to the blob store, and the image
 //!    record to `images.json` under the store lock. Progress reaches the CLI as
 //!    [`image::pull::PullEvent`]s; the CLI draws bars on a TTY, lines otherwise.
+//!
+//! # How a `berth run` flows
+//!
+//! 1. `cli::run` turns docker's flags into [`container::spec::RunOptions`]
+//!    (parsers in [`container::parse`]) and finds the image with
+//!    [`image::local::find`]. A missing image is pulled (output on stderr),
+//!    then berth re-executes itself, because the pull started tokio's threads
+//!    and the container must be created by a process that never had any.
+//! 2. [`container::create::prepare`] reserves the name and writes the record
+//!    ([`container::record`]), makes `upper/`, `work/`, `merged/` and the
+//!    generated `/etc/hosts`, `resolv.conf`, `hostname`, and builds the OCI
+//!    Spec with docker's defaults ([`container::spec::build_spec`]; users
+//!    resolved in the image's `/etc/passwd` by [`container::user`]).
+//! 3. [`runtime::run_foreground`] clones the container's PID 1 with all its
+//!    namespaces at once; rootless, the parent maps its user namespace with
+//!    newuidmap/newgidmap ([`userns`]). The child mounts the overlay of the
+//!    store's layer dirs, `/proc`, `/dev`, `/sys`, binds and tmpfs, pivots,
+//!    masks paths, sets user, rlimits and capabilities, and waits; the parent
+//!    records the pid, lets it exec, forwards signals and reaps it.
+//! 4. The exit code is recorded in `state.json`; `--rm` unregisters the
+//!    container and deletes its directory. berth exits with the container's
+//!    code (125/126/127 for its own failures, 128+N for signal N).
 //!
 //! # Threads and forks
 //!
