@@ -16,6 +16,7 @@ packages=(
   openssl         # keys and JWT signatures for the token-auth registry
   attr            # getfattr/setfattr, to check xattrs by hand
   util-linux      # setpriv, to run berth as the test user
+  tini            # tini-static, the init `run --init` binds into containers
 )
 missing=()
 for p in "${packages[@]}"; do

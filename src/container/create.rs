@@ -155,7 +155,7 @@ fn fill(
         hosts: dir.join("hosts"),
         resolv_conf: dir.join("resolv.conf"),
         hostname: dir.join("hostname"),
-        init: None,
+        init: if opts.init { find_init_binary() } else { None },
     };
     let host_hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
     let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
@@ -193,6 +193,19 @@ fn fill(
     crate::image::store::write_atomic(&dir.join("config.json"), &bytes)?;
     let _ = containers;
     Ok(ContainerPlan { spec, rootfs })
+}
+
+/// A static init for `--init`: docker's own `docker-init` (tini) or Debian's
+/// `tini-static` (package `tini`). It must be static: it runs inside the image.
+pub fn find_init_binary() -> Option<PathBuf> {
+    const CANDIDATES: &[&str] = &[
+        "/usr/libexec/docker/docker-init",
+        "/usr/local/bin/docker-init",
+        "/usr/bin/docker-init",
+        "/usr/bin/tini-static",
+        "/usr/local/bin/tini-static",
+    ];
+    CANDIDATES.iter().map(PathBuf::from).find(|p| p.is_file())
 }
 
 /// Removes the container: its name and record at once, then its files (some

@@ -518,7 +518,8 @@ pub fn build_spec(opts: &RunOptions, inputs: &SpecInputs) -> Result<Spec, SpecEr
     if opts.init {
         let Some(_) = inputs.etc_files.init else {
             return Err(SpecError::Unsupported(
-                "--init without an init binary".to_string(),
+                "--init without an init binary (install Debian's `tini` package for /usr/bin/tini-static)"
+                    .to_string(),
             ));
         };
         let mut with_init = vec![INIT_PATH.to_string(), "--".to_string()];
