@@ -620,3 +620,45 @@ fn interactive_tty_propagates_the_window_size_and_forwards_input() {
         assert_eq!(out.status.code(), Some(9), "{text}");
     });
 }
+
+#[test]
+fn tty_follows_a_resize_of_the_callers_terminal() {
+    let reg = Registry::start(RegistryAuth::None);
+    let image = busybox(&reg);
+    for_each_mode(|env| {
+        env.berth_cmd(["pull", "-q", &image]).assert().success();
+        let berth = support::berth::berth_bin().display().to_string();
+        let cmdline = format!(
+            "stty cols 100 rows 30; {berth} run --rm -t {image} sh -c \
+             'stty size; trap \"stty size; exit 0\" WINCH; sleep 20 & wait'"
+        );
+        let child = env
+            .std_command("script")
+            .args(["-qec", &cmdline, "/dev/null"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = wait_for_running_pid(env);
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        // berth is the container's parent; its stdout is script's terminal.
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        let ppid = stat
+            .rsplit(')')
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .nth(1)
+            .unwrap();
+        let tty = std::fs::read_link(format!("/proc/{ppid}/fd/1")).unwrap();
+        // Resizing that terminal sends berth SIGWINCH.
+        env.command("stty")
+            .args(["-F", tty.to_str().unwrap(), "cols", "120", "rows", "40"])
+            .assert()
+            .success();
+        let out = child.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+        assert!(text.contains("30 100\n"), "{text:?}");
+        assert!(text.contains("40 120"), "{text:?}");
+    });
+}
