@@ -477,6 +477,192 @@ fn a_container_that_fails_to_start_leaves_nothing_behind() {
     });
 }
 
+/// `script` running `cmdline` on a fresh pty; its output with the pty's CRs removed.
+fn under_script(env: &TestEnv, cmdline: &str) -> (Option<i32>, String) {
+    let out = env
+        .command("script")
+        .args(["-qec", cmdline, "/dev/null"])
+        .env("TERM", "xterm")
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).replace('\r', ""),
+    )
+}
+
+#[test]
+fn tty_gives_the_container_a_terminal_of_its_own() {
+    let reg = Registry::start(RegistryAuth::None);
+    let image = busybox(&reg);
+    for_each_mode(|env| {
+        env.berth_cmd(["pull", "-q", &image]).assert().success();
+        // -t without -i works with any stdin: the output goes through the pty.
+        let out = run(env, &["--rm", "-t", &image, "tty"]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{text} {:?}", out.stderr);
+        assert_eq!(text, "/dev/pts/0\r\n");
+        let out = run(
+            env,
+            &[
+                "--rm",
+                "-t",
+                "-u",
+                "1000:1000",
+                &image,
+                "sh",
+                "-c",
+                "test -t 0 && test -t 1 && test -t 2 && echo $TERM && ls -ln $(tty)",
+            ],
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{text}");
+        assert!(text.starts_with("xterm\r\n"), "{text}");
+        // runc's fixStdioPermissions: the slave belongs to the process's user.
+        assert!(text.contains(" 1000 "), "{text}");
+        // Without -t, no terminal.
+        env.berth_cmd(["run", "--rm", &image, "test", "-t", "1"])
+            .assert()
+            .code(1);
+        env.berth_cmd(["run", "--rm", "-t", &image, "test", "-t", "1"])
+            .assert()
+            .code(0);
+        // stderr is merged into the terminal.
+        let out = run(env, &["--rm", "-t", &image, "sh", "-c", "echo oops >&2"]);
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "oops\r\n");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+        // Exit codes pass through.
+        env.berth_cmd(["run", "--rm", "-t", &image, "sh", "-c", "exit 5"])
+            .assert()
+            .code(5);
+        env.berth_cmd(["run", "--rm", "-t", &image, "/no/such/command"])
+            .assert()
+            .code(127);
+    });
+}
+
+#[test]
+fn tty_with_interactive_needs_a_terminal_on_stdin() {
+    let reg = Registry::start(RegistryAuth::None);
+    let image = busybox(&reg);
+    for_each_mode(|env| {
+        env.berth_cmd(["pull", "-q", &image]).assert().success();
+        // docker's CheckTty: exit 1, nothing created.
+        env.berth_cmd(["run", "--rm", "-it", &image, "true"])
+            .write_stdin("echo hi\n")
+            .assert()
+            .code(1)
+            .stdout("")
+            .stderr("the input device is not a TTY\n");
+        env.berth_cmd([
+            "run", "--rm", "-i", "-t", "--pull", "never", "nope:1", "true",
+        ])
+        .write_stdin("")
+        .assert()
+        .code(1);
+    });
+}
+
+#[test]
+fn interactive_tty_propagates_the_window_size_and_forwards_input() {
+    let reg = Registry::start(RegistryAuth::None);
+    let image = busybox(&reg);
+    for_each_mode(|env| {
+        env.berth_cmd(["pull", "-q", &image]).assert().success();
+        let berth = support::berth::berth_bin().display().to_string();
+        let (code, text) = under_script(
+            env,
+            &format!("stty cols 100 rows 30; {berth} run --rm -it {image} stty size"),
+        );
+        assert_eq!(code, Some(0), "{text}");
+        // (script may type a byte of its own into the terminal when its stdin ends.)
+        assert!(text.lines().any(|l| l.ends_with("30 100")), "{text:?}");
+        // The caller's terminal is back in cooked mode afterwards.
+        let (code, text) = under_script(
+            env,
+            &format!("{berth} run --rm -it {image} sh -c 'exit 4'; echo status=$?; stty -a"),
+        );
+        assert_eq!(code, Some(0), "{text}");
+        assert!(text.contains("status=4"), "{text}");
+        let words: Vec<&str> = text.split_whitespace().collect();
+        for flag in ["icanon", "echo", "isig", "icrnl", "opost"] {
+            assert!(words.contains(&flag), "{flag} not restored: {text}");
+        }
+        // Input reaches the container through the pty; Ctrl-C becomes SIGINT
+        // for its foreground process group.
+        use std::io::Write as _;
+        let cmdline = format!(
+            "{berth} run --rm -i -t {image} sh -c \
+             'trap \"echo got-int; exit 9\" INT; read l; echo read=$l; sleep 20 & wait'"
+        );
+        let mut child = env
+            .std_command("script")
+            .args(["-qec", &cmdline, "/dev/null"])
+            .env("TERM", "xterm")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        stdin.write_all(b"hello\r").unwrap();
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        stdin.write_all(b"\x03").unwrap();
+        let started = std::time::Instant::now();
+        let out = child.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+        assert!(
+            started.elapsed().as_secs() < 15,
+            "Ctrl-C did not end it: {text}"
+        );
+        assert!(text.contains("read=hello"), "{text}");
+        assert!(text.contains("got-int"), "{text}");
+        assert_eq!(out.status.code(), Some(9), "{text}");
+    });
+}
+
+#[test]
+fn tty_follows_a_resize_of_the_callers_terminal() {
+    let reg = Registry::start(RegistryAuth::None);
+    let image = busybox(&reg);
+    for_each_mode(|env| {
+        env.berth_cmd(["pull", "-q", &image]).assert().success();
+        let berth = support::berth::berth_bin().display().to_string();
+        let cmdline = format!(
+            "stty cols 100 rows 30; {berth} run --rm -t {image} sh -c \
+             'stty size; trap \"stty size; exit 0\" WINCH; sleep 20 & wait'"
+        );
+        let child = env
+            .std_command("script")
+            .args(["-qec", &cmdline, "/dev/null"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = wait_for_running_pid(env);
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        // berth is the container's parent; its stdout is script's terminal.
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        let ppid = stat
+            .rsplit(')')
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .nth(1)
+            .unwrap();
+        let tty = std::fs::read_link(format!("/proc/{ppid}/fd/1")).unwrap();
+        // Resizing that terminal sends berth SIGWINCH.
+        env.command("stty")
+            .args(["-F", tty.to_str().unwrap(), "cols", "120", "rows", "40"])
+            .assert()
+            .success();
+        let out = child.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+        assert!(text.contains("30 100\n"), "{text:?}");
+        assert!(text.contains("40 120"), "{text:?}");
+    });
+}
+
 #[test]
 fn init_runs_the_command_under_a_static_init() {
     let reg = Registry::start(RegistryAuth::None);

@@ -126,8 +126,11 @@ pub fn exec(ctx: &Context, args: Args) -> anyhow::Result<()> {
     if args.detach {
         return Err(NotImplemented("run -d (detached containers)".into()).into());
     }
-    if args.tty {
-        return Err(NotImplemented("run -t (pseudo-terminals)".into()).into());
+    // docker's CheckTty, before anything is pulled or created: `-it` needs
+    // a terminal on stdin (`-t` alone does not: output still goes through the pty).
+    // SAFETY: isatty on fd 0 is harmless.
+    if args.tty && args.interactive && unsafe { libc::isatty(libc::STDIN_FILENO) } != 1 {
+        return Err(ExitStatus::with_message(1, "the input device is not a TTY").into());
     }
     let (image_name, command) = args
         .image_and_command
@@ -143,7 +146,7 @@ pub fn exec(ctx: &Context, args: Args) -> anyhow::Result<()> {
         args.name.as_deref(),
         args.rm,
     )?;
-    let status = run_prepared(ctx, &prepared);
+    let status = run_prepared(ctx, &prepared, args.interactive);
     if args.rm {
         // Even when the start failed: --rm leaves nothing behind.
         create::remove(ctx, &prepared.config).context("removing the container")?;
@@ -155,13 +158,17 @@ pub fn exec(ctx: &Context, args: Args) -> anyhow::Result<()> {
     Err(ExitStatus::new(code).into())
 }
 
-fn run_prepared(ctx: &Context, prepared: &create::Prepared) -> anyhow::Result<i32> {
+fn run_prepared(
+    ctx: &Context,
+    prepared: &create::Prepared,
+    interactive: bool,
+) -> anyhow::Result<i32> {
     use crate::container::record::{ContainerState, ContainerStore, Status, boot_id};
     let containers = ContainerStore::open(&ctx.paths.data)?;
     let id = &prepared.config.id;
     let mut state = ContainerState::created();
     let mut record_error = None;
-    let outcome = crate::runtime::run_foreground(&prepared.plan, |pid, warnings| {
+    let outcome = crate::runtime::run_attached(&prepared.plan, interactive, |pid, warnings| {
         report_warnings(warnings);
         state.status = Status::Running;
         state.pid = pid.as_raw();

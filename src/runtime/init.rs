@@ -5,7 +5,8 @@
 //! 2. join namespaces given by path; bring `lo` up in a new network namespace;
 //! 3. make `/` rprivate, mount the overlay, the spec's mounts, /dev nodes;
 //! 4. pivot_root; create the working directory; masked paths, read-only
-//!    paths, read-only root; hostname;
+//!    paths, read-only root; hostname; with `process.terminal`, the pty
+//!    from the container's devpts becomes stdio and controlling terminal;
 //! 5. rlimits (clamped to the hard limit we have), chdir, bounding set,
 //!    groups/gid/uid (keeping capabilities across), capability sets,
 //!    ambient set, no_new_privs, umask;
@@ -80,6 +81,8 @@ pub struct Prepared {
     no_new_privs: bool,
     oom_score_adj: Option<i32>,
     seccomp: bool,
+    /// `process.terminal`: allocate a pty in the container ([`super::pty`]).
+    pub terminal: bool,
 }
 
 fn cstring(s: &str, what: &str) -> Result<CString, RuntimeError> {
@@ -140,9 +143,6 @@ impl Prepared {
             .as_ref()
             .ok_or_else(|| invalid("no process"))?;
         let linux = spec.linux().as_ref();
-        if process.terminal() == Some(true) {
-            return Err(invalid("terminal=true is not supported yet"));
-        }
         let args = process.args().as_deref().unwrap_or(&[]);
         if args.is_empty() || args[0].is_empty() {
             return Err(invalid("no command (process.args is empty)"));
@@ -243,17 +243,19 @@ impl Prepared {
             no_new_privs: process.no_new_privileges() == Some(true),
             oom_score_adj: process.oom_score_adj(),
             seccomp: linux.and_then(|l| l.seccomp().as_ref()).is_some(),
+            terminal: process.terminal() == Some(true),
         })
     }
 }
 
 /// The child's whole life: never returns.
-pub fn run(p: &Prepared, from_parent: OwnedFd, to_parent: OwnedFd) -> ! {
+pub fn run(p: &Prepared, from_parent: OwnedFd, to_parent: OwnedFd, console: Option<OwnedFd>) -> ! {
     if !sync::wait_for(&from_parent, sync::GO) {
         exit(1);
     }
     let mut warnings = Vec::new();
-    let result = setup(p, &mut warnings);
+    let result = setup(p, console.as_ref(), &mut warnings);
+    drop(console);
     for w in warnings {
         sync::send(&to_parent, &Msg::Warning(w));
     }
@@ -275,7 +277,11 @@ fn exit(code: i32) -> ! {
     unsafe { libc::_exit(code) }
 }
 
-fn setup(p: &Prepared, warnings: &mut Vec<String>) -> Result<(), InitError> {
+fn setup(
+    p: &Prepared,
+    console: Option<&OwnedFd>,
+    warnings: &mut Vec<String>,
+) -> Result<(), InitError> {
     for (flag, path) in &p.join {
         let f = std::fs::File::open(path)
             .map_err(|e| InitError::Other(format!("opening namespace {}: {e}", path.display())))?;
@@ -338,6 +344,9 @@ fn setup(p: &Prepared, warnings: &mut Vec<String>) -> Result<(), InitError> {
             ));
         }
         nix::unistd::sethostname(h).map_err(sys(format!("setting the hostname {h}")))?;
+    }
+    if let Some(socket) = console {
+        super::pty::setup_slave(socket, p.uid)?;
     }
     set_rlimits(&p.rlimits)?;
     nix::unistd::chdir(&p.cwd).map_err(sys(format!("chdir {}", p.cwd.display())))?;

@@ -45,6 +45,7 @@ use serde::{Deserialize, Serialize};
 mod caps;
 mod init;
 mod mounts;
+mod pty;
 mod sync;
 
 /// The container's root file system: an overlay of the image's layers.
@@ -108,6 +109,10 @@ pub struct Container {
     pid: Pid,
     to_child: Option<OwnedFd>,
     from_child: OwnedFd,
+    /// `process.terminal`: the socket the init sends the pty master on.
+    console_socket: Option<OwnedFd>,
+    /// `process.terminal`: the pty master, once the init has sent it.
+    master: Option<OwnedFd>,
     /// Non-fatal problems met during setup (e.g. mqueue not mountable rootless).
     pub warnings: Vec<String>,
     reaped: Option<i32>,
@@ -130,6 +135,12 @@ pub fn create(plan: &ContainerPlan) -> Result<Container, RuntimeError> {
     let prepared = init::Prepared::new(plan)?;
     let (to_child_r, to_child_w) = pipe()?;
     let (from_child_r, from_child_w) = pipe()?;
+    let (console_parent, console_child) = if prepared.terminal {
+        let (p, c) = pty::console_socket()?;
+        (Some(p), Some(c))
+    } else {
+        (None, None)
+    };
     let flags = prepared.clone_flags | libc::SIGCHLD as u64;
     // SAFETY: a fork-like clone (no CLONE_VM, no new stack) from a
     // single-threaded process; the child only runs `init::run`, which never returns.
@@ -143,14 +154,18 @@ pub fn create(plan: &ContainerPlan) -> Result<Container, RuntimeError> {
     if ret == 0 {
         drop(to_child_w);
         drop(from_child_r);
-        init::run(&prepared, to_child_r, from_child_w);
+        drop(console_parent);
+        init::run(&prepared, to_child_r, from_child_w, console_child);
     }
     drop(to_child_r);
     drop(from_child_w);
+    drop(console_child);
     let mut container = Container {
         pid: Pid::from_raw(ret as i32),
         to_child: Some(to_child_w),
         from_child: from_child_r,
+        console_socket: console_parent,
+        master: None,
         warnings: Vec::new(),
         reaped: None,
     };
@@ -175,7 +190,14 @@ impl Container {
         loop {
             match sync::read_msg(&self.from_child)? {
                 Some(sync::Msg::Warning(w)) => self.warnings.push(w),
-                Some(sync::Msg::Ready) => return Ok(()),
+                Some(sync::Msg::Ready) => {
+                    if let Some(socket) = self.console_socket.take() {
+                        let master = pty::recv_master(&socket)?;
+                        pty::copy_window_size(&master);
+                        self.master = Some(master);
+                    }
+                    return Ok(());
+                }
                 Some(sync::Msg::Error(e)) => return Err(RuntimeError::Setup(e)),
                 Some(sync::Msg::ExecFailed { .. }) => {
                     return Err(RuntimeError::Protocol("exec report before start".into()));
@@ -334,25 +356,43 @@ pub struct Outcome {
 /// `created` is told the host pid of the container's PID 1 and any non-fatal
 /// setup problems (e.g. mqueue not mountable rootless) before the command starts. Must be called from a single-threaded
 /// process (it clones). Setup failures before exec are errors.
-pub fn run_foreground(
+///
+/// With `process.terminal`, the container gets a pty ([`pty`]) and this
+/// process proxies it: the caller's stdin to it when `forward_stdin` (`-i`),
+/// its output to stdout, SIGWINCH as a resize.
+pub fn run_attached(
     plan: &ContainerPlan,
+    forward_stdin: bool,
     created: impl FnOnce(Pid, &[String]),
 ) -> Result<Outcome, RuntimeError> {
     let old = block_signals()?;
-    let result = run_blocked(plan, created);
+    let result = run_blocked(plan, forward_stdin, created);
     let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
     result
 }
 
+/// [`run_attached`], a terminal (if the spec asks for one) getting stdin.
+pub fn run_foreground(
+    plan: &ContainerPlan,
+    created: impl FnOnce(Pid, &[String]),
+) -> Result<Outcome, RuntimeError> {
+    run_attached(plan, true, created)
+}
+
 fn run_blocked(
     plan: &ContainerPlan,
+    forward_stdin: bool,
     created: impl FnOnce(Pid, &[String]),
 ) -> Result<Outcome, RuntimeError> {
     let mut container = create(plan)?;
     created(container.pid(), &container.warnings);
-    let (code, exec_error) = match container.start()? {
-        Started::Running => (container.wait()?, None),
-        Started::ExecFailed { status, message } => (status, Some(message)),
+    let master = container.master.take();
+    let (code, exec_error) = match (container.start()?, master) {
+        (Started::Running, Some(master)) => {
+            (pty::proxy(&mut container, &master, forward_stdin)?, None)
+        }
+        (Started::Running, None) => (container.wait()?, None),
+        (Started::ExecFailed { status, message }, _) => (status, Some(message)),
     };
     Ok(Outcome { code, exec_error })
 }

@@ -1,0 +1,393 @@
+//! `process.terminal`: the container's pseudo-terminal and the parent's proxy.
+//!
+//! # Where the pty comes from
+//!
+//! As runc/crun with a console socket, the pty is allocated by the container
+//! init **inside** the container, from the container's own devpts instance
+//! (`/dev/ptmx` → `pts/ptmx`, mounted `newinstance` by the spec): the slave is
+//! then `/dev/pts/0` in the container, `tty` names it, and rootless it is
+//! owned by the container's user namespace (no host devpts permissions
+//! involved). The init ([`setup_slave`]), after pivot_root and before
+//! dropping privileges:
+//! 1. opens `/dev/ptmx`, unlocks it, opens the slave with `TIOCGPTPEER`;
+//! 2. chowns the slave to the process's uid (runc's `fixStdioPermissions`);
+//! 3. sends the master to the parent over a socketpair (`SCM_RIGHTS`);
+//! 4. `setsid`, `TIOCSCTTY`, and makes the slave its stdin/stdout/stderr
+//!    (docker: with `-t` stderr is merged into the terminal).
+//!
+//! # The parent ([`proxy`])
+//!
+//! A single-threaded poll loop over the master, the caller's stdin (only with
+//! `-i`: docker does not forward stdin otherwise) and a signalfd of the
+//! signals [`super::run_foreground`] blocked: SIGCHLD reaps, SIGWINCH copies
+//! the caller's window size to the master, the others are forwarded. With
+//! `-i` on a terminal the caller's terminal is put in raw mode (so Ctrl-C is a
+//! byte the container's line discipline turns into SIGINT) and restored by a
+//! guard on every exit path. The loop ends when the container is reaped and
+//! the master is drained (EIO once every slave fd is closed).
+
+use std::io::{IoSlice, IoSliceMut};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+
+use nix::errno::Errno;
+use nix::sys::signal::{SigSet, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::sys::socket::{ControlMessage, ControlMessageOwned, MsgFlags};
+use nix::sys::termios::{SetArg, Termios};
+
+use super::init::InitError;
+use super::{Container, FORWARDED_SIGNALS, RuntimeError};
+
+/// A connected pair of CLOEXEC unix stream sockets: (parent, child).
+pub(super) fn console_socket() -> Result<(OwnedFd, OwnedFd), RuntimeError> {
+    use nix::sys::socket::{AddressFamily, SockFlag, SockType, socketpair};
+    socketpair(
+        AddressFamily::Unix,
+        SockType::Stream,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )
+    .map_err(|e| RuntimeError::sys("creating the console socket", e))
+}
+
+fn init_err(what: &str) -> impl FnOnce(Errno) -> InitError + '_ {
+    move |errno| InitError::Sys {
+        what: what.to_string(),
+        errno,
+    }
+}
+
+/// Container init side (after pivot_root, still root in the namespace).
+pub(super) fn setup_slave(socket: &OwnedFd, uid: u32) -> Result<(), InitError> {
+    // SAFETY: plain syscalls on fds we own; each result is checked.
+    unsafe {
+        let m = libc::open(
+            c"/dev/ptmx".as_ptr(),
+            libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
+        );
+        if m < 0 {
+            return Err(init_err("opening /dev/ptmx in the container")(Errno::last()));
+        }
+        let master = OwnedFd::from_raw_fd(m);
+        let unlock: libc::c_int = 0;
+        if libc::ioctl(m, libc::TIOCSPTLCK, &unlock) < 0 {
+            return Err(init_err("unlocking the pty (TIOCSPTLCK)")(Errno::last()));
+        }
+        let s = libc::ioctl(m, libc::TIOCGPTPEER, libc::O_RDWR | libc::O_NOCTTY);
+        if s < 0 {
+            return Err(init_err("opening the pty slave (TIOCGPTPEER)")(
+                Errno::last(),
+            ));
+        }
+        let slave = OwnedFd::from_raw_fd(s);
+        if uid != 0 && libc::fchown(s, uid, u32::MAX) < 0 {
+            return Err(init_err("giving the pty to the container's user")(
+                Errno::last(),
+            ));
+        }
+        send_fd(socket, &master).map_err(init_err("sending the pty master to berth"))?;
+        drop(master);
+        if libc::setsid() < 0 {
+            return Err(init_err("setsid")(Errno::last()));
+        }
+        if libc::ioctl(s, libc::TIOCSCTTY, 0) < 0 {
+            return Err(init_err("making the pty the controlling terminal")(
+                Errno::last(),
+            ));
+        }
+        for target in 0..3 {
+            if libc::dup2(s, target) < 0 {
+                return Err(init_err("making the pty stdin/stdout/stderr")(Errno::last()));
+            }
+        }
+        if s <= 2 {
+            // It is one of the stdio fds now: keep it open.
+            std::mem::forget(slave);
+        }
+    }
+    Ok(())
+}
+
+fn send_fd(socket: &OwnedFd, fd: &OwnedFd) -> Result<(), Errno> {
+    let fds = [fd.as_raw_fd()];
+    let cmsg = [ControlMessage::ScmRights(&fds)];
+    let iov = [IoSlice::new(b"M")];
+    loop {
+        match nix::sys::socket::sendmsg::<()>(
+            socket.as_raw_fd(),
+            &iov,
+            &cmsg,
+            MsgFlags::empty(),
+            None,
+        ) {
+            Err(Errno::EINTR) => continue,
+            r => return r.map(|_| ()),
+        }
+    }
+}
+
+/// Parent side: the master sent by [`setup_slave`].
+pub(super) fn recv_master(socket: &OwnedFd) -> Result<OwnedFd, RuntimeError> {
+    let mut byte = [0u8; 1];
+    let mut iov = [IoSliceMut::new(&mut byte)];
+    let mut space = nix::cmsg_space!([RawFd; 1]);
+    let msg = loop {
+        match nix::sys::socket::recvmsg::<()>(
+            socket.as_raw_fd(),
+            &mut iov,
+            Some(&mut space),
+            MsgFlags::MSG_CMSG_CLOEXEC,
+        ) {
+            Err(Errno::EINTR) => continue,
+            r => break r.map_err(|e| RuntimeError::sys("receiving the pty master", e))?,
+        }
+    };
+    for c in msg
+        .cmsgs()
+        .map_err(|e| RuntimeError::sys("receiving the pty master", e))?
+    {
+        if let ControlMessageOwned::ScmRights(fds) = c
+            && let Some(&fd) = fds.first()
+        {
+            // SAFETY: the kernel just installed this fd for us.
+            return Ok(unsafe { OwnedFd::from_raw_fd(fd) });
+        }
+    }
+    Err(RuntimeError::Protocol("no pty master received".into()))
+}
+
+fn is_tty(fd: RawFd) -> bool {
+    // SAFETY: isatty on any fd number is harmless.
+    unsafe { libc::isatty(fd) == 1 }
+}
+
+/// Copies the caller's window size (stdout's terminal, else stdin's) to the
+/// master. Nothing when neither is a terminal (docker does the same).
+pub(super) fn copy_window_size(master: &OwnedFd) {
+    for fd in [libc::STDOUT_FILENO, libc::STDIN_FILENO] {
+        // SAFETY: winsize is plain data; the ioctls only read/write it.
+        unsafe {
+            let mut ws: libc::winsize = std::mem::zeroed();
+            if libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) == 0 {
+                libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &ws);
+                return;
+            }
+        }
+    }
+}
+
+/// The caller's terminal in raw mode until dropped.
+struct RawMode {
+    saved: Termios,
+}
+
+impl RawMode {
+    fn enter() -> Result<RawMode, RuntimeError> {
+        let stdin = std::io::stdin();
+        let saved = nix::sys::termios::tcgetattr(stdin.as_fd())
+            .map_err(|e| RuntimeError::sys("reading the terminal's settings", e))?;
+        let mut raw = saved.clone();
+        nix::sys::termios::cfmakeraw(&mut raw);
+        nix::sys::termios::tcsetattr(stdin.as_fd(), SetArg::TCSANOW, &raw)
+            .map_err(|e| RuntimeError::sys("putting the terminal in raw mode", e))?;
+        Ok(RawMode { saved })
+    }
+}
+
+impl Drop for RawMode {
+    fn drop(&mut self) {
+        let stdin = std::io::stdin();
+        let _ = nix::sys::termios::tcsetattr(stdin.as_fd(), SetArg::TCSANOW, &self.saved);
+    }
+}
+
+/// SIGPIPE ignored until dropped: a closed stdout is an EPIPE to handle (the
+/// terminal must still be restored), not a sudden death.
+struct IgnoreSigpipe(libc::sighandler_t);
+
+impl IgnoreSigpipe {
+    fn new() -> IgnoreSigpipe {
+        // SAFETY: swapping a signal disposition.
+        IgnoreSigpipe(unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) })
+    }
+}
+
+impl Drop for IgnoreSigpipe {
+    fn drop(&mut self) {
+        // SAFETY: restoring the previous disposition.
+        unsafe { libc::signal(libc::SIGPIPE, self.0) };
+    }
+}
+
+fn set_nonblocking(fd: &OwnedFd) -> Result<(), RuntimeError> {
+    use nix::fcntl::{FcntlArg, OFlag, fcntl};
+    let flags = fcntl(fd, FcntlArg::F_GETFL).map_err(|e| RuntimeError::sys("F_GETFL", e))?;
+    fcntl(
+        fd,
+        FcntlArg::F_SETFL(OFlag::from_bits_retain(flags) | OFlag::O_NONBLOCK),
+    )
+    .map(|_| ())
+    .map_err(|e| RuntimeError::sys("F_SETFL", e))
+}
+
+/// Writes everything to stdout, waiting when it is non-blocking and full.
+fn write_stdout(mut buf: &[u8]) -> Result<(), Errno> {
+    // SAFETY: fd 1 stays open for the life of the process.
+    let out = unsafe { BorrowedFd::borrow_raw(libc::STDOUT_FILENO) };
+    while !buf.is_empty() {
+        match nix::unistd::write(out, buf) {
+            Ok(n) => buf = &buf[n..],
+            Err(Errno::EINTR) => {}
+            Err(Errno::EAGAIN) => {
+                let mut p = libc::pollfd {
+                    fd: libc::STDOUT_FILENO,
+                    events: libc::POLLOUT,
+                    revents: 0,
+                };
+                // SAFETY: one valid pollfd.
+                unsafe { libc::poll(&mut p, 1, -1) };
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Output side of the proxy: the master and what becomes of its bytes.
+struct Output {
+    done: bool,
+    /// stdout failed (EPIPE…): keep draining the master, drop the bytes.
+    discard: bool,
+}
+
+impl Output {
+    /// Reads the (non-blocking) master until it would block or is done.
+    fn pump(&mut self, master: &OwnedFd, buf: &mut [u8]) {
+        while !self.done {
+            match nix::unistd::read(master, buf) {
+                Ok(0) | Err(Errno::EIO) => self.done = true,
+                Ok(n) => {
+                    if !self.discard && write_stdout(&buf[..n]).is_err() {
+                        self.discard = true;
+                    }
+                }
+                Err(Errno::EINTR) => {}
+                Err(Errno::EAGAIN) => return,
+                Err(_) => self.done = true,
+            }
+        }
+    }
+}
+
+/// Runs a started container with a terminal to completion; returns docker's status.
+pub(super) fn proxy(
+    container: &mut Container,
+    master: &OwnedFd,
+    forward_stdin: bool,
+) -> Result<i32, RuntimeError> {
+    let mut mask = SigSet::empty();
+    mask.add(Signal::SIGCHLD);
+    for s in FORWARDED_SIGNALS {
+        mask.add(s);
+    }
+    let sfd = SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
+        .map_err(|e| RuntimeError::sys("creating a signalfd", e))?;
+    set_nonblocking(master)?;
+    let _sigpipe = IgnoreSigpipe::new();
+    let _raw = if forward_stdin && is_tty(libc::STDIN_FILENO) {
+        Some(RawMode::enter()?)
+    } else {
+        None
+    };
+    // A resize may have happened between create and now.
+    copy_window_size(master);
+    let mut out = Output {
+        done: false,
+        discard: false,
+    };
+    let mut stdin_open = forward_stdin;
+    let mut pending: Vec<u8> = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        if let Some(status) = container.try_reap()? {
+            // PID 1 is gone, so is its pid namespace: every slave fd is
+            // closed. What is left in the master is the last output.
+            out.pump(master, &mut buf);
+            return Ok(status);
+        }
+        let mut fds = vec![libc::pollfd {
+            fd: sfd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        }];
+        let master_events = if out.done { 0 } else { libc::POLLIN }
+            | if pending.is_empty() { 0 } else { libc::POLLOUT };
+        let master_idx = (master_events != 0).then(|| {
+            fds.push(libc::pollfd {
+                fd: master.as_raw_fd(),
+                events: master_events,
+                revents: 0,
+            });
+            fds.len() - 1
+        });
+        let stdin_idx = (stdin_open && pending.is_empty()).then(|| {
+            fds.push(libc::pollfd {
+                fd: libc::STDIN_FILENO,
+                events: libc::POLLIN,
+                revents: 0,
+            });
+            fds.len() - 1
+        });
+        // SAFETY: a valid array of pollfds.
+        let r = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
+        if r < 0 {
+            match Errno::last() {
+                Errno::EINTR => continue,
+                e => return Err(RuntimeError::sys("poll", e)),
+            }
+        }
+        if fds[0].revents != 0 {
+            while let Ok(Some(info)) = sfd.read_signal() {
+                match Signal::try_from(info.ssi_signo as i32) {
+                    Ok(Signal::SIGCHLD) => {}
+                    Ok(Signal::SIGWINCH) => copy_window_size(master),
+                    // ESRCH: it is exiting; the SIGCHLD follows.
+                    Ok(sig) => {
+                        let _ = nix::sys::signal::kill(container.pid, sig);
+                    }
+                    Err(_) => {}
+                }
+            }
+        }
+        if let Some(i) = master_idx {
+            let ev = fds[i].revents;
+            if !pending.is_empty() && ev & (libc::POLLOUT | libc::POLLERR) != 0 {
+                match nix::unistd::write(master, &pending) {
+                    Ok(n) => {
+                        pending.drain(..n);
+                    }
+                    Err(Errno::EINTR) | Err(Errno::EAGAIN) => {}
+                    Err(_) => {
+                        pending.clear();
+                        stdin_open = false;
+                    }
+                }
+            }
+            if ev & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0 {
+                out.pump(master, &mut buf);
+            }
+        }
+        if let Some(i) = stdin_idx
+            && fds[i].revents != 0
+        {
+            // SAFETY: fd 0 stays open for the life of the process.
+            let stdin = unsafe { BorrowedFd::borrow_raw(libc::STDIN_FILENO) };
+            match nix::unistd::read(stdin, &mut buf) {
+                Ok(0) => stdin_open = false,
+                Ok(n) => pending.extend_from_slice(&buf[..n]),
+                Err(Errno::EINTR) | Err(Errno::EAGAIN) => {}
+                Err(_) => stdin_open = false,
+            }
+        }
+    }
+}
