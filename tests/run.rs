@@ -630,7 +630,8 @@ fn tty_follows_a_resize_of_the_callers_terminal() {
         let berth = support::berth::berth_bin().display().to_string();
         let cmdline = format!(
             "stty cols 100 rows 30; {berth} run --rm -t {image} sh -c \
-             'stty size; trap \"stty size; exit 0\" WINCH; sleep 20 & wait'"
+             'stty size; for i in $(seq 40); do s=$(stty size); \
+             if [ \"$s\" = \"40 120\" ]; then echo $s; exit 0; fi; sleep 1; done'"
         );
         let child = env
             .std_command("script")
