@@ -372,9 +372,19 @@ fn capabilities_network_none_and_generated_etc_files() {
         let caps = |extra: &[&str]| {
             let mut args = vec!["run", "--rm"];
             args.extend_from_slice(extra);
-            args.extend_from_slice(&[&image, "grep", "-E", "^Cap(Eff|Bnd|Inh|Amb)", "/proc/self/status"]);
+            args.extend_from_slice(&[
+                &image,
+                "grep",
+                "-E",
+                "^Cap(Eff|Bnd|Inh|Amb)",
+                "/proc/self/status",
+            ]);
             let out = env.berth_cmd(args).output().unwrap();
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             String::from_utf8(out.stdout).unwrap()
         };
         let default = caps(&[]);
@@ -386,15 +396,37 @@ fn capabilities_network_none_and_generated_etc_files() {
         // NET_ADMIN is bit 12.
         assert!(caps(&["--cap-add", "NET_ADMIN"]).contains("CapEff:\t00000000a80435fb"));
 
-        env.berth_cmd(["run", "--rm", "--network", "none", &image, "ls", "/sys/class/net"])
+        env.berth_cmd([
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            &image,
+            "ls",
+            "/sys/class/net",
+        ])
+        .assert()
+        .success()
+        .stdout("lo\n");
+        env.berth_cmd([
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--hostname",
+            "web",
+            &image,
+            "cat",
+            "/etc/hosts",
+        ])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("127.0.0.1\tlocalhost").and(predicate::str::contains("web")),
+        );
+        env.berth_cmd(["run", "--rm", &image, "test", "-s", "/etc/resolv.conf"])
             .assert()
-            .success()
-            .stdout("lo\n");
-        env.berth_cmd(["run", "--rm", "--network", "none", "--hostname", "web", &image, "cat", "/etc/hosts"])
-            .assert()
-            .success()
-            .stdout(predicate::str::contains("127.0.0.1\tlocalhost").and(predicate::str::contains("web")));
-        env.berth_cmd(["run", "--rm", &image, "test", "-s", "/etc/resolv.conf"]).assert().success();
+            .success();
         env.berth_cmd(["run", "--rm", "--network", "bridge", &image, "true"])
             .assert()
             .code(125)
@@ -410,14 +442,116 @@ fn a_container_that_fails_to_start_leaves_nothing_behind() {
         env.berth_cmd(["pull", "-q", &image]).assert().success();
         let containers = env.data_dir().join("containers");
         for args in [
-            vec!["run", "--name", "bad1", "-u", "no-such-user", &image, "true"],
-            vec!["run", "--rm", "--name", "bad2", "--ulimit", "nofile=99999999:99999999", &image, "true"],
+            vec![
+                "run",
+                "--name",
+                "bad1",
+                "-u",
+                "no-such-user",
+                &image,
+                "true",
+            ],
+            vec![
+                "run",
+                "--rm",
+                "--name",
+                "bad2",
+                "--ulimit",
+                "nofile=99999999:99999999",
+                &image,
+                "true",
+            ],
         ] {
             env.berth_cmd(args).assert().code(125);
         }
-        let left: Vec<_> = std::fs::read_dir(&containers).unwrap().flatten().map(|e| e.file_name()).collect();
+        let left: Vec<_> = std::fs::read_dir(&containers)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
         assert!(left.is_empty(), "{left:?}");
         // The names are free again.
-        env.berth_cmd(["run", "--rm", "--name", "bad1", &image, "true"]).assert().success();
+        env.berth_cmd(["run", "--rm", "--name", "bad1", &image, "true"])
+            .assert()
+            .success();
+    });
+}
+
+#[test]
+fn seccomp_default_profile_unconfined_and_privileged() {
+    let reg = Registry::start(RegistryAuth::None);
+    let image = busybox(&reg);
+    for_each_mode(|env| {
+        let status = |extra: &[&str]| {
+            let mut args = vec!["--rm"];
+            args.extend_from_slice(extra);
+            args.extend([image.as_str(), "grep", "Seccomp:", "/proc/self/status"]);
+            let out = run(env, &args);
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
+        assert_eq!(status(&[]), "Seccomp:\t2\n");
+        assert_eq!(
+            status(&["--security-opt", "seccomp=unconfined"]),
+            "Seccomp:\t0\n"
+        );
+        // As root here berth lacks CAP_SYS_RESOURCE, so --privileged (every
+        // capability) cannot start: rootless it gets all of them in its userns.
+        if env.mode() == support::berth::Mode::Rootless {
+            assert_eq!(status(&["--privileged"]), "Seccomp:\t0\n");
+        }
+        // Ordinary work is unaffected (sh forks, sleep, hashing, listing).
+        let out = run(
+            env,
+            &[
+                "--rm",
+                &image,
+                "sh",
+                "-c",
+                "ls / >/dev/null && echo x | sha256sum && sleep 0.1 && (echo sub) && echo ok",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.ends_with("sub\nok\n"), "{stdout}");
+    });
+}
+
+#[test]
+fn seccomp_blocks_new_user_namespaces_as_docker() {
+    let reg = Registry::start(RegistryAuth::None);
+    let image = busybox(&reg);
+    for_each_mode(|env| {
+        // unshare(CLONE_NEWUSER) needs no capability: only docker's profile
+        // (unshare is allowed with CAP_SYS_ADMIN only) refuses it.
+        let out = run(env, &["--rm", &image, "unshare", "-U", "true"]);
+        assert_eq!(out.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("Operation not permitted"), "{stderr}");
+        let out = run(
+            env,
+            &[
+                "--rm",
+                "--security-opt",
+                "seccomp=unconfined",
+                &image,
+                "unshare",
+                "-U",
+                "true",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     });
 }
