@@ -685,3 +685,82 @@ fn init_runs_the_command_under_a_static_init() {
         .stdout(predicate::str::contains("init").or(predicate::str::contains("tini")));
     });
 }
+
+#[test]
+fn seccomp_default_profile_unconfined_and_privileged() {
+    let reg = Registry::start(RegistryAuth::None);
+    let image = busybox(&reg);
+    for_each_mode(|env| {
+        let status = |extra: &[&str]| {
+            let mut args = vec!["--rm"];
+            args.extend_from_slice(extra);
+            args.extend([image.as_str(), "grep", "Seccomp:", "/proc/self/status"]);
+            let out = run(env, &args);
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
+        assert_eq!(status(&[]), "Seccomp:\t2\n");
+        assert_eq!(
+            status(&["--security-opt", "seccomp=unconfined"]),
+            "Seccomp:\t0\n"
+        );
+        // As root here berth lacks CAP_SYS_RESOURCE, so --privileged (every
+        // capability) cannot start: rootless it gets all of them in its userns.
+        if env.mode() == support::berth::Mode::Rootless {
+            assert_eq!(status(&["--privileged"]), "Seccomp:\t0\n");
+        }
+        // Ordinary work is unaffected (sh forks, sleep, hashing, listing).
+        let out = run(
+            env,
+            &[
+                "--rm",
+                &image,
+                "sh",
+                "-c",
+                "ls / >/dev/null && echo x | sha256sum && sleep 0.1 && (echo sub) && echo ok",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.ends_with("sub\nok\n"), "{stdout}");
+    });
+}
+
+#[test]
+fn seccomp_blocks_new_user_namespaces_as_docker() {
+    let reg = Registry::start(RegistryAuth::None);
+    let image = busybox(&reg);
+    for_each_mode(|env| {
+        // unshare(CLONE_NEWUSER) needs no capability: only docker's profile
+        // (unshare is allowed with CAP_SYS_ADMIN only) refuses it.
+        let out = run(env, &["--rm", &image, "unshare", "-U", "true"]);
+        assert_eq!(out.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("Operation not permitted"), "{stderr}");
+        let out = run(
+            env,
+            &[
+                "--rm",
+                "--security-opt",
+                "seccomp=unconfined",
+                &image,
+                "unshare",
+                "-U",
+                "true",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    });
+}

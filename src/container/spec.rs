@@ -6,9 +6,10 @@
 //! [`SpecInputs`] (except the host's own hostname for `--network host`).
 //!
 //! What the Spec does not carry yet, on purpose:
-//! - `linux.seccomp` is `None`: docker's default profile is not applied yet
-//!   (`seccomp=unconfined` is what runs); `seccomp=PROFILE.json` is refused
-//!   rather than silently ignored.
+//! - `linux.seccomp` is docker's default profile resolved for the
+//!   container's capabilities ([`crate::runtime::seccomp::default_profile`]),
+//!   `None` with `seccomp=unconfined` or `--privileged` (as docker);
+//!   `seccomp=PROFILE.json` is refused rather than silently ignored.
 //! - no `/sys/fs/cgroup` mount, no cgroup namespace, no `linux.resources`
 //!   and no `cgroupsPath`: berth doesn't touch cgroups yet (DESIGN §6).
 //! - `linux.devices` is empty: the runtime creates (root) or bind-mounts
@@ -611,6 +612,8 @@ pub fn build_spec(opts: &RunOptions, inputs: &SpecInputs) -> Result<Spec, SpecEr
     }
     let cap_names = capability_names(&opts.cap_add, &opts.cap_drop, opts.privileged)?;
     let caps = to_capabilities(&cap_names);
+    let seccomp = (security.seccomp == Seccomp::Default && !opts.privileged)
+        .then(|| crate::runtime::seccomp::default_profile(&cap_names));
     // docker ≥ 24 (moby#45511) puts the set in bounding, effective and
     // permitted for every user; execve as a non-root uid clears effective
     // and permitted. Inheritable and ambient stay empty (CVE-2022-24769).
@@ -830,7 +833,7 @@ pub fn build_spec(opts: &RunOptions, inputs: &SpecInputs) -> Result<Spec, SpecEr
     linux.set_namespaces(Some(namespaces));
     linux.set_resources(None);
     linux.set_devices(None);
-    linux.set_seccomp(None);
+    linux.set_seccomp(seccomp);
     if opts.privileged {
         linux.set_masked_paths(None);
         linux.set_readonly_paths(None);

@@ -13,9 +13,13 @@
 //! 6. report `READY`, wait for `START`, reset signals, search the command in
 //!    the container's PATH and execve. On failure, report errno → 126/127.
 //!
-//! TODO(seccomp): `linux.seccomp` is not applied yet. The spec builder will
-//! compile docker's profile to a BPF program; [`apply_seccomp`] is where it
-//! gets loaded (last, right before execve, after no_new_privs).
+//! Seccomp: `linux.seccomp` is compiled to BPF in [`Prepared::new`] (in the
+//! parent, before clone; see [`super::seccomp`]) and installed as runc does:
+//! without no_new_privs, installing a filter needs CAP_SYS_ADMIN (in the
+//! container's user namespace when rootless), so it goes in before step 5
+//! drops capabilities (every syscall the init makes after that is in
+//! docker's allow-list); with no_new_privs, last, right before reporting
+//! `READY`. no_new_privs is never forced on the container.
 
 use std::ffi::CString;
 use std::os::fd::OwnedFd;
@@ -80,7 +84,7 @@ pub struct Prepared {
     rlimits: Vec<(libc::__rlimit_resource_t, u64, u64)>,
     no_new_privs: bool,
     oom_score_adj: Option<i32>,
-    seccomp: bool,
+    seccomp: Vec<seccompiler::BpfProgram>,
     /// `process.terminal`: allocate a pty in the container ([`super::pty`]).
     pub terminal: bool,
 }
@@ -242,7 +246,11 @@ impl Prepared {
                 .collect(),
             no_new_privs: process.no_new_privileges() == Some(true),
             oom_score_adj: process.oom_score_adj(),
-            seccomp: linux.and_then(|l| l.seccomp().as_ref()).is_some(),
+            seccomp: match linux.and_then(|l| l.seccomp().as_ref()) {
+                Some(s) => super::seccomp::compile(s)
+                    .map_err(|e| RuntimeError::InvalidPlan(e.to_string()))?,
+                None => Vec::new(),
+            },
             terminal: process.terminal() == Some(true),
         })
     }
@@ -350,16 +358,20 @@ fn setup(
     }
     set_rlimits(&p.rlimits)?;
     nix::unistd::chdir(&p.cwd).map_err(sys(format!("chdir {}", p.cwd.display())))?;
+    if !p.no_new_privs {
+        apply_seccomp(p)?;
+    }
     set_user_and_caps(p)?;
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(p.umask));
-    apply_seccomp(p)
+    if p.no_new_privs {
+        apply_seccomp(p)?;
+    }
+    Ok(())
 }
 
-/// TODO(seccomp): load the spec builder's BPF program here. Not applied in
-/// this increment: `linux.seccomp` is ignored.
+/// Installs the compiled filters (none: unconfined).
 fn apply_seccomp(p: &Prepared) -> Result<(), InitError> {
-    let _ = p.seccomp;
-    Ok(())
+    super::seccomp::install(&p.seccomp).map_err(sys("installing the seccomp filter"))
 }
 
 fn loopback_up() -> Result<(), Errno> {

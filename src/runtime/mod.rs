@@ -30,8 +30,8 @@
 //!
 //! The overlay and every other mount live in the container's mount
 //! namespace: they disappear with it, nothing is left to unmount.
-//! cgroups are never touched (DESIGN §6). Seccomp (`linux.seccomp`) is not
-//! applied yet: see [`init`].
+//! cgroups are never touched (DESIGN §6). Seccomp (`linux.seccomp`) is
+//! compiled before clone and installed by the init: see [`init`], [`seccomp`].
 
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::PathBuf;
@@ -46,6 +46,7 @@ mod caps;
 mod init;
 mod mounts;
 mod pty;
+pub mod seccomp;
 mod sync;
 
 /// The container's root file system: an overlay of the image's layers.
