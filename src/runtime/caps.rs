@@ -73,6 +73,19 @@ fn mask(set: Option<&Capabilities>) -> Result<u64, String> {
 }
 
 impl CapSets {
+    /// Keeps only capabilities in `available` (this process's bounding set): like
+    /// docker, which offers only what it has itself, so `--privileged` works where
+    /// berth runs without some capability (root here lacks CAP_SYS_RESOURCE).
+    pub fn clamp(self, available: u64) -> CapSets {
+        CapSets {
+            bounding: self.bounding & available,
+            effective: self.effective & available,
+            permitted: self.permitted & available,
+            inheritable: self.inheritable & available,
+            ambient: self.ambient & available,
+        }
+    }
+
     /// Missing sets are empty: a spec without capabilities gets none.
     pub fn from_spec(caps: Option<&LinuxCapabilities>) -> Result<CapSets, String> {
         let Some(c) = caps else {
@@ -94,6 +107,16 @@ pub fn last_cap() -> u32 {
         .ok()
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(40)
+}
+
+/// This process's bounding set as a mask.
+pub fn current_bounding(last: u32) -> u64 {
+    (0..=last)
+        .filter(|&cap| {
+            // SAFETY: plain prctl with integer arguments.
+            unsafe { libc::prctl(libc::PR_CAPBSET_READ, cap as libc::c_ulong, 0, 0, 0) == 1 }
+        })
+        .fold(0u64, |m, cap| m | (1 << cap))
 }
 
 /// Drops every capability not in `keep` from the bounding set (needs CAP_SETPCAP).

@@ -197,8 +197,10 @@ impl Prepared {
             .find_map(|e| e.strip_prefix("PATH="))
             .unwrap_or(DEFAULT_PATH)
             .to_string();
+        // The child inherits this process's bounding set: it can have no more.
         let caps = CapSets::from_spec(process.capabilities().as_ref())
-            .map_err(|e| RuntimeError::InvalidPlan(e.to_string()))?;
+            .map_err(|e| RuntimeError::InvalidPlan(e.to_string()))?
+            .clamp(super::caps::current_bounding(super::caps::last_cap()));
         let user = process.user();
         let cwd = process.cwd().clone();
         if !cwd.is_absolute() {
