@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""Helpers for tests/bench/pull.sh (python3 standard library only).
+"""Helpers for tests/bench/pull.sh and run.sh (python3 standard library only).
 
   image.py build CACHE_DIR (gzip|zstd)   build the benchmark image once, cached
+  image.py build-busybox CACHE_DIR BUSYBOX
+                                         build the one-layer busybox image (run.sh)
   image.py push IMAGE_DIR URL REPO TAG   push it to a registry over the HTTP API
   image.py free-port                     print a free TCP port on 127.0.0.1
   image.py wait-registry URL SECONDS     wait until GET URL/v2/ answers 200
   image.py summary ...                   read hyperfine's JSON and print the table
+  image.py run-summary ...               the same for run.sh
 
 The image: 6 layers, about 400 MiB uncompressed.
   1. base-lib    /usr/lib subsets of this machine (many small files, compressible)
@@ -313,6 +316,123 @@ def cmd_build(cache, compression):
     print(out)
 
 
+# ------------------------------------------------------------------ busybox
+# run.sh's image: Debian's busybox-static as /bin/busybox, every applet as a
+# symlink to it (busybox --list-full), a minimal /etc/passwd and /etc/group,
+# and the usual empty directories. One gzip layer; the digests depend only on
+# the busybox binary, so the cache is rebuilt when busybox-static changes.
+BUSYBOX_RECIPE = "berth-bench-busybox-v1"
+BUSYBOX_PASSWD = (b"root:x:0:0:root:/root:/bin/sh\n"
+                  b"nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n")
+BUSYBOX_GROUP = b"root:x:0:\nnobody:x:65534:\n"
+BUSYBOX_DIRS = {"bin": 0o755, "dev": 0o755, "etc": 0o755, "home": 0o755, "proc": 0o555,
+                "root": 0o700, "sbin": 0o755, "sys": 0o555, "tmp": 0o1777, "usr": 0o755,
+                "usr/bin": 0o755, "usr/sbin": 0o755, "var": 0o755}
+
+
+def busybox_tar(busybox, out):
+    applets = subprocess.run([busybox, "--list-full"], check=True, capture_output=True,
+                             text=True).stdout.split()
+    if "bin/sh" not in applets or "bin/true" not in applets:
+        die(f"{busybox} --list-full lacks bin/sh or bin/true: not busybox-static?")
+    entries = {}  # name -> (type, mode, data or link target)
+    for d, mode in BUSYBOX_DIRS.items():
+        entries[d] = (tarfile.DIRTYPE, mode, None)
+    with open(busybox, "rb") as f:
+        entries["bin/busybox"] = (tarfile.REGTYPE, 0o755, f.read())
+    for a in applets:
+        if a == "bin/busybox":
+            continue
+        parent = os.path.dirname(a)
+        if parent and parent not in entries:
+            entries[parent] = (tarfile.DIRTYPE, 0o755, None)
+        entries[a] = (tarfile.SYMTYPE, 0o777, "/bin/busybox")
+    entries["etc/passwd"] = (tarfile.REGTYPE, 0o644, BUSYBOX_PASSWD)
+    entries["etc/group"] = (tarfile.REGTYPE, 0o644, BUSYBOX_GROUP)
+    with tarfile.open(out, "w", format=tarfile.PAX_FORMAT) as t:
+        for name in sorted(entries):
+            typ, mode, data = entries[name]
+            ti = tarfile.TarInfo(name)
+            ti.uid = ti.gid = 0
+            ti.uname = ti.gname = ""
+            ti.mtime = 0
+            ti.type, ti.mode = typ, mode
+            if typ == tarfile.REGTYPE:
+                ti.size = len(data)
+                t.addfile(ti, io.BytesIO(data))
+            else:
+                if typ == tarfile.SYMTYPE:
+                    ti.linkname = data
+                t.addfile(ti)
+    return len(applets)
+
+
+def cmd_build_busybox(cache, busybox):
+    if not os.access(busybox, os.X_OK):
+        die(f"no busybox at {busybox} (apt-get install busybox-static)")
+    key = BUSYBOX_RECIPE + ":" + sha256_file(busybox)
+    info_path = os.path.join(cache, "image.json")
+    if os.path.exists(info_path):
+        with open(info_path) as f:
+            if json.load(f).get("key") == key:
+                print(cache)
+                return
+    log(f"building the busybox image under {cache} (once; cached)")
+    shutil.rmtree(cache, ignore_errors=True)
+    blobs = os.path.join(cache, "blobs")
+    os.makedirs(blobs)
+    tar = os.path.join(cache, "layer.tar")
+    n = busybox_tar(busybox, tar)
+    diff_id = "sha256:" + sha256_file(tar)
+    gz = os.path.join(blobs, "layer.tmp")
+    compress(tar, gz, "gzip")
+    dig = sha256_file(gz)
+    os.replace(gz, os.path.join(blobs, dig))
+    layer = {"mediaType": MT_LAYER["gzip"], "digest": "sha256:" + dig,
+             "size": os.path.getsize(os.path.join(blobs, dig))}
+    config = {
+        "architecture": "amd64",
+        "os": "linux",
+        "created": "1970-01-01T00:00:00Z",
+        "config": {"Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+                   "Cmd": ["sh"]},
+        "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+        "history": [{"created": "1970-01-01T00:00:00Z",
+                     "created_by": f"ADD busybox-static + {n} applet links + /etc/passwd"}],
+    }
+    cfg = json.dumps(config, sort_keys=True, separators=(",", ":")).encode()
+    cdig = hashlib.sha256(cfg).hexdigest()
+    with open(os.path.join(blobs, cdig), "wb") as f:
+        f.write(cfg)
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": MT_MANIFEST,
+        "config": {"mediaType": MT_CONFIG, "digest": "sha256:" + cdig, "size": len(cfg)},
+        "layers": [layer],
+    }
+    man = json.dumps(manifest, indent=2).encode()
+    with open(os.path.join(cache, "manifest.json"), "wb") as f:
+        f.write(man)
+    info = {
+        "key": key,
+        "compression": "gzip",
+        "manifest_digest": "sha256:" + hashlib.sha256(man).hexdigest(),
+        "config_digest": "sha256:" + cdig,
+        "layers": 1,
+        "applets": n,
+        "uncompressed": os.path.getsize(tar),
+        "compressed": layer["size"],
+        "diff_ids": [diff_id],
+        "layer_tar": tar,
+    }
+    with open(info_path + ".tmp", "w") as f:
+        json.dump(info, f, indent=1)
+    os.replace(info_path + ".tmp", info_path)
+    log(f"busybox image: {n} applets, {info['uncompressed'] / MiB:.1f} MiB, "
+        f"{info['compressed'] / MiB:.1f} MiB gzip")
+    print(cache)
+
+
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *a, **k):
         return None
@@ -459,6 +579,68 @@ def cmd_summary(args):
         print(f"podman: median {p:.3f} s, store {du['podman']} bytes")
 
 
+def load_times(json_path):
+    """{command name: [seconds]} from a hyperfine JSON export (absent: {})."""
+    if not (os.path.exists(json_path) and os.path.getsize(json_path)):
+        return {}
+    with open(json_path) as f:
+        return {r["command"]: r["times"] for r in json.load(f)["results"]}
+
+
+def cmd_run_summary(args):
+    """run-summary SINGLE_JSON BURST_JSON BURST_N MODE FS TIMING_NOTE"""
+    single_json, burst_json, burst_n, mode, fs, note = args
+    single, burst = load_times(single_json), load_times(burst_json)
+
+    def med(times, name):
+        t = times.get(name)
+        return statistics.median(t) if t else None
+
+    def ms(x):
+        return f"{x * 1000:.1f} ms" if x is not None else "-"
+
+    def rng(times, name):
+        t = times.get(name)
+        return f"{min(t) * 1000:.1f}..{max(t) * 1000:.1f}" if t else ""
+
+    def rat(a, b, target=None):
+        r = ratio(a, b)
+        if r is None:
+            return "-"
+        return f"{r:.3f} {verdict(r, target)}" if target is not None else f"{r:.3f}"
+
+    print()
+    print(f"mode     {mode}")
+    print(f"stores   on {fs}")
+    print(f"timing   {note}")
+    print()
+    w = [38, 14, 18, 20]
+    rows = [("run --rm IMAGE true", "median", "min..max", "")]
+    labels = [("berth", "berth (default network: host)"),
+              ("berth-net-none", "berth --network none"),
+              ("podman-net-none", "podman --network none"),
+              ("crun", "crun run (prepared bundle)")]
+    for name, label in labels:
+        rows.append((label, ms(med(single, name)), rng(single, name), ""))
+    rows.append(("", "", "", ""))
+    rows.append(("ratio", "value", "target", ""))
+    bn, bh = med(single, "berth-net-none"), med(single, "berth")
+    pn, cr = med(single, "podman-net-none"), med(single, "crun")
+    rows.append(("berth/podman (both --network none)", rat(bn, pn, 0.1), "<= 0.1", ""))
+    rows.append(("berth (host)/podman (none)", rat(bh, pn), "", ""))
+    rows.append(("berth (none)/crun", rat(bn, cr, 1.5), "<= 1.5", ""))
+    rows.append(("berth (host)/crun", rat(bh, cr, 1.5), "<= 1.5", ""))
+    rows.append(("", "", "", ""))
+    one, many = med(burst, "berth-x1"), med(burst, f"berth-x{burst_n}")
+    rows.append((f"{burst_n} at once vs one (berth)", "median", "min..max", ""))
+    rows.append(("1 x berth run --rm IMAGE true", ms(one), rng(burst, "berth-x1"), ""))
+    rows.append((f"{burst_n} x berth run ... (& + wait)", ms(many),
+                 rng(burst, f"berth-x{burst_n}"), ""))
+    rows.append((f"ratio {burst_n}/1", rat(many, one, 3.0), "<= 3", ""))
+    for r in rows:
+        print("".join(str(c).ljust(w[i]) for i, c in enumerate(r)).rstrip())
+
+
 def main():
     a = sys.argv[1:]
     if not a:
@@ -466,6 +648,8 @@ def main():
     cmd, rest = a[0], a[1:]
     if cmd == "build" and len(rest) == 2:
         cmd_build(*rest)
+    elif cmd == "build-busybox" and len(rest) == 2:
+        cmd_build_busybox(*rest)
     elif cmd == "push" and len(rest) == 4:
         try:
             cmd_push(*rest)
@@ -477,6 +661,8 @@ def main():
         cmd_wait_registry(*rest)
     elif cmd == "summary" and len(rest) == 7:
         cmd_summary(rest)
+    elif cmd == "run-summary" and len(rest) == 6:
+        cmd_run_summary(rest)
     else:
         die(f"bad arguments: {' '.join(a)}\n{__doc__}")
 
