@@ -774,3 +774,37 @@ fn seccomp_blocks_new_user_namespaces_as_docker() {
         );
     });
 }
+
+#[test]
+fn twenty_runs_at_once_all_succeed_and_leave_nothing() {
+    let reg = Registry::start(RegistryAuth::None);
+    let image = busybox(&reg);
+    for_each_mode(|env| {
+        env.berth_cmd(["pull", "-q", &image]).assert().success();
+        let children: Vec<_> = (0..20)
+            .map(|i| {
+                env.berth_std()
+                    .args(["run", "--rm", &image, "echo", &i.to_string()])
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for (i, child) in children.into_iter().enumerate() {
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "run {i}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{i}\n"));
+        }
+        let left: Vec<_> = std::fs::read_dir(env.data_dir().join("containers"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+    });
+}

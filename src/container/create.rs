@@ -64,6 +64,28 @@ pub fn read_from_layers(layers: &[PathBuf], path: &str) -> Option<String> {
     None
 }
 
+/// Like docker: a generated name that is taken is generated again, with a
+/// number added after a few tries.
+fn create_with_generated_name(
+    containers: &ContainerStore,
+    config: &mut ContainerConfig,
+) -> Result<PathBuf, CreateError> {
+    for attempt in 0..16 {
+        config.name = record::generate_name();
+        if attempt >= 3 {
+            config
+                .name
+                .push_str(&rand::random_range(0..10_000).to_string());
+        }
+        match containers.create(config) {
+            Err(RecordError::NameInUse { .. }) => continue,
+            other => return Ok(other?),
+        }
+    }
+    config.name = format!("berth_{}", &config.id[..12]);
+    Ok(containers.create(config)?)
+}
+
 /// Creates the container's record and files and builds what the runtime needs.
 /// On error nothing is left behind (the name is free again).
 pub fn prepare(
@@ -77,10 +99,7 @@ pub fn prepare(
     let store = ctx.store()?;
     let containers = ContainerStore::open(&ctx.paths.data)?;
     let id = record::generate_id();
-    let name = match name {
-        Some(n) => record::validate_name(n)?,
-        None => record::generate_name(),
-    };
+    let given = name.map(record::validate_name).transpose()?;
     let image_config = local::config_json(store, image)?;
     let layers: Vec<PathBuf> = image
         .layers
@@ -91,7 +110,7 @@ pub fn prepare(
     let labels = super::parse::parse_labels(&opts.labels)?;
     let mut config = ContainerConfig {
         id: id.clone(),
-        name,
+        name: given.clone().unwrap_or_default(),
         created: Utc::now(),
         image: image_name.to_string(),
         image_id: image.id.clone(),
@@ -100,7 +119,10 @@ pub fn prepare(
         auto_remove,
         labels,
     };
-    let dir = containers.create(&config)?;
+    let dir = match given {
+        Some(_) => containers.create(&config)?,
+        None => create_with_generated_name(&containers, &mut config)?,
+    };
     match fill(
         ctx,
         &containers,
@@ -213,6 +235,12 @@ pub fn find_init_binary() -> Option<PathBuf> {
 pub fn remove(ctx: &Context, config: &ContainerConfig) -> Result<(), CreateError> {
     let containers = ContainerStore::open(&ctx.paths.data)?;
     let gone = containers.unregister(config)?;
+    // overlay leaves `work/work` mode 000; we own it, so opening it up lets an
+    // ordinary removal finish without entering the user namespace.
+    let _ = std::fs::set_permissions(
+        gone.join("work/work"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    );
     let mapping = ctx.id_mapping()?.cloned();
     crate::image::pull::remove_trees_blocking(&ctx.paths, mapping.as_ref(), &[gone]).map_err(|e| {
         CreateError::Io {
