@@ -380,18 +380,7 @@ pub fn list(
 
 /// Go's RFC 3339 with nanoseconds, trailing zeros trimmed (`time.RFC3339Nano`).
 pub fn rfc3339_nano(t: &DateTime<Utc>) -> String {
-    let full = t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
-    // "2024-01-02T03:04:05.120000000Z" → "2024-01-02T03:04:05.12Z"
-    let (head, frac) = full
-        .trim_end_matches('Z')
-        .split_once('.')
-        .expect("nanos present");
-    let frac = frac.trim_end_matches('0');
-    if frac.is_empty() {
-        format!("{head}Z")
-    } else {
-        format!("{head}.{frac}Z")
-    }
+    crate::format::units::go_rfc3339_nano(*t)
 }
 
 /// Docker's `ImageInspect` for one image, fields in docker's order.
