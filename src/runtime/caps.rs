@@ -4,7 +4,7 @@ use nix::errno::Errno;
 use oci_spec::runtime::{Capabilities, LinuxCapabilities};
 
 /// Kernel capability numbers by name (include/uapi/linux/capability.h).
-const NAMES: [&str; 41] = [
+pub const NAMES: [&str; 41] = [
     "CAP_CHOWN",
     "CAP_DAC_OVERRIDE",
     "CAP_DAC_READ_SEARCH",

@@ -42,7 +42,7 @@ use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 
-mod caps;
+pub mod caps;
 mod init;
 mod mounts;
 mod pty;
