@@ -57,6 +57,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$here/lib.sh"
 repo_root=$(cd "$here/../.." && pwd)
 
 runs=20
@@ -73,9 +75,6 @@ tag=latest
 warmup=3
 
 usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; }
-say() { printf '==> %s\n' "$*"; }
-note() { printf '    %s\n' "$*"; }
-die() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
 
 while [ $# -gt 0 ]; do
   case $1 in
@@ -114,7 +113,6 @@ fi
 
 # ---------------------------------------------------------------- dependencies
 missing=()
-need() { command -v "$1" >/dev/null 2>&1 || missing+=("$2 (for $1)"); }
 need hyperfine hyperfine
 need docker-registry docker-registry
 need python3 python3
@@ -191,22 +189,9 @@ flock -n 9 || die "another pull.sh or run.sh run holds $bench_dir/.lock"
 registry_pid=""
 mounted=0
 
-unmount_under() { # unmounts everything below and at $1, deepest first
-  local m
-  while read -r m; do
-    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
-  done < <(awk -v p="$1" '$5 == p || index($5, p "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r)
-}
 
 # Not root: the stores hold files owned by subordinate ids, which only a user
 # namespace with the user's subuid map can delete.
-wipe_as_user() {
-  if [ "$have_podman" = 1 ] && "$run/as-bench" podman unshare rm -rf "$@" 2>/dev/null; then return 0; fi
-  local su sg
-  su=$(awk -F: -v u="$(id -un)" -v i="$(id -u)" '$1 == u || $1 == i { print $2 "," 1 "," $3; exit }' /etc/subuid)
-  sg=$(awk -F: -v u="$(id -un)" -v i="$(id -u)" '$1 == u || $1 == i { print $2 "," 1 "," $3; exit }' /etc/subgid)
-  unshare --map-root-user --map-users="$su" --map-groups="$sg" rm -rf "$@"
-}
 
 stop_pause() { # rootless podman leaves its pause process (holding the userns)
   local pause=$run/podman-tmp/pause.pid pid
@@ -251,13 +236,6 @@ layer_tar=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["la
 # --------------------------------------------------------------- run state
 # Left-overs of a run that was killed without its clean-up (we hold the lock,
 # so no run is going on): its registry, podman's pause process, the mount.
-stale_kill() { # PIDFILE PATTERN: kills the process if its command line matches
-  local pid
-  [ -s "$1" ] && pid=$(cat "$1") && [[ $pid =~ ^[0-9]+$ ]] &&
-    { tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -q -- "$2" &&
-    kill "$pid" 2>/dev/null && note "stopped $2 (pid $pid) left by an earlier run"
-  return 0
-}
 if [ -e "$run" ] || mountpoint -q "$mnt" 2>/dev/null; then
   stale_kill "$run/registry/pid" "$run/registry/config.yml"
   stale_kill "$run/podman-tmp/pause.pid" catatonit
@@ -270,29 +248,7 @@ fi
 mkdir -p "$run" "$results"
 
 # --------------------------------------------------------------- the registry
-port=$(python3 "$here/image.py" free-port)
-mkdir -p "$run/registry/data"
-cat >"$run/registry/config.yml" <<EOF
-version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $run/registry/data
-  maintenance:
-    uploadpurging:
-      enabled: false
-http:
-  addr: 127.0.0.1:$port
-EOF
-say "registry: docker-registry on 127.0.0.1:$port (log: $run/registry/log)"
-docker-registry serve "$run/registry/config.yml" >"$run/registry/log" 2>&1 9>&- &
-registry_pid=$!
-echo "$registry_pid" >"$run/registry/pid"
-python3 "$here/image.py" wait-registry "http://127.0.0.1:$port" 20 ||
-  { tail -n 20 "$run/registry/log" >&2; die "docker-registry did not start"; }
+start_registry
 python3 "$here/image.py" push "$image_dir" "http://127.0.0.1:$port" "$repo_name" "$tag"
 ref=127.0.0.1:$port/$repo_name:$tag
 
