@@ -19,8 +19,10 @@ mod inspect;
 mod internal;
 mod login;
 mod logout;
+mod logs;
 mod output;
 mod progress;
+mod ps;
 mod pull;
 mod rmi;
 mod run;
@@ -56,6 +58,10 @@ pub struct Cli {
 enum Command {
     /// Create and run a new container from an image
     Run(Box<run::Args>),
+    /// List containers
+    Ps(ps::Args),
+    /// Fetch the logs of a container
+    Logs(logs::Args),
     /// Download an image from a registry
     Pull(pull::Args),
     /// List images
@@ -185,6 +191,8 @@ fn run(command: Command, as_docker: bool) -> anyhow::Result<()> {
             match other {
                 Command::Run(args) => run::exec(&ctx, *args),
                 Command::Pull(args) => pull::exec(&ctx, args),
+                Command::Ps(args) => ps::exec(&ctx, args),
+                Command::Logs(args) => logs::exec(&ctx, args),
                 Command::Images(args) => images::exec(&ctx, args),
                 Command::Rmi(args) => rmi::exec(&ctx, args),
                 Command::Tag(args) => tag::exec(&ctx, args),

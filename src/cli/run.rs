@@ -110,6 +110,21 @@ pub struct Args {
     /// Proxy received signals to the process
     #[arg(long = "sig-proxy", default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     sig_proxy: bool,
+    /// Restart policy to apply when a container exits ("no", "on-failure[:max-retries]", "always", "unless-stopped")
+    #[arg(long, default_value = "no")]
+    restart: String,
+    /// Signal to stop the container
+    #[arg(long = "stop-signal")]
+    stop_signal: Option<String>,
+    /// Timeout (in seconds) to stop a container
+    #[arg(long = "stop-timeout", allow_negative_numbers = true)]
+    stop_timeout: Option<i64>,
+    /// Logging driver for the container (json-file)
+    #[arg(long = "log-driver")]
+    log_driver: Option<String>,
+    /// Log driver options (max-size, max-file)
+    #[arg(long = "log-opt")]
+    log_opt: Vec<String>,
     /// Suppress the pull output
     #[arg(short = 'q', long)]
     quiet: bool,
@@ -138,14 +153,8 @@ pub fn exec(ctx: &Context, args: Args) -> anyhow::Result<()> {
         .expect("clap requires IMAGE");
     let opts = run_options(&args, command)?;
     let image = find_or_pull(ctx, &args, image_name)?;
-    let prepared = create::prepare(
-        ctx,
-        &image,
-        image_name,
-        &opts,
-        args.name.as_deref(),
-        args.rm,
-    )?;
+    let settings = settings(&args)?;
+    let prepared = create::prepare(ctx, &image, image_name, &opts, &settings)?;
     let status = run_prepared(ctx, &prepared, args.interactive);
     if args.rm {
         // Even when the start failed: --rm leaves nothing behind.
@@ -200,6 +209,53 @@ pub(super) fn report_outcome(outcome: crate::runtime::Outcome) -> i32 {
         eprintln!("Error: {message}");
     }
     outcome.code
+}
+
+/// The record-level settings (`--name`, `--rm`, `--restart`, `--stop-*`, `--log-opt`).
+pub(super) fn settings(args: &Args) -> anyhow::Result<create::Settings> {
+    let restart_policy = parse::parse_restart(&args.restart)?;
+    if args.rm && !matches!(restart_policy.name.as_str(), "" | "no") {
+        bail!("conflicting options: cannot specify both --restart and --rm");
+    }
+    let mut settings = create::Settings {
+        name: args.name.clone(),
+        auto_remove: args.rm,
+        restart_policy,
+        stop_signal: args.stop_signal.clone(),
+        stop_timeout: args.stop_timeout,
+        ..Default::default()
+    };
+    if let Some(driver) = args.log_driver.as_deref()
+        && driver != "json-file"
+    {
+        bail!(NotImplemented(format!(
+            "--log-driver {driver} (only json-file)"
+        )));
+    }
+    for opt in &args.log_opt {
+        let (k, v) = opt
+            .split_once('=')
+            .with_context(|| format!("invalid log opt: {opt}: expected key=value"))?;
+        match k {
+            "max-size" => {
+                settings.log_max_size = crate::format::units::parse_size(v)
+                    .with_context(|| format!("invalid max-size: {v}"))?
+                    as u64
+            }
+            "max-file" => {
+                settings.log_max_file = v
+                    .parse()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .with_context(|| format!("invalid max-file: {v}"))?
+            }
+            _ => bail!("unknown log opt '{k}' for json-file log driver"),
+        }
+    }
+    if settings.log_max_file > 1 && settings.log_max_size == 0 {
+        bail!("max-file cannot be set without max-size");
+    }
+    Ok(settings)
 }
 
 fn run_options(args: &Args, command: &[String]) -> anyhow::Result<RunOptions> {

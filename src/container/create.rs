@@ -86,6 +86,22 @@ fn create_with_generated_name(
     Ok(containers.create(config)?)
 }
 
+/// What `create`/`run` record about a container beyond its runtime spec.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// `--name`; None: a generated one.
+    pub name: Option<String>,
+    /// `--rm`.
+    pub auto_remove: bool,
+    pub restart_policy: record::RestartPolicy,
+    /// `--stop-signal`; None: the image's StopSignal, else SIGTERM.
+    pub stop_signal: Option<String>,
+    pub stop_timeout: Option<i64>,
+    /// `--log-opt max-size` in bytes (0: unlimited) and `max-file`.
+    pub log_max_size: u64,
+    pub log_max_file: u32,
+}
+
 /// Creates the container's record and files and builds what the runtime needs.
 /// On error nothing is left behind (the name is free again).
 pub fn prepare(
@@ -93,9 +109,9 @@ pub fn prepare(
     image: &ImageRecord,
     image_name: &str,
     opts: &RunOptions,
-    name: Option<&str>,
-    auto_remove: bool,
+    settings: &Settings,
 ) -> Result<Prepared, CreateError> {
+    let name = settings.name.as_deref();
     let store = ctx.store()?;
     let containers = ContainerStore::open(&ctx.paths.data)?;
     let id = record::generate_id();
@@ -116,8 +132,25 @@ pub fn prepare(
         image_id: image.id.clone(),
         spec: serde_json::Value::Null,
         layers: layers.clone(),
-        auto_remove,
+        auto_remove: settings.auto_remove,
         labels,
+        tty: opts.tty,
+        open_stdin: opts.interactive,
+        restart_policy: settings.restart_policy.clone(),
+        stop_signal: settings.stop_signal.clone().or_else(|| {
+            image_config
+                .pointer("/config/StopSignal")
+                .and_then(|v| v.as_str())
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+        }),
+        stop_timeout: settings.stop_timeout,
+        log_max_size: settings.log_max_size,
+        log_max_file: settings.log_max_file,
+        network_mode: match opts.network {
+            NetworkMode::Host => "host".into(),
+            NetworkMode::None => "none".into(),
+        },
     };
     let dir = match given {
         Some(_) => containers.create(&config)?,

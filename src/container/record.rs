@@ -27,6 +27,8 @@ pub enum RecordError {
     InvalidName(String),
     #[error("No such container: {0}")]
     NotFound(String),
+    #[error("multiple containers found with provided prefix: {0}")]
+    Ambiguous(String),
     #[error("container store {path}: {source}")]
     Io { path: PathBuf, source: io::Error },
     #[error("container record {path} is corrupt: {message}")]
@@ -98,6 +100,38 @@ pub struct ContainerConfig {
     pub auto_remove: bool,
     #[serde(default)]
     pub labels: std::collections::BTreeMap<String, String>,
+    /// `-t`: the container has a pty (its output is one stream, logged as stdout).
+    #[serde(default)]
+    pub tty: bool,
+    /// `-i`: stdin stays open (docker's `Config.OpenStdin`).
+    #[serde(default)]
+    pub open_stdin: bool,
+    #[serde(default)]
+    pub restart_policy: RestartPolicy,
+    /// `--stop-signal` or the image's `StopSignal` (docker's default SIGTERM when empty).
+    #[serde(default)]
+    pub stop_signal: Option<String>,
+    /// `--stop-timeout` in seconds (default 10).
+    #[serde(default)]
+    pub stop_timeout: Option<i64>,
+    /// `--log-opt max-size` in bytes (0: unlimited) and `max-file`.
+    #[serde(default)]
+    pub log_max_size: u64,
+    #[serde(default)]
+    pub log_max_file: u32,
+    /// `--network` as given (`host`, `none`, …); docker's `HostConfig.NetworkMode`.
+    #[serde(default)]
+    pub network_mode: String,
+}
+
+/// `--restart`: docker's `HostConfig.RestartPolicy`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RestartPolicy {
+    /// `""`/`no`, `always`, `unless-stopped`, `on-failure`.
+    #[serde(rename = "Name", default)]
+    pub name: String,
+    #[serde(rename = "MaximumRetryCount", default)]
+    pub maximum_retry_count: u32,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -105,7 +139,53 @@ pub struct ContainerConfig {
 pub enum Status {
     Created,
     Running,
+    Paused,
+    Restarting,
     Exited,
+    Dead,
+}
+
+impl Status {
+    /// docker's `State.Status` string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Created => "created",
+            Status::Running => "running",
+            Status::Paused => "paused",
+            Status::Restarting => "restarting",
+            Status::Exited => "exited",
+            Status::Dead => "dead",
+        }
+    }
+
+    /// Has a live process (docker's `State.Running` is true for paused and restarting too).
+    pub fn is_running(self) -> bool {
+        matches!(self, Status::Running | Status::Paused | Status::Restarting)
+    }
+}
+
+/// A health check's state, as docker's `State.Health`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Health {
+    /// `starting`, `healthy`, `unhealthy`.
+    #[serde(rename = "Status")]
+    pub status: String,
+    #[serde(rename = "FailingStreak")]
+    pub failing_streak: u32,
+    #[serde(rename = "Log", default)]
+    pub log: Vec<HealthLog>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct HealthLog {
+    #[serde(rename = "Start")]
+    pub start: DateTime<Utc>,
+    #[serde(rename = "End")]
+    pub end: DateTime<Utc>,
+    #[serde(rename = "ExitCode")]
+    pub exit_code: i32,
+    #[serde(rename = "Output")]
+    pub output: String,
 }
 
 /// What changes over a container's life.
@@ -123,6 +203,24 @@ pub struct ContainerState {
     /// `/proc/sys/kernel/random/boot_id` when it started: a running container from another boot has exited.
     #[serde(default)]
     pub boot_id: String,
+    /// Start time of `pid` (field 22 of /proc/PID/stat): guards against pid reuse.
+    #[serde(default)]
+    pub pid_start: u64,
+    /// The process that is the container's parent and records its exit: the
+    /// monitor (detached) or the foreground `berth run`; 0 when none.
+    #[serde(default)]
+    pub monitor_pid: i32,
+    #[serde(default)]
+    pub monitor_start: u64,
+    #[serde(default)]
+    pub oom_killed: bool,
+    #[serde(default)]
+    pub restart_count: u32,
+    /// Set by `stop`/`kill`/`rm -f` before they signal: the monitor must not restart it.
+    #[serde(default)]
+    pub stop_requested: bool,
+    #[serde(default)]
+    pub health: Option<Health>,
 }
 
 impl ContainerState {
@@ -135,7 +233,62 @@ impl ContainerState {
             started_at: None,
             finished_at: None,
             boot_id: String::new(),
+            pid_start: 0,
+            monitor_pid: 0,
+            monitor_start: 0,
+            oom_killed: false,
+            restart_count: 0,
+            stop_requested: false,
+            health: None,
         }
+    }
+
+    /// The state as it really is now. A record says "running" until its
+    /// monitor writes the exit; if the monitor was killed, or the machine
+    /// rebooted, nobody will: a container whose process is gone (and whose
+    /// monitor is gone too) has exited, with an unknown status (255).
+    pub fn observed(&self) -> ContainerState {
+        let mut s = self.clone();
+        if !s.status.is_running() {
+            return s;
+        }
+        let rebooted = !s.boot_id.is_empty() && s.boot_id != boot_id();
+        let alive = !rebooted && process_alive(s.pid, s.pid_start);
+        let monitor_alive = !rebooted && process_alive(s.monitor_pid, s.monitor_start);
+        if alive || monitor_alive {
+            return s;
+        }
+        s.status = Status::Exited;
+        s.pid = 0;
+        s.exit_code = 255;
+        if s.error.is_empty() {
+            s.error = if rebooted {
+                "the machine rebooted while the container was running".into()
+            } else {
+                "the container's monitor died; its exit status is unknown".into()
+            };
+        }
+        s.finished_at = s.finished_at.or(s.started_at);
+        s
+    }
+}
+
+/// Field 22 of `/proc/PID/stat` (start time in clock ticks), or None if there is no such process.
+pub fn process_start_time(pid: i32) -> Option<u64> {
+    if pid <= 0 {
+        return None;
+    }
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may contain spaces.
+    let after = &stat[stat.rfind(')')? + 2..];
+    after.split(' ').nth(19)?.parse().ok()
+}
+
+/// Whether `pid` is still the process that started at `start` (0: any).
+pub fn process_alive(pid: i32, start: u64) -> bool {
+    match process_start_time(pid) {
+        Some(t) => start == 0 || t == start,
+        None => false,
     }
 }
 
@@ -223,6 +376,154 @@ impl ContainerStore {
         })
     }
 
+    /// Changes the state under the container's lock (`containers/<id>/lock`),
+    /// so a monitor recording an exit and a `stop` asking for no restart
+    /// never lose each other's writes. Returns the new state.
+    pub fn update_state(
+        &self,
+        id: &str,
+        change: impl FnOnce(&mut ContainerState),
+    ) -> Result<ContainerState, RecordError> {
+        let _lock = self.lock(id)?;
+        let mut state = self.read_state(id)?;
+        change(&mut state);
+        self.write_state(id, &state)?;
+        Ok(state)
+    }
+
+    /// The container's exclusive lock, held until the returned file is dropped.
+    pub fn lock(&self, id: &str) -> Result<fs::File, RecordError> {
+        let path = self.dir(id).join("lock");
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| match e.kind() {
+                io::ErrorKind::NotFound => RecordError::NotFound(id.to_string()),
+                _ => io_err(&path)(e),
+            })?;
+        file.lock().map_err(io_err(&path))?;
+        Ok(file)
+    }
+
+    pub fn read_config(&self, id: &str) -> Result<ContainerConfig, RecordError> {
+        let path = self.dir(id).join("config.json");
+        let bytes = fs::read(&path).map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => RecordError::NotFound(id.to_string()),
+            _ => io_err(&path)(e),
+        })?;
+        serde_json::from_slice(&bytes).map_err(|e| RecordError::Corrupt {
+            path,
+            message: e.to_string(),
+        })
+    }
+
+    /// Config and observed state ([`ContainerState::observed`]) of one container.
+    pub fn load(&self, id: &str) -> Result<(ContainerConfig, ContainerState), RecordError> {
+        let config = self.read_config(id)?;
+        let state = self.read_state(id)?.observed();
+        Ok((config, state))
+    }
+
+    /// Every container, newest first (docker's `ps` order). Records that
+    /// vanish while listing (a concurrent `rm`) are skipped.
+    pub fn list(&self) -> Result<Vec<(ContainerConfig, ContainerState)>, RecordError> {
+        let entries = fs::read_dir(&self.containers).map_err(io_err(&self.containers))?;
+        let mut all = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(io_err(&self.containers))?;
+            let name = entry.file_name();
+            let Some(id) = name.to_str() else { continue };
+            if id.starts_with('.') {
+                continue;
+            }
+            match self.load(id) {
+                Ok(c) => all.push(c),
+                Err(RecordError::NotFound(_)) => continue,
+                // Half-created (config not yet written) or being removed.
+                Err(RecordError::Io { .. }) | Err(RecordError::Corrupt { .. })
+                    if !self.dir(id).join("config.json").exists() =>
+                {
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        all.sort_by(|a, b| b.0.created.cmp(&a.0.created));
+        Ok(all)
+    }
+
+    /// docker's lookup: full id, then exact name, then a unique id prefix.
+    pub fn resolve(&self, name_or_id: &str) -> Result<String, RecordError> {
+        let not_found = || RecordError::NotFound(name_or_id.to_string());
+        let wanted = name_or_id.strip_prefix('/').unwrap_or(name_or_id);
+        if wanted.is_empty() || wanted.contains('/') || wanted.starts_with('.') {
+            return Err(not_found());
+        }
+        if wanted.len() == 64 && self.dir(wanted).join("config.json").exists() {
+            return Ok(wanted.to_string());
+        }
+        if let Ok(id) = fs::read_to_string(self.names.join(wanted))
+            && self.dir(&id).exists()
+        {
+            return Ok(id);
+        }
+        if !wanted.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(not_found());
+        }
+        let mut found = None;
+        let entries = fs::read_dir(&self.containers).map_err(io_err(&self.containers))?;
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(id) = name.to_str() else { continue };
+            if id.starts_with(wanted) {
+                if found.is_some() {
+                    return Err(RecordError::Ambiguous(name_or_id.to_string()));
+                }
+                found = Some(id.to_string());
+            }
+        }
+        found.ok_or_else(not_found)
+    }
+
+    /// Gives the container a new name (docker's `rename`): the new name is
+    /// reserved atomically first, then the record changes, then the old name is freed.
+    pub fn rename(&self, id: &str, new_name: &str) -> Result<(), RecordError> {
+        let new_name = validate_name(new_name)?;
+        let _lock = self.lock(id)?;
+        let mut config = self.read_config(id)?;
+        let old = config.name.clone();
+        let new_path = self.names.join(&new_name);
+        match OpenOptions::new().write(true).create_new(true).open(&new_path) {
+            Ok(mut f) => f.write_all(id.as_bytes()).map_err(io_err(&new_path))?,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                let holder = fs::read_to_string(&new_path).unwrap_or_default();
+                return Err(RecordError::NameInUse {
+                    name: new_name,
+                    id: holder,
+                });
+            }
+            Err(e) => return Err(io_err(&new_path)(e)),
+        }
+        config.name = new_name;
+        let bytes = serde_json::to_vec_pretty(&config).expect("config serialises");
+        if let Err(e) = write_atomic(&self.dir(id).join("config.json"), &bytes) {
+            let _ = fs::remove_file(&new_path);
+            return Err(RecordError::Corrupt {
+                path: self.dir(id),
+                message: e.to_string(),
+            });
+        }
+        let _ = fs::remove_file(self.names.join(old));
+        Ok(())
+    }
+
+    /// The json-file log of the container's stdout and stderr.
+    pub fn log_path(&self, id: &str) -> PathBuf {
+        self.dir(id).join("ctr.log")
+    }
+
     /// Forgets the container: its name first (so it can be reused at once), then its record.
     /// The directory tree itself may hold subuid-owned files: the caller deletes `dir` (see
     /// `image::pull::remove_trees_blocking`) after this moves it out of the way.
@@ -256,6 +557,14 @@ mod tests {
             layers: vec![],
             auto_remove: false,
             labels: Default::default(),
+            tty: false,
+            open_stdin: false,
+            restart_policy: Default::default(),
+            stop_signal: None,
+            stop_timeout: None,
+            log_max_size: 0,
+            log_max_file: 0,
+            network_mode: String::new(),
         }
     }
 
