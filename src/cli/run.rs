@@ -172,7 +172,9 @@ fn run_prepared(
     prepared: &create::Prepared,
     interactive: bool,
 ) -> anyhow::Result<i32> {
-    use crate::container::record::{ContainerState, ContainerStore, Status, boot_id};
+    use crate::container::record::{
+        ContainerState, ContainerStore, Status, boot_id, process_start_time,
+    };
     let containers = ContainerStore::open(&ctx.paths.data)?;
     let id = &prepared.config.id;
     let mut state = ContainerState::created();
@@ -181,6 +183,10 @@ fn run_prepared(
         report_warnings(warnings);
         state.status = Status::Running;
         state.pid = pid.as_raw();
+        state.pid_start = process_start_time(pid.as_raw()).unwrap_or(0);
+        // This process is the container's parent and will record its exit.
+        state.monitor_pid = std::process::id() as i32;
+        state.monitor_start = process_start_time(state.monitor_pid).unwrap_or(0);
         state.started_at = Some(chrono::Utc::now());
         state.boot_id = boot_id();
         record_error = containers.write_state(id, &state).err();
