@@ -12,6 +12,7 @@
 
 pub mod create;
 pub mod etc;
+pub mod logfile;
 pub mod parse;
 pub mod record;
 pub mod spec;
