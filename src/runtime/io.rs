@@ -30,11 +30,13 @@ pub struct Input {
 }
 
 /// Runs until the container has exited and its output is drained; every
-/// chunk of output goes to `sink`. Returns docker's exit status.
+/// chunk of output goes to `sink`, which returns false to stop reading that
+/// stream: our end is closed, so the container's next write gets EPIPE as
+/// if it wrote to the caller's closed pipe itself. Returns docker's exit status.
 pub fn pump(
     container: &mut Container,
     mut pump: Pump,
-    sink: &mut dyn FnMut(Stream, &[u8]),
+    sink: &mut dyn FnMut(Stream, &[u8]) -> bool,
 ) -> Result<i32, RuntimeError> {
     let mut mask = SigSet::empty();
     mask.add(Signal::SIGCHLD);
@@ -48,7 +50,11 @@ pub fn pump(
     for (fd, _) in &pump.outputs {
         set_nonblocking(fd.as_raw_fd())?;
     }
-    let mut open: Vec<bool> = vec![true; pump.outputs.len()];
+    // None once a stream has ended (or its reader is gone).
+    let mut outputs: Vec<Option<(OwnedFd, Stream)>> = std::mem::take(&mut pump.outputs)
+        .into_iter()
+        .map(Some)
+        .collect();
     let mut pending: Vec<u8> = Vec::new();
     let mut input_open = pump.input.is_some();
     let mut buf = vec![0u8; 64 * 1024];
@@ -56,10 +62,8 @@ pub fn pump(
         if let Some(status) = container.try_reap()? {
             // PID 1 is gone, and with it every process of its pid namespace:
             // no writer is left, what the pipes hold is the last output.
-            for (i, (fd, stream)) in pump.outputs.iter().enumerate() {
-                if open[i] {
-                    drain(fd, *stream, &mut buf, sink);
-                }
+            for (fd, stream) in outputs.iter().flatten() {
+                drain(fd, *stream, &mut buf, sink);
             }
             return Ok(status);
         }
@@ -69,8 +73,8 @@ pub fn pump(
             revents: 0,
         }];
         let mut slots = Vec::new();
-        for (i, (fd, _)) in pump.outputs.iter().enumerate() {
-            if open[i] {
+        for (i, out) in outputs.iter().enumerate() {
+            if let Some((fd, _)) = out {
                 fds.push(pollfd(fd.as_raw_fd(), libc::POLLIN));
                 slots.push(i);
             }
@@ -99,7 +103,9 @@ pub fn pump(
                     Ok(Signal::SIGWINCH) if pump.resize.is_some() => {
                         if let Some(master) = pump.resize {
                             // SAFETY: the master outlives the loop (owned by the caller).
-                            super::pty::copy_window_size(&unsafe { BorrowedFd::borrow_raw(master) });
+                            super::pty::copy_window_size(&unsafe {
+                                BorrowedFd::borrow_raw(master)
+                            });
                         }
                     }
                     // ESRCH: it is exiting; the SIGCHLD follows.
@@ -112,9 +118,12 @@ pub fn pump(
         }
         for (k, &i) in slots.iter().enumerate() {
             if fds[k + 1].revents != 0 {
-                let (fd, stream) = &pump.outputs[i];
-                if read_some(fd, *stream, &mut buf, sink) {
-                    open[i] = false;
+                let ended = match &outputs[i] {
+                    Some((fd, stream)) => read_some(fd, *stream, &mut buf, sink),
+                    None => false,
+                };
+                if ended {
+                    outputs[i] = None;
                 }
             }
         }
@@ -166,13 +175,15 @@ fn read_some(
     fd: &OwnedFd,
     stream: Stream,
     buf: &mut [u8],
-    sink: &mut dyn FnMut(Stream, &[u8]),
+    sink: &mut dyn FnMut(Stream, &[u8]) -> bool,
 ) -> bool {
     loop {
         match nix::unistd::read(fd, buf) {
             Ok(0) => return true,
             Ok(n) => {
-                sink(stream, &buf[..n]);
+                if !sink(stream, &buf[..n]) {
+                    return true;
+                }
                 if n < buf.len() {
                     return false;
                 }
@@ -184,7 +195,12 @@ fn read_some(
     }
 }
 
-fn drain(fd: &OwnedFd, stream: Stream, buf: &mut [u8], sink: &mut dyn FnMut(Stream, &[u8])) {
+fn drain(
+    fd: &OwnedFd,
+    stream: Stream,
+    buf: &mut [u8],
+    sink: &mut dyn FnMut(Stream, &[u8]) -> bool,
+) {
     while !read_some(fd, stream, buf, sink) {
         // EAGAIN with the namespace gone: nothing more will come.
         if !readable(fd) {

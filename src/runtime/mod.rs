@@ -427,7 +427,7 @@ fn run_blocked(
     }
     let code = match master {
         Some(master) => attach_terminal(&mut container, master, forward_stdin, &mut |_, b| {
-            let _ = io::write_all(libc::STDOUT_FILENO, b);
+            io::write_all(libc::STDOUT_FILENO, b).is_ok()
         })?,
         None => container.wait()?,
     };
@@ -444,7 +444,7 @@ pub fn attach_terminal(
     container: &mut Container,
     master: OwnedFd,
     forward_stdin: bool,
-    sink: &mut dyn FnMut(crate::container::logfile::Stream, &[u8]),
+    sink: &mut dyn FnMut(crate::container::logfile::Stream, &[u8]) -> bool,
 ) -> Result<i32, RuntimeError> {
     let _sigpipe = pty::IgnoreSigpipe::new();
     let _raw = if forward_stdin && pty::is_tty(libc::STDIN_FILENO) {

@@ -33,8 +33,8 @@ use nix::errno::Errno;
 use nix::sys::socket::{ControlMessage, ControlMessageOwned, MsgFlags};
 use nix::sys::termios::{SetArg, Termios};
 
-use super::init::InitError;
 use super::RuntimeError;
+use super::init::InitError;
 
 /// A connected pair of CLOEXEC unix stream sockets: (parent, child).
 pub(super) fn console_socket() -> Result<(OwnedFd, OwnedFd), RuntimeError> {
@@ -203,6 +203,12 @@ impl Drop for RawMode {
 /// terminal must still be restored), not a sudden death.
 pub struct IgnoreSigpipe(libc::sighandler_t);
 
+impl Default for IgnoreSigpipe {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl IgnoreSigpipe {
     pub fn new() -> IgnoreSigpipe {
         // SAFETY: swapping a signal disposition.
@@ -216,4 +222,3 @@ impl Drop for IgnoreSigpipe {
         unsafe { libc::signal(libc::SIGPIPE, self.0) };
     }
 }
-
