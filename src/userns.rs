@@ -15,6 +15,15 @@
 //! 4. the child is now root in the namespace and does its work.
 //!
 //! As root none of this happens: helpers run without a user namespace.
+//!
+//! Two variants of the standard map:
+//! - without a range in /etc/subuid or /etc/subgid, only the caller's own
+//!   ids are mapped (to root), which a process may write itself without
+//!   newuidmap ([`IdMapping::for_caller_or_single`] says so in a warning;
+//!   unpacking then gives every file owner 0);
+//! - a container may keep the caller's ids ([`IdMapping::keep_id`], podman's
+//!   `--userns=keep-id`): `container/spec` builds that map per container and
+//!   the runtime writes whatever `linux.uidMappings` says.
 
 use std::ffi::OsStr;
 use std::fs;

@@ -23,6 +23,12 @@
 //!   (`nosuid`, `nodev`, …) when remounted read-only: the runtime does that
 //!   (docker reads them with statfs at spec time).
 //! - Labels go to the container record, not the Spec (docker does the same).
+//! - Rootless id maps: the caller's standard map ([`SpecInputs::id_mapping`]),
+//!   or podman's keep-id layout ([`IdMapping::keep_id`]) with `--userns=keep-id`
+//!   and whenever `-u` names the caller's own uid (docker's
+//!   `-u "$(id -u):$(id -g)"` build pattern then leaves files owned by the
+//!   caller). Container root is then a subordinate id, so the image's
+//!   root-owned files appear owned by the kept uid (podman does the same).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
