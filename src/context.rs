@@ -23,6 +23,9 @@ pub struct Context {
     pub auth: AuthStore,
     store: OnceLock<Store>,
     mapping: OnceLock<IdMapping>,
+    /// `run` re-executed after a pull (`BERTH_RUN_PULLED`, see cli::run):
+    /// the first process already printed the id-mapping warning.
+    mapping_warned: bool,
 }
 
 impl Context {
@@ -36,6 +39,7 @@ impl Context {
             auth,
             store: OnceLock::new(),
             mapping: OnceLock::new(),
+            mapping_warned: std::env::var_os("BERTH_RUN_PULLED").is_some(),
         })
     }
 
@@ -48,15 +52,19 @@ impl Context {
         Ok(self.store.get_or_init(|| s))
     }
 
-    /// The id mapping for rootless helpers (None as root).
+    /// The id mapping for rootless helpers (None as root). Without a
+    /// subordinate range in /etc/subuid or /etc/subgid: the single-id
+    /// mapping, and a warning on stderr (once per process) naming the fix.
     pub fn id_mapping(&self) -> Result<Option<&IdMapping>, UsernsError> {
         if !self.paths.rootless {
             return Ok(None);
         }
-        if let Some(m) = self.mapping.get() {
-            return Ok(Some(m));
-        }
-        let m = IdMapping::for_caller(&self.paths)?;
-        Ok(Some(self.mapping.get_or_init(|| m)))
+        Ok(Some(self.mapping.get_or_init(|| {
+            let (m, warning) = IdMapping::for_caller_or_single(&self.paths);
+            if let Some(w) = warning.filter(|_| !self.mapping_warned) {
+                eprintln!("WARNING: {w}");
+            }
+            m
+        })))
     }
 }

@@ -15,6 +15,15 @@
 //! 4. the child is now root in the namespace and does its work.
 //!
 //! As root none of this happens: helpers run without a user namespace.
+//!
+//! Two variants of the standard map:
+//! - without a range in /etc/subuid or /etc/subgid, only the caller's own
+//!   ids are mapped (to root), which a process may write itself without
+//!   newuidmap ([`IdMapping::for_caller_or_single`] says so in a warning;
+//!   unpacking then gives every file owner 0);
+//! - a container may keep the caller's ids ([`IdMapping::keep_id`], podman's
+//!   `--userns=keep-id`): `container/spec` builds that map per container and
+//!   the runtime writes whatever `linux.uidMappings` says.
 
 use std::ffi::OsStr;
 use std::fs;
@@ -101,6 +110,24 @@ impl IdMapping {
         })
     }
 
+    /// [`IdMapping::for_caller`]; when the caller has no subordinate range,
+    /// [`IdMapping::single`] and a warning naming the file and the fix.
+    pub fn for_caller_or_single(paths: &Paths) -> (IdMapping, Option<String>) {
+        match IdMapping::for_caller(paths) {
+            Ok(m) => (m, None),
+            Err(UsernsError::NoRange { kind, user, file }) => (
+                IdMapping::single(paths),
+                Some(format!(
+                    "no subordinate {kind} range for user {user} in {file}: running with a single-id \
+                     user namespace (only container root is mapped, to you; image files owned by \
+                     other users become root's, and containers cannot switch to other users).\n\
+                     Fix: as root, run `usermod --add-subuids 100000-165535 --add-subgids 100000-165535 {user}`"
+                )),
+            ),
+            Err(e) => unreachable!("for_caller only fails for a missing range: {e}"),
+        }
+    }
+
     /// Only the caller's own ids, mapped to root: what an unprivileged process
     /// may set up without newuidmap. Files keep one owner.
     pub fn single(paths: &Paths) -> IdMapping {
@@ -118,9 +145,77 @@ impl IdMapping {
         }
     }
 
+    /// Whether only one uid (and one gid) is mapped: what an unprivileged
+    /// process may write itself (the fallback without /etc/subuid ranges).
     pub fn is_single(&self) -> bool {
-        self.uids.len() == 1 && self.uids[0].size == 1
+        self.uids.len() == 1 && self.uids[0].size == 1 && self.gids.len() == 1
     }
+
+    /// The caller's own host uid and gid: container root in the mappings
+    /// [`IdMapping::for_caller`] and [`IdMapping::single`] build.
+    pub fn owner(&self) -> (u32, u32) {
+        let own = |ranges: &[IdRange]| {
+            ranges
+                .iter()
+                .find(|r| r.container == 0 && r.size == 1)
+                .or(ranges.first())
+                .map_or(0, |r| r.host)
+        };
+        (own(&self.uids), own(&self.gids))
+    }
+
+    /// podman's `--userns=keep-id`: the caller's uid appears as container
+    /// uid `uid` and its gid as container gid `gid`; the subordinate ids fill
+    /// container ids from 0 up, skipping those two (so container root is the
+    /// first subordinate id). Starts from a mapping built by
+    /// [`IdMapping::for_caller`] or [`IdMapping::single`]; with the latter
+    /// only `uid`/`gid` are mapped.
+    pub fn keep_id(&self, uid: u32, gid: u32) -> IdMapping {
+        let (own_uid, own_gid) = self.owner();
+        IdMapping {
+            uids: keep(&self.uids, own_uid, uid),
+            gids: keep(&self.gids, own_gid, gid),
+        }
+    }
+}
+
+/// `target → own`, every other host id of `ranges` (the caller's own one
+/// excepted) laid out from container 0 up, around `target`.
+fn keep(ranges: &[IdRange], own: u32, target: u32) -> Vec<IdRange> {
+    let mut out = Vec::new();
+    let mut next = 0u32;
+    for r in ranges
+        .iter()
+        .filter(|r| !(r.container == 0 && r.size == 1 && r.host == own))
+    {
+        let (mut host, mut left) = (r.host, r.size);
+        while left > 0 {
+            if next == target {
+                next = next.saturating_add(1);
+                continue;
+            }
+            let len = if next < target {
+                left.min(target - next)
+            } else {
+                left
+            };
+            out.push(IdRange {
+                container: next,
+                host,
+                size: len,
+            });
+            next = next.saturating_add(len);
+            host = host.saturating_add(len);
+            left -= len;
+        }
+    }
+    out.push(IdRange {
+        container: target,
+        host: own,
+        size: 1,
+    });
+    out.sort_by_key(|r| r.container);
+    out
 }
 
 fn stack(own: u32, ranges: &[(u32, u32)]) -> Vec<IdRange> {
@@ -243,9 +338,9 @@ pub fn write_maps(pid: u32, mapping: &IdMapping) -> Result<(), UsernsError> {
             })
         };
         let (u, g) = (mapping.uids[0], mapping.gids[0]);
-        write("uid_map", format!("0 {} 1\n", u.host))?;
+        write("uid_map", format!("{} {} 1\n", u.container, u.host))?;
         write("setgroups", "deny".into())?;
-        write("gid_map", format!("0 {} 1\n", g.host))?;
+        write("gid_map", format!("{} {} 1\n", g.container, g.host))?;
         return Ok(());
     }
     run_id_helper("newuidmap", pid, &mapping.uids)?;
@@ -275,6 +370,20 @@ fn run_id_helper(helper: &'static str, pid: u32, ranges: &[IdRange]) -> Result<(
         });
     }
     Ok(())
+}
+
+/// Whether this process's user namespace maps nothing but uid 0 (the
+/// single-id fallback): read from `/proc/self/uid_map`.
+pub fn only_root_mapped() -> bool {
+    let Ok(text) = fs::read_to_string("/proc/self/uid_map") else {
+        return false;
+    };
+    let lines: Vec<Vec<&str>> = text
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .filter(|f: &Vec<&str>| !f.is_empty())
+        .collect();
+    matches!(lines.as_slice(), [f] if f.len() == 3 && f[0] == "0" && f[2] == "1")
 }
 
 /// The child's half of the handshake; call first thing in `berth internal --userns`,
@@ -335,5 +444,48 @@ mod tests {
                 },
             ]
         );
+    }
+
+    fn r(container: u32, host: u32, size: u32) -> IdRange {
+        IdRange {
+            container,
+            host,
+            size,
+        }
+    }
+
+    #[test]
+    fn keep_id_moves_the_caller_and_fills_around_it() {
+        let standard = IdMapping {
+            uids: stack(1000, &[(100000, 65536)]),
+            gids: stack(1001, &[(200000, 10), (300000, 5)]),
+        };
+        assert_eq!(standard.owner(), (1000, 1001));
+        let k = standard.keep_id(1000, 1001);
+        assert_eq!(
+            k.uids,
+            vec![r(0, 100000, 1000), r(1000, 1000, 1), r(1001, 101000, 64536)]
+        );
+        // Two subordinate ranges, the kept id beyond both.
+        assert_eq!(
+            k.gids,
+            vec![r(0, 200000, 10), r(10, 300000, 5), r(1001, 1001, 1)]
+        );
+        // Kept at 0: the subordinate ids follow it.
+        assert_eq!(
+            standard.keep_id(0, 0).uids,
+            vec![r(0, 1000, 1), r(1, 100000, 65536)]
+        );
+        // Single-id fallback: only the kept id.
+        let one = IdMapping {
+            uids: vec![r(0, 1000, 1)],
+            gids: vec![r(0, 1001, 1)],
+        };
+        let k = one.keep_id(1000, 1001);
+        assert_eq!(
+            (k.uids, k.gids),
+            (vec![r(1000, 1000, 1)], vec![r(1001, 1001, 1)])
+        );
+        assert!(one.keep_id(1000, 1001).is_single());
     }
 }

@@ -4,7 +4,8 @@
 #
 #   - creates the unprivileged user $BERTH_TEST_USER (default berthtest),
 #     home under /home;
-#   - gives it a 65536-wide range in /etc/subuid and /etc/subgid;
+#   - gives it a 65536-wide range in /etc/subuid and /etc/subgid (or, with
+#     BERTH_TEST_NO_SUBIDS=1, makes sure it has none);
 #   - creates /run/user/UID (0700, no logind here) for manual use;
 #   - makes /dev/net/tun and /dev/fuse 0666 when they exist (rootless pasta,
 #     slirp4netns and fuse-overlayfs need them; see DESIGN.md §6);
@@ -37,7 +38,21 @@ USER_UID="$(id -u "$USER_NAME")"
 
 # 2. Subordinate ids: keep an existing range of >= 65536, else append one
 #    after every range already in the file (never below 100000).
+#    BERTH_TEST_NO_SUBIDS=1: the opposite, remove the user's ranges (a user
+#    for berth's single-id fallback, e.g. berthnosub).
+if [ "${BERTH_TEST_NO_SUBIDS:-0}" = 1 ]; then
+    for f in /etc/subuid /etc/subgid; do
+        touch "$f"
+        if grep -qE "^($USER_NAME|$USER_UID):" "$f"; then
+            sed -i -E "/^($USER_NAME|$USER_UID):/d" "$f"
+            say "$f: removed the ranges of $USER_NAME"
+        else
+            say "$f: no range for $USER_NAME (as wanted)"
+        fi
+    done
+fi
 for f in /etc/subuid /etc/subgid; do
+    [ "${BERTH_TEST_NO_SUBIDS:-0}" = 1 ] && break
     touch "$f"
     if awk -F: -v u="$USER_NAME" -v id="$USER_UID" -v n="$RANGE" \
         '($1 == u || $1 == id) && $3 >= n { ok = 1 } END { exit !ok }' "$f"; then

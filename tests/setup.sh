@@ -29,3 +29,5 @@ fi
 # Debian starts docker-registry as a service on :5000; the tests start their own.
 if command -v systemctl >/dev/null 2>&1; then systemctl disable --now docker-registry >/dev/null 2>&1 || true; fi
 bash "$here/setup-test-user.sh"
+# A second user without /etc/subuid ranges: berth's single-id fallback.
+BERTH_TEST_USER="${BERTH_TEST_NOSUB_USER:-berthnosub}" BERTH_TEST_NO_SUBIDS=1 bash "$here/setup-test-user.sh"

@@ -88,8 +88,11 @@ fn unpack(
     nix::sys::stat::umask(nix::sys::stat::Mode::empty());
     let stdin = io::stdin();
     let mut input = stdin.lock();
-    let summary = unpack_layer(&mut input, dest, split, &UnpackOptions { rootless })
-        .map_err(|e| e.to_string())?;
+    let opts = UnpackOptions {
+        rootless,
+        only_root_mapped: rootless && crate::userns::only_root_mapped(),
+    };
+    let summary = unpack_layer(&mut input, dest, split, &opts).map_err(|e| e.to_string())?;
     // Whatever follows the archive (padding, a second gzip member's garbage) must
     // still be read so the writer never sees a broken pipe.
     io::copy(&mut input, &mut io::sink()).map_err(|e| e.to_string())?;

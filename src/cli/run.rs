@@ -107,6 +107,9 @@ pub struct Args {
     /// Connect a container to a network ("none" or "host" for now)
     #[arg(long, alias = "net")]
     network: Option<String>,
+    /// User namespace to use ("host" or "" as default; podman's "keep-id[:uid=UID,gid=GID]")
+    #[arg(long)]
+    userns: Option<String>,
     /// Proxy received signals to the process
     #[arg(long = "sig-proxy", default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     sig_proxy: bool,
@@ -311,6 +314,8 @@ fn run_options(args: &Args, command: &[String]) -> anyhow::Result<RunOptions> {
         tty: args.tty,
         interactive: args.interactive,
         labels: args.label.clone(),
+        userns: args.userns.clone(),
+        no_sig_proxy: !args.sig_proxy,
     })
 }
 

@@ -828,6 +828,8 @@ pub fn parse_security_opts(opts: &[String]) -> Result<SecurityOptions, SpecError
             "seccomp" => {
                 out.seccomp = match v {
                     "unconfined" => Seccomp::Unconfined,
+                    // docker ≥ 25: the default profile, named.
+                    "builtin" => Seccomp::Default,
                     "" => {
                         return Err(SpecError::Invalid(format!(
                             "Invalid --security-opt: {opt:?}"
@@ -885,6 +887,99 @@ pub fn parse_restart(value: &str) -> Result<crate::container::record::RestartPol
         },
         maximum_retry_count,
     })
+}
+
+/// `--userns` (docker: `host` or empty; podman's `keep-id[:uid=U,gid=G]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Userns {
+    /// berth's default: rootless, container root is the caller and the other
+    /// ids are subordinate ones, except that a `-u` naming the caller's own
+    /// uid keeps it ([`Userns::KeepId`] for that uid). As root: the host's ids.
+    #[default]
+    Default,
+    /// The caller's uid and gid appear as `uid`/`gid` (default: the same
+    /// values) in the container, which runs as them unless `-u` says otherwise.
+    KeepId { uid: Option<u32>, gid: Option<u32> },
+}
+
+/// Parses `--userns`: `""`, `host` (docker's values: berth's default),
+/// `keep-id`, `keep-id:uid=U,gid=G` (podman's).
+pub fn parse_userns(raw: &str) -> Result<Userns, SpecError> {
+    let invalid = || {
+        SpecError::Invalid(format!(
+            "invalid --userns value {raw:?}: expected \"host\", \"keep-id\" or \"keep-id:uid=UID,gid=GID\""
+        ))
+    };
+    match raw {
+        "" | "host" => return Ok(Userns::Default),
+        "keep-id" => {
+            return Ok(Userns::KeepId {
+                uid: None,
+                gid: None,
+            });
+        }
+        _ => {}
+    }
+    let Some(opts) = raw.strip_prefix("keep-id:") else {
+        return Err(invalid());
+    };
+    let (mut uid, mut gid) = (None, None);
+    for opt in opts.split(',') {
+        let (k, v) = opt.split_once('=').ok_or_else(invalid)?;
+        let id = v
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n <= i32::MAX as u32)
+            .ok_or_else(invalid)?;
+        match k {
+            "uid" => uid = Some(id),
+            "gid" => gid = Some(id),
+            _ => return Err(invalid()),
+        }
+    }
+    Ok(Userns::KeepId { uid, gid })
+}
+
+#[cfg(test)]
+mod userns_tests {
+    use super::*;
+
+    #[test]
+    fn userns_values() {
+        assert_eq!(parse_userns("").unwrap(), Userns::Default);
+        assert_eq!(parse_userns("host").unwrap(), Userns::Default);
+        assert_eq!(
+            parse_userns("keep-id").unwrap(),
+            Userns::KeepId {
+                uid: None,
+                gid: None
+            }
+        );
+        assert_eq!(
+            parse_userns("keep-id:uid=200,gid=210").unwrap(),
+            Userns::KeepId {
+                uid: Some(200),
+                gid: Some(210)
+            }
+        );
+        assert_eq!(
+            parse_userns("keep-id:gid=5").unwrap(),
+            Userns::KeepId {
+                uid: None,
+                gid: Some(5)
+            }
+        );
+        for bad in [
+            "private",
+            "keep-id:",
+            "keep-id:uid=x",
+            "keep-id:size=3",
+            "auto",
+        ] {
+            let e = parse_userns(bad).unwrap_err().to_string();
+            assert!(e.contains("--userns"), "{bad}: {e}");
+        }
+    }
 }
 
 #[cfg(test)]

@@ -3,13 +3,16 @@
 //! `container.CreateDaemonEnvironment`, `daemon/commit.go` merge).
 //!
 //! Pure: everything the host could tell is passed in through
-//! [`SpecInputs`] (except the host's own hostname for `--network host`).
+//! [`SpecInputs`] (except the host's own hostname for `--network host` and
+//! the file of `--security-opt seccomp=FILE`).
 //!
 //! What the Spec does not carry yet, on purpose:
 //! - `linux.seccomp` is docker's default profile resolved for the
 //!   container's capabilities ([`crate::runtime::seccomp::default_profile`]),
 //!   `None` with `seccomp=unconfined` or `--privileged` (as docker);
-//!   `seccomp=PROFILE.json` is refused rather than silently ignored.
+//!   `seccomp=PROFILE.json` is read (docker's JSON format) and resolved for
+//!   the same capabilities ([`crate::runtime::seccomp::load_profile`]): the
+//!   one file `build_spec` reads besides the host's hostname.
 //! - no `/sys/fs/cgroup` mount, no cgroup namespace, no `linux.resources`
 //!   and no `cgroupsPath`: berth doesn't touch cgroups yet (DESIGN §6).
 //! - `linux.devices` is empty: the runtime creates (root) or bind-mounts
@@ -20,6 +23,12 @@
 //!   (`nosuid`, `nodev`, …) when remounted read-only: the runtime does that
 //!   (docker reads them with statfs at spec time).
 //! - Labels go to the container record, not the Spec (docker does the same).
+//! - Rootless id maps: the caller's standard map ([`SpecInputs::id_mapping`]),
+//!   or podman's keep-id layout ([`IdMapping::keep_id`]) with `--userns=keep-id`
+//!   and whenever `-u` names the caller's own uid (docker's
+//!   `-u "$(id -u):$(id -g)"` build pattern then leaves files owned by the
+//!   caller). Container root is then a subordinate id, so the image's
+//!   root-owned files appear owned by the kept uid (podman does the same).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -32,8 +41,8 @@ use oci_spec::runtime::{
 use serde_json::Value;
 
 use super::parse::{
-    self, BindOrVolume, DEFAULT_PROPAGATION, Resource, Seccomp, clean_path, merge_tmpfs_options,
-    parse_security_opts, parse_ulimit,
+    self, BindOrVolume, DEFAULT_PROPAGATION, Resource, Seccomp, Userns, clean_path,
+    merge_tmpfs_options, parse_security_opts, parse_ulimit,
 };
 use super::user::{resolve_group_add, resolve_user};
 use crate::userns::{IdMapping, IdRange};
@@ -170,7 +179,16 @@ pub struct RunOptions {
     pub tty: bool,
     pub interactive: bool,
     pub labels: Vec<String>,
+    /// `--userns` ([`parse::parse_userns`]); `None`/`""`/`host`: the default.
+    pub userns: Option<String>,
+    /// `--sig-proxy=false`: the runtime does not forward the signals `run`
+    /// receives (recorded as the [`SIG_PROXY_ANNOTATION`] annotation).
+    pub no_sig_proxy: bool,
 }
+
+/// Spec annotation recording `--sig-proxy=false` (value `"false"`): whoever
+/// waits for the container in the foreground does not forward signals to it.
+pub const SIG_PROXY_ANNOTATION: &str = "io.berth.sig-proxy";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BindMount {
@@ -500,10 +518,21 @@ pub fn build_spec(opts: &RunOptions, inputs: &SpecInputs) -> Result<Spec, SpecEr
             .to_string(),
     };
 
-    // User.
-    let user_spec = match &opts.user {
-        Some(u) if !u.is_empty() => u.clone(),
-        _ => image
+    // User, and the id mapping it may call for (keep-id).
+    let userns = parse::parse_userns(opts.userns.as_deref().unwrap_or(""))?;
+    let flag_user = opts.user.as_deref().filter(|u| !u.is_empty());
+    let owner = inputs.id_mapping.map(IdMapping::owner);
+    let keep_target = match (userns, owner) {
+        (Userns::KeepId { uid, gid }, Some((own_uid, own_gid))) => {
+            Some((uid.unwrap_or(own_uid), gid.unwrap_or(own_gid)))
+        }
+        _ => None,
+    };
+    let user_spec = match (flag_user, keep_target) {
+        (Some(u), _) => u.to_string(),
+        // podman: keep-id runs the container as the kept ids unless -u is given.
+        (None, Some((uid, gid))) => format!("{uid}:{gid}"),
+        (None, None) => image
             .get("User")
             .and_then(Value::as_str)
             .unwrap_or("")
@@ -516,7 +545,28 @@ pub fn build_spec(opts: &RunOptions, inputs: &SpecInputs) -> Result<Spec, SpecEr
     for g in resolve_group_add(&opts.group_add, group.as_deref())? {
         gids.push(g);
     }
-    if let Some(m) = inputs.id_mapping {
+    // Rootless, a `-u` naming the caller's own uid keeps it (the
+    // build-in-container pattern `-u "$(id -u):$(id -g)" -v "$PWD":/src`
+    // leaves files owned by the caller, as with docker). Only for `-u`: an
+    // image's own USER that happens to equal the caller's uid keeps the
+    // standard mapping, so the image's files stay its user's.
+    let keep_target = keep_target.or_else(|| match owner {
+        Some((own_uid, own_gid))
+            if flag_user.is_some() && resolved.uid == own_uid && own_uid != 0 =>
+        {
+            Some((own_uid, own_gid))
+        }
+        _ => None,
+    });
+    let kept;
+    let mapping = match (inputs.id_mapping, keep_target) {
+        (Some(m), Some((uid, gid))) => {
+            kept = m.keep_id(uid, gid);
+            Some(&kept)
+        }
+        (m, _) => m,
+    };
+    if let Some(m) = mapping {
         if !maps(&m.uids, resolved.uid) {
             return Err(SpecError::Unmapped {
                 what: "uid",
@@ -562,16 +612,37 @@ pub fn build_spec(opts: &RunOptions, inputs: &SpecInputs) -> Result<Spec, SpecEr
 
     // Security.
     let security = parse_security_opts(&opts.security_opt)?;
-    if let Seccomp::Profile(p) = &security.seccomp {
-        return Err(SpecError::Unsupported(format!(
-            "--security-opt seccomp={}",
-            p.display()
-        )));
-    }
     let cap_names = capability_names(&opts.cap_add, &opts.cap_drop, opts.privileged)?;
     let caps = to_capabilities(&cap_names);
-    let seccomp = (security.seccomp == Seccomp::Default && !opts.privileged)
-        .then(|| crate::runtime::seccomp::default_profile(&cap_names));
+    // docker: --privileged runs without seccomp, even with a profile given
+    // (whose file the CLI still reads).
+    let seccomp = match &security.seccomp {
+        Seccomp::Unconfined => None,
+        Seccomp::Default => {
+            (!opts.privileged).then(|| crate::runtime::seccomp::default_profile(&cap_names))
+        }
+        Seccomp::Profile(path) => {
+            let json = std::fs::read_to_string(path).map_err(|e| {
+                SpecError::Invalid(format!(
+                    "opening seccomp profile ({}) failed: {e}",
+                    path.display()
+                ))
+            })?;
+            if opts.privileged {
+                None
+            } else {
+                Some(
+                    crate::runtime::seccomp::load_profile(&json, &cap_names).map_err(|e| {
+                        SpecError::Invalid(format!(
+                            "loading seccomp profile {}: {}",
+                            path.display(),
+                            e.0
+                        ))
+                    })?,
+                )
+            }
+        }
+    };
     // docker ≥ 24 (moby#45511) puts the set in bounding, effective and
     // permitted for every user; execve as a non-root uid clears effective
     // and permitted. Inheritable and ambient stay empty (CVE-2022-24769).
@@ -628,7 +699,7 @@ pub fn build_spec(opts: &RunOptions, inputs: &SpecInputs) -> Result<Spec, SpecEr
 
     // Mounts: docker's defaults, minus those a user mount replaces, then the
     // user's and the /etc files sorted by depth (stable).
-    let mapping_has_gid5 = inputs.id_mapping.is_none_or(|m| maps(&m.gids, 5));
+    let mapping_has_gid5 = mapping.is_none_or(|m| maps(&m.gids, 5));
     let devpts_opts: Vec<&str> = [
         "nosuid",
         "noexec",
@@ -780,7 +851,7 @@ pub fn build_spec(opts: &RunOptions, inputs: &SpecInputs) -> Result<Spec, SpecEr
     let mut linux = Linux::default();
     if inputs.rootless {
         namespaces.push(ns(LinuxNamespaceType::User));
-        if let Some(m) = inputs.id_mapping {
+        if let Some(m) = mapping {
             linux.set_uid_mappings(Some(oci_mapping(&m.uids)));
             linux.set_gid_mappings(Some(oci_mapping(&m.gids)));
         }
@@ -828,7 +899,9 @@ pub fn build_spec(opts: &RunOptions, inputs: &SpecInputs) -> Result<Spec, SpecEr
     spec.set_hostname(Some(hostname));
     spec.set_domainname(None);
     spec.set_hooks(None);
-    spec.set_annotations(None);
+    spec.set_annotations(opts.no_sig_proxy.then(|| {
+        std::collections::HashMap::from([(SIG_PROXY_ANNOTATION.to_string(), "false".to_string())])
+    }));
     spec.set_linux(Some(linux));
     Ok(spec)
 }

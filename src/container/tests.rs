@@ -766,16 +766,17 @@ fn users_in_the_spec() {
         "unable to find user x: no matching entries in passwd file"
     );
 
-    // Rootless, single mapping: root works (wheel dropped), others don't.
+    // Rootless, single mapping: root works (wheel dropped), others don't
+    // (the caller is 1234: `app` is not the caller's own uid).
     let single = IdMapping {
         uids: vec![IdRange {
             container: 0,
-            host: 1000,
+            host: 1234,
             size: 1,
         }],
         gids: vec![IdRange {
             container: 0,
-            host: 1000,
+            host: 1234,
             size: 1,
         }],
     };
@@ -884,7 +885,11 @@ fn security_options() {
         &busybox(),
         |_| {},
     );
-    assert!(matches!(e, Err(SpecError::Unsupported(_))));
+    let e = e.unwrap_err().to_string();
+    assert!(
+        e.starts_with("opening seccomp profile (/p.json) failed"),
+        "{e}"
+    );
     assert!(
         build_with(
             &RunOptions {
@@ -944,4 +949,223 @@ proptest::proptest! {
         };
         let _ = build_spec(&o, &inputs);
     }
+}
+
+fn standard_mapping(own: u32) -> IdMapping {
+    let ranges = vec![
+        IdRange {
+            container: 0,
+            host: own,
+            size: 1,
+        },
+        IdRange {
+            container: 1,
+            host: 100000,
+            size: 65536,
+        },
+    ];
+    IdMapping {
+        uids: ranges.clone(),
+        gids: ranges,
+    }
+}
+
+fn rootless_with(o: &RunOptions, m: &IdMapping) -> Result<Value, SpecError> {
+    build_with(o, &busybox(), |i| {
+        i.rootless = true;
+        i.id_mapping = Some(m);
+    })
+}
+
+#[test]
+fn keep_id_when_the_user_is_the_caller() {
+    let m = standard_mapping(1000);
+    let keep = json!([
+        {"containerID": 0, "hostID": 100000, "size": 1000},
+        {"containerID": 1000, "hostID": 1000, "size": 1},
+        {"containerID": 1001, "hostID": 101000, "size": 64536},
+    ]);
+    let standard = json!([
+        {"containerID": 0, "hostID": 1000, "size": 1},
+        {"containerID": 1, "hostID": 100000, "size": 65536},
+    ]);
+    // `-u "$(id -u):$(id -g)"`, numeric or by name: the caller keeps its ids.
+    for u in ["1000:1000", "1000", "app"] {
+        let s = rootless_with(
+            &RunOptions {
+                user: Some(u.into()),
+                ..opts()
+            },
+            &m,
+        )
+        .unwrap();
+        assert_eq!(s["linux"]["uidMappings"], keep, "{u}");
+        assert_eq!(s["linux"]["gidMappings"], keep, "{u}");
+        assert_eq!(s["process"]["user"]["uid"], 1000);
+    }
+    // Another user, or the image's USER equal to the caller's uid: standard.
+    for (u, image_user) in [("0", ""), ("4242", ""), ("", "app")] {
+        let image = json!({"config": {"Cmd": ["sh"], "User": image_user}});
+        let o = RunOptions {
+            user: Some(u.into()).filter(|u: &String| !u.is_empty()),
+            ..opts()
+        };
+        let s = build_with(&o, &image, |i| {
+            i.rootless = true;
+            i.id_mapping = Some(&m);
+        })
+        .unwrap();
+        assert_eq!(s["linux"]["uidMappings"], standard, "{u} {image_user}");
+    }
+    // Explicit --userns=keep-id: runs as the caller unless -u says otherwise.
+    let s = rootless_with(
+        &RunOptions {
+            userns: Some("keep-id".into()),
+            ..opts()
+        },
+        &m,
+    )
+    .unwrap();
+    assert_eq!(s["linux"]["uidMappings"], keep);
+    assert_eq!(s["process"]["user"]["uid"], 1000);
+    assert_eq!(s["process"]["user"]["gid"], 1000);
+    let s = rootless_with(
+        &RunOptions {
+            userns: Some("keep-id".into()),
+            user: Some("0".into()),
+            ..opts()
+        },
+        &m,
+    )
+    .unwrap();
+    assert_eq!(s["linux"]["uidMappings"], keep);
+    assert_eq!(s["process"]["user"]["uid"], 0);
+    // keep-id:uid=…,gid=…: the caller appears as those ids.
+    let s = rootless_with(
+        &RunOptions {
+            userns: Some("keep-id:uid=5,gid=6".into()),
+            ..opts()
+        },
+        &m,
+    )
+    .unwrap();
+    assert_eq!(
+        s["linux"]["uidMappings"],
+        json!([
+            {"containerID": 0, "hostID": 100000, "size": 5},
+            {"containerID": 5, "hostID": 1000, "size": 1},
+            {"containerID": 6, "hostID": 100005, "size": 65531},
+        ])
+    );
+    assert_eq!(s["process"]["user"]["uid"], 5);
+    assert_eq!(s["process"]["user"]["gid"], 6);
+    // `host` and "" are the default; other values are refused.
+    for v in ["", "host"] {
+        let s = rootless_with(
+            &RunOptions {
+                userns: Some(v.into()),
+                ..opts()
+            },
+            &m,
+        )
+        .unwrap();
+        assert_eq!(s["linux"]["uidMappings"], standard);
+    }
+    assert!(
+        rootless_with(
+            &RunOptions {
+                userns: Some("private".into()),
+                ..opts()
+            },
+            &m,
+        )
+        .is_err()
+    );
+    // As root: nothing to keep, no mappings.
+    let s = build(
+        &RunOptions {
+            userns: Some("keep-id".into()),
+            ..opts()
+        },
+        &busybox(),
+    );
+    assert!(s["linux"].get("uidMappings").is_none());
+    assert_eq!(s["process"]["user"]["uid"], 0);
+    // Single-id fallback + the caller's own uid: only it is mapped.
+    let one = vec![IdRange {
+        container: 0,
+        host: 1000,
+        size: 1,
+    }];
+    let single = IdMapping {
+        uids: one.clone(),
+        gids: one,
+    };
+    let s = rootless_with(
+        &RunOptions {
+            user: Some("1000:1000".into()),
+            ..opts()
+        },
+        &single,
+    )
+    .unwrap();
+    assert_eq!(
+        s["linux"]["uidMappings"],
+        json!([{"containerID": 1000, "hostID": 1000, "size": 1}])
+    );
+}
+
+#[test]
+fn sig_proxy_annotation() {
+    let s = build(&opts(), &busybox());
+    assert!(
+        s.get("annotations")
+            .is_none_or(|a| a.get(SIG_PROXY_ANNOTATION).is_none())
+    );
+    let s = build(
+        &RunOptions {
+            no_sig_proxy: true,
+            ..opts()
+        },
+        &busybox(),
+    );
+    assert_eq!(s["annotations"][SIG_PROXY_ANNOTATION], "false");
+}
+
+#[test]
+fn seccomp_profile_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("p.json");
+    std::fs::write(
+        &good,
+        r#"{"defaultAction": "SCMP_ACT_ALLOW",
+            "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}]}"#,
+    )
+    .unwrap();
+    let with = |path: &std::path::Path, privileged: bool| {
+        build_with(
+            &RunOptions {
+                security_opt: vec![format!("seccomp={}", path.display())],
+                privileged,
+                ..opts()
+            },
+            &busybox(),
+            |_| {},
+        )
+    };
+    let s = with(&good, false).unwrap();
+    assert_eq!(s["linux"]["seccomp"]["defaultAction"], "SCMP_ACT_ALLOW");
+    assert_eq!(
+        s["linux"]["seccomp"]["syscalls"][0]["names"],
+        json!(["mkdir", "mkdirat"])
+    );
+    // docker: --privileged means no seccomp at all.
+    assert!(with(&good, true).unwrap()["linux"].get("seccomp").is_none());
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\"defaultAction\": \"SCMP_ACT_MAYBE\"}").unwrap();
+    let e = with(&bad, false).unwrap_err().to_string();
+    assert!(
+        e.contains(&bad.display().to_string()) && e.contains("SCMP_ACT_MAYBE"),
+        "{e}"
+    );
 }

@@ -98,6 +98,11 @@ pub struct UnpackOptions {
     /// and counted. chown to an id that is not mapped (EINVAL) is an error
     /// naming the file and the uid.
     pub rootless: bool,
+    /// The user namespace maps only root (rootless without /etc/subuid
+    /// ranges, [`crate::userns::IdMapping::single`]): every file is given
+    /// owner 0 (the caller on the host) whatever the archive says, instead
+    /// of failing on the first other owner.
+    pub only_root_mapped: bool,
 }
 
 /// What [`unpack_layer`] did.
@@ -315,6 +320,7 @@ fn extract_all<W: Write>(
             deep: None,
         },
         rootless: opts.rootless,
+        only_root_mapped: opts.only_root_mapped,
         euid_root: rustix::process::geteuid().is_root(),
         umask,
         dirs: Vec::new(),
@@ -1427,6 +1433,7 @@ struct DirMeta {
 struct Extractor {
     tree: Tree,
     rootless: bool,
+    only_root_mapped: bool,
     euid_root: bool,
     umask: Option<u32>,
     dirs: Vec<DirMeta>,
@@ -1673,6 +1680,7 @@ impl Extractor {
     fn ids(&self, e: &Entry) -> Result<(u32, u32), UnpackError> {
         let ok = |v: i64| u32::try_from(v).ok().filter(|&v| v != u32::MAX);
         match (ok(e.uid), ok(e.gid)) {
+            (Some(_), Some(_)) if self.only_root_mapped => Ok((0, 0)),
             (Some(u), Some(g)) => Ok((u, g)),
             _ => Err(UnpackError::Corrupt {
                 place: format!("entry {:?}", show(&e.name)),
@@ -2571,7 +2579,13 @@ mod tests {
         let tar = b.into_inner().unwrap();
 
         let c = Case::new();
-        let (r, split) = c.run_opts(&tar, &UnpackOptions { rootless: true });
+        let (r, split) = c.run_opts(
+            &tar,
+            &UnpackOptions {
+                rootless: true,
+                ..Default::default()
+            },
+        );
         let s = r.unwrap();
         assert_eq!(s.skipped_devices, 2);
         assert!(std::fs::symlink_metadata(c.p("dev/null")).is_err());
@@ -2648,7 +2662,13 @@ mod tests {
         add_special(&mut b, "dev/fifo", EntryType::Fifo, 0, 0);
         let tar = b.into_inner().unwrap();
         let c = Case::new();
-        let (r, split) = c.run_opts(&tar, &UnpackOptions { rootless: true });
+        let (r, split) = c.run_opts(
+            &tar,
+            &UnpackOptions {
+                rootless: true,
+                ..Default::default()
+            },
+        );
         let s = r.unwrap();
         assert_eq!(s.skipped_devices, 2);
         let m = std::fs::symlink_metadata(c.p("etc/passwd")).unwrap();
@@ -2672,8 +2692,26 @@ mod tests {
 
         let mut b = Builder::new(Vec::new());
         add_file_owned(&mut b, "home/user/file", b"x", 1000, 0);
+        let tar = b.into_inner().unwrap();
+        // The single-id fallback: the file is the caller's (root here).
         let c = Case::new();
-        let (r, _) = c.run_opts(&b.into_inner().unwrap(), &UnpackOptions { rootless: true });
+        let only_root = UnpackOptions {
+            rootless: true,
+            only_root_mapped: true,
+        };
+        let (r, split) = c.run_opts(&tar, &only_root);
+        r.unwrap();
+        let m = std::fs::metadata(c.p("home/user/file")).unwrap();
+        assert_eq!((m.uid(), m.gid()), (0, 0));
+        assert_eq!(reassembled(&split, &c.dest), tar);
+        let c = Case::new();
+        let (r, _) = c.run_opts(
+            &tar,
+            &UnpackOptions {
+                rootless: true,
+                ..Default::default()
+            },
+        );
         let err = r.unwrap_err();
         assert!(
             matches!(err, UnpackError::Unmapped { uid: 1000, .. }),

@@ -87,6 +87,9 @@ pub struct Prepared {
     seccomp: Vec<seccompiler::BpfProgram>,
     /// `process.terminal`: allocate a pty in the container ([`super::pty`]).
     pub terminal: bool,
+    /// False when the spec's `io.berth.sig-proxy` annotation is `"false"`
+    /// (`run --sig-proxy=false`): received signals are not forwarded.
+    pub forward_signals: bool,
 }
 
 fn cstring(s: &str, what: &str) -> Result<CString, RuntimeError> {
@@ -254,6 +257,11 @@ impl Prepared {
                 None => Vec::new(),
             },
             terminal: process.terminal() == Some(true),
+            forward_signals: spec
+                .annotations()
+                .as_ref()
+                .and_then(|a| a.get(crate::container::spec::SIG_PROXY_ANNOTATION))
+                .is_none_or(|v| v != "false"),
         })
     }
 }

@@ -45,6 +45,9 @@ pub fn pump(
             mask.add(s);
         }
     }
+    if pump.resize.is_some() {
+        mask.add(Signal::SIGWINCH);
+    }
     let sfd = SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
         .map_err(|e| RuntimeError::sys("creating a signalfd", e))?;
     for (fd, _) in &pump.outputs {
@@ -109,10 +112,10 @@ pub fn pump(
                         }
                     }
                     // ESRCH: it is exiting; the SIGCHLD follows.
-                    Ok(sig) => {
+                    Ok(sig) if pump.forward_signals => {
                         let _ = nix::sys::signal::kill(container.pid, sig);
                     }
-                    Err(_) => {}
+                    Ok(_) | Err(_) => {}
                 }
             }
         }

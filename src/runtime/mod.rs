@@ -118,6 +118,9 @@ pub struct Container {
     /// Non-fatal problems met during setup (e.g. mqueue not mountable rootless).
     pub warnings: Vec<String>,
     reaped: Option<i32>,
+    /// Whether [`Container::wait`] forwards the signals it receives (false
+    /// with `--sig-proxy=false`: the spec's `io.berth.sig-proxy` annotation).
+    forward_signals: bool,
 }
 
 /// What [`Container::start`] found.
@@ -193,6 +196,7 @@ pub fn create_with_stdio(plan: &ContainerPlan, stdio: Stdio) -> Result<Container
         master: None,
         warnings: Vec::new(),
         reaped: None,
+        forward_signals: prepared.forward_signals,
     };
     if let Err(e) = container.finish_create(&prepared) {
         container.kill_and_reap();
@@ -292,7 +296,7 @@ impl Container {
             let sig = set
                 .wait()
                 .map_err(|e| RuntimeError::sys("waiting for signals", e))?;
-            if sig != Signal::SIGCHLD {
+            if sig != Signal::SIGCHLD && self.forward_signals {
                 // ESRCH: it is exiting; the SIGCHLD follows.
                 let _ = nix::sys::signal::kill(self.pid, sig);
             }
@@ -461,7 +465,8 @@ pub fn attach_terminal(
             from: libc::STDIN_FILENO,
             to: raw,
         }),
-        forward_signals: true,
+        // `--sig-proxy=false`: the window size is still followed.
+        forward_signals: container.forward_signals,
         resize: Some(raw),
     };
     io::pump(container, pump, sink)

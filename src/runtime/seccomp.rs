@@ -490,6 +490,201 @@ pub fn default_profile(caps: &[String]) -> LinuxSeccomp {
     profile
 }
 
+/// A seccomp profile in docker's JSON format (`--security-opt seccomp=FILE`):
+/// OCI's `LinuxSeccomp` plus `archMap`, a legacy `name` per rule, and the
+/// `includes`/`excludes` filters (capabilities, architectures, minimum
+/// kernel) docker resolves before it writes `config.json`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DockerProfile {
+    default_action: Option<String>,
+    default_errno_ret: Option<u32>,
+    #[serde(default, deserialize_with = "nullable")]
+    architectures: Vec<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    arch_map: Vec<DockerArch>,
+    listener_path: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    syscalls: Vec<DockerSyscall>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DockerArch {
+    architecture: String,
+    #[serde(default, deserialize_with = "nullable")]
+    sub_architectures: Vec<String>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DockerSyscall {
+    #[serde(default, deserialize_with = "nullable")]
+    name: String,
+    #[serde(default, deserialize_with = "nullable")]
+    names: Vec<String>,
+    action: String,
+    errno_ret: Option<u32>,
+    #[serde(default, deserialize_with = "nullable")]
+    args: Vec<DockerArg>,
+    #[serde(default, deserialize_with = "nullable")]
+    includes: DockerFilter,
+    #[serde(default, deserialize_with = "nullable")]
+    excludes: DockerFilter,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DockerArg {
+    index: usize,
+    #[serde(default, deserialize_with = "nullable")]
+    value: u64,
+    #[serde(default, deserialize_with = "nullable")]
+    value_two: u64,
+    op: String,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DockerFilter {
+    #[serde(default, deserialize_with = "nullable")]
+    caps: Vec<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    arches: Vec<String>,
+    min_kernel: Option<String>,
+}
+
+/// Go writes a nil slice or struct as `null`: read it as empty.
+fn nullable<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + serde::Deserialize<'de>,
+{
+    Ok(<Option<T> as serde::Deserialize>::deserialize(d)?.unwrap_or_default())
+}
+
+/// The host architecture in docker's two spellings (Go's and libseccomp's).
+const GO_ARCH: &str = "amd64";
+const SCMP_ARCH: &str = "SCMP_ARCH_X86_64";
+
+fn enum_value<T: serde::de::DeserializeOwned>(what: &str, v: &str) -> Result<T, SeccompError> {
+    serde_json::from_value(serde_json::Value::String(v.to_string()))
+        .map_err(|_| SeccompError(format!("unknown {what} {v:?}")))
+}
+
+/// `major.minor` of a kernel release like `6.1.0-18-amd64`.
+fn kernel_version(release: &str) -> Option<(u32, u32)> {
+    let mut parts = release.split(|c: char| !c.is_ascii_digit());
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next().and_then(|m| m.parse().ok()).unwrap_or(0);
+    Some((major, minor))
+}
+
+fn running_kernel() -> Option<(u32, u32)> {
+    let uts = nix::sys::utsname::uname().ok()?;
+    kernel_version(&uts.release().to_string_lossy())
+}
+
+/// Parses a seccomp profile in docker's JSON format and resolves it the way
+/// docker does for a container with capabilities `caps` on this host
+/// (x86_64, the running kernel): `archMap` entries of this architecture,
+/// rules whose `includes` hold and whose `excludes` do not. Errors name what
+/// is wrong (JSON syntax, an unknown action, operator or architecture, `name`
+/// with `names`…); the result is checked to compile.
+pub fn load_profile(json: &str, caps: &[String]) -> Result<LinuxSeccomp, SeccompError> {
+    load_profile_for(json, caps, running_kernel())
+}
+
+fn load_profile_for(
+    json: &str,
+    caps: &[String],
+    kernel: Option<(u32, u32)>,
+) -> Result<LinuxSeccomp, SeccompError> {
+    let p: DockerProfile = serde_json::from_str(json).map_err(|e| SeccompError(e.to_string()))?;
+    let default_action = p
+        .default_action
+        .as_deref()
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| SeccompError("the profile has no defaultAction".into()))?;
+    if !p.architectures.is_empty() && !p.arch_map.is_empty() {
+        return Err(SeccompError(
+            "both 'architectures' and 'archMap' are specified in the seccomp profile, use either 'architectures' or 'archMap'".into(),
+        ));
+    }
+    let arch_names: Vec<&String> = if p.arch_map.is_empty() {
+        p.architectures.iter().collect()
+    } else {
+        p.arch_map
+            .iter()
+            .filter(|a| a.architecture == SCMP_ARCH)
+            .flat_map(|a| std::iter::once(&a.architecture).chain(&a.sub_architectures))
+            .collect()
+    };
+    let mut arches = Vec::new();
+    for a in arch_names {
+        let arch: Arch = enum_value("architecture", a)?;
+        if !arches.contains(&arch) {
+            arches.push(arch);
+        }
+    }
+    let has_cap = |c: &String| caps.iter().any(|x| x == c);
+    let kernel_at_least = |v: &str| -> Result<bool, SeccompError> {
+        let want =
+            kernel_version(v).ok_or_else(|| SeccompError(format!("invalid minKernel {v:?}")))?;
+        Ok(kernel.is_some_and(|k| k >= want))
+    };
+    let mut syscalls = Vec::new();
+    for (i, call) in p.syscalls.into_iter().enumerate() {
+        let mut names = call.names;
+        if !call.name.is_empty() {
+            if !names.is_empty() {
+                return Err(SeccompError(format!(
+                    "syscalls[{i}]: use either 'name' or 'names'"
+                )));
+            }
+            names.push(call.name);
+        }
+        let action: LinuxSeccompAction = enum_value("action", &call.action)
+            .map_err(|e| SeccompError(format!("syscalls[{i}]: {}", e.0)))?;
+        let mut args = Vec::new();
+        for a in &call.args {
+            let op: LinuxSeccompOperator = enum_value("operator", &a.op)
+                .map_err(|e| SeccompError(format!("syscalls[{i}]: {}", e.0)))?;
+            args.push(arg(a.index, op, a.value, Some(a.value_two)));
+        }
+        let (inc, exc) = (&call.includes, &call.excludes);
+        let excluded = exc.arches.iter().any(|a| a == GO_ARCH)
+            || exc.caps.iter().any(has_cap)
+            || match &exc.min_kernel {
+                Some(v) => kernel_at_least(v)?,
+                None => false,
+            };
+        let included = (inc.arches.is_empty() || inc.arches.iter().any(|a| a == GO_ARCH))
+            && inc.caps.iter().all(has_cap)
+            && match &inc.min_kernel {
+                Some(v) => kernel_at_least(v)?,
+                None => true,
+            };
+        if excluded || !included || names.is_empty() {
+            continue;
+        }
+        let mut s = LinuxSyscall::default();
+        s.set_names(names);
+        s.set_action(action);
+        s.set_errno_ret(call.errno_ret);
+        s.set_args((!args.is_empty()).then_some(args));
+        syscalls.push(s);
+    }
+    let mut profile = LinuxSeccomp::default();
+    profile.set_default_action(enum_value("defaultAction", default_action)?);
+    profile.set_default_errno_ret(p.default_errno_ret);
+    profile.set_architectures((!arches.is_empty()).then_some(arches));
+    profile.set_listener_path(p.listener_path.map(Into::into));
+    profile.set_syscalls(Some(syscalls));
+    compile(&profile)?;
+    Ok(profile)
+}
+
 /// x86_64 syscall numbers, sorted by name (generated from the kernel's
 /// `asm/unistd_64.h`, plus the calls up to Linux 6.18).
 const SYSCALLS: &[(&str, i64)] = &[
@@ -886,7 +1081,7 @@ fn number(name: &str) -> Option<i64> {
 /// Compile error: the profile uses something berth cannot express.
 #[derive(Debug, thiserror::Error)]
 #[error("seccomp: {0}")]
-pub struct SeccompError(String);
+pub struct SeccompError(pub String);
 
 fn action(a: LinuxSeccompAction, errno: Option<u32>) -> Result<SeccompAction, SeccompError> {
     use LinuxSeccompAction as A;
@@ -1118,5 +1313,135 @@ mod tests {
         let mut p = default_profile(&[]);
         p.set_default_action(LinuxSeccompAction::ScmpActNotify);
         assert!(compile(&p).is_err());
+    }
+
+    const CAPS: [&str; 2] = ["CAP_CHOWN", "CAP_KILL"];
+
+    fn load(json: &str) -> Result<LinuxSeccomp, SeccompError> {
+        load_profile_for(json, &caps(&CAPS), Some((6, 1)))
+    }
+
+    fn names(p: &LinuxSeccomp) -> Vec<String> {
+        p.syscalls()
+            .iter()
+            .flatten()
+            .flat_map(|s| s.names().clone())
+            .collect()
+    }
+
+    #[test]
+    fn docker_profile_format() {
+        let p = load(
+            r#"{
+              "defaultAction": "SCMP_ACT_ERRNO",
+              "defaultErrnoRet": 1,
+              "archMap": [
+                {"architecture": "SCMP_ARCH_X86_64", "subArchitectures": ["SCMP_ARCH_X86", "SCMP_ARCH_X32"]},
+                {"architecture": "SCMP_ARCH_AARCH64", "subArchitectures": ["SCMP_ARCH_ARM"]}
+              ],
+              "syscalls": [
+                {"names": ["read", "write", "exit_group"], "action": "SCMP_ACT_ALLOW"},
+                {"name": "mkdir", "action": "SCMP_ACT_ERRNO", "errnoRet": 13, "comment": "x"},
+                {"names": ["personality"], "action": "SCMP_ACT_ALLOW",
+                 "args": [{"index": 0, "value": 8, "op": "SCMP_CMP_EQ"}]},
+                {"names": ["ptrace"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_SYS_PTRACE"]}},
+                {"names": ["kill"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_KILL"]}},
+                {"names": ["arm_only"], "action": "SCMP_ACT_ALLOW", "includes": {"arches": ["arm64"]}},
+                {"names": ["amd64_only"], "action": "SCMP_ACT_ALLOW", "includes": {"arches": ["amd64", "x32"]}},
+                {"names": ["not_chown"], "action": "SCMP_ACT_ALLOW", "excludes": {"caps": ["CAP_CHOWN"]}},
+                {"names": ["new_kernel"], "action": "SCMP_ACT_ALLOW", "includes": {"minKernel": "6.5"}},
+                {"names": ["old_kernel"], "action": "SCMP_ACT_ALLOW", "includes": {"minKernel": "4.8"}}
+              ]
+            }"#,
+        )
+        .unwrap();
+        assert_eq!(p.default_action(), LinuxSeccompAction::ScmpActErrno);
+        assert_eq!(p.default_errno_ret(), Some(1));
+        assert_eq!(
+            p.architectures().clone().unwrap(),
+            vec![Arch::ScmpArchX86_64, Arch::ScmpArchX86, Arch::ScmpArchX32]
+        );
+        assert_eq!(
+            names(&p),
+            [
+                "read",
+                "write",
+                "exit_group",
+                "mkdir",
+                "personality",
+                "kill",
+                "amd64_only",
+                "old_kernel"
+            ]
+        );
+        let s = p.syscalls().as_ref().unwrap();
+        assert_eq!(s[1].errno_ret(), Some(13));
+        assert_eq!(s[2].args().as_ref().unwrap()[0].value(), 8);
+        assert_eq!(compile(&p).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn profile_errors_are_clear() {
+        let e = |j: &str| load(j).unwrap_err().to_string();
+        assert!(e("{").contains("EOF"), "{}", e("{"));
+        assert!(e("{}").contains("defaultAction"));
+        let bad_action = e(r#"{"defaultAction": "SCMP_ACT_ALLOW",
+            "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_EXPLODE"}]}"#);
+        assert!(
+            bad_action.contains("SCMP_ACT_EXPLODE") && bad_action.contains("syscalls[0]"),
+            "{bad_action}"
+        );
+        assert!(e(r#"{"defaultAction": "SCMP_ACT_NOPE"}"#).contains("SCMP_ACT_NOPE"));
+        assert!(
+            e(r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["x"],
+                "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_ABOUT"}]}]}"#)
+            .contains("SCMP_CMP_ABOUT")
+        );
+        assert!(
+            e(
+                r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"name": "x", "names": ["y"],
+                "action": "SCMP_ACT_ALLOW"}]}"#
+            )
+            .contains("'name' or 'names'")
+        );
+        assert!(
+            e(
+                r#"{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
+                "archMap": [{"architecture": "SCMP_ARCH_X86_64"}]}"#
+            )
+            .contains("archMap")
+        );
+        assert!(
+            e(r#"{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_AARCH64"]}"#)
+                .contains("x86_64")
+        );
+        assert!(e(r#"{"defaultAction": "SCMP_ACT_NOTIFY"}"#).contains("NOTIFY"));
+    }
+
+    #[test]
+    fn kernel_versions() {
+        assert_eq!(kernel_version("6.1.0-18-amd64"), Some((6, 1)));
+        assert_eq!(kernel_version("6.18"), Some((6, 18)));
+        assert_eq!(kernel_version("5"), Some((5, 0)));
+        assert_eq!(kernel_version("x"), None);
+    }
+
+    /// A real profile in docker's format, when one is installed (podman's
+    /// containers-common ships one).
+    #[test]
+    fn loads_installed_containers_profile() {
+        let Ok(json) = std::fs::read_to_string("/usr/share/containers/seccomp.json") else {
+            eprintln!("skipped: no /usr/share/containers/seccomp.json");
+            return;
+        };
+        let p = load_profile(&json, &caps(&CAPS)).unwrap();
+        assert!(names(&p).iter().any(|x| x == "read"));
+        // Allowed only with CAP_SYS_MODULE, which `CAPS` lacks.
+        let allowed = |n: &str| {
+            p.syscalls().iter().flatten().any(|s| {
+                s.action() == LinuxSeccompAction::ScmpActAllow && s.names().iter().any(|x| x == n)
+            })
+        };
+        assert!(allowed("read") && !allowed("init_module"));
     }
 }

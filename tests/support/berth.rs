@@ -136,6 +136,36 @@ pub fn test_user() -> &'static User {
     })
 }
 
+/// A second unprivileged user with no /etc/subuid nor /etc/subgid entry
+/// (`$BERTH_TEST_NOSUB_USER`, default `berthnosub`; created by
+/// tests/setup.sh), for berth's single-id fallback. None when the tests do
+/// not run as root; panics with the fix when the user is missing or has ranges.
+pub fn nosub_user() -> Option<&'static User> {
+    static USER: OnceLock<Option<User>> = OnceLock::new();
+    USER.get_or_init(|| {
+        if !is_root() {
+            return None;
+        }
+        let name = std::env::var("BERTH_TEST_NOSUB_USER")
+            .ok()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "berthnosub".into());
+        let fix = "run `sudo tests/setup.sh` (creates it with \
+                   `BERTH_TEST_USER=berthnosub BERTH_TEST_NO_SUBIDS=1 tests/setup-test-user.sh`)";
+        let u = lookup_user(&name).unwrap_or_else(|| {
+            panic!("this test needs the user `{name}`, which does not exist: {fix}")
+        });
+        assert!(
+            u.subuid.is_none() && u.subgid.is_none(),
+            "`{name}` must have no /etc/subuid or /etc/subgid entry: {fix}"
+        );
+        assert_ne!(u.uid, 0, "`{name}` must not be root");
+        check_user_can_exec(&u, berth_bin());
+        Some(u)
+    })
+    .as_ref()
+}
+
 /// The berth binary under test.
 pub fn berth_bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_berth"))
@@ -202,6 +232,20 @@ impl TestEnv {
     /// Creates the env dir (`/tmp/berth-test-<mode>-XXXX`) and its layout.
     /// Panics if `mode` is not available (see [`modes`]).
     pub fn new(mode: Mode) -> TestEnv {
+        TestEnv::new_inner(mode, None)
+    }
+
+    /// A rootless env for `user` instead of the test user (the tests must
+    /// run as root), e.g. [`nosub_user`].
+    pub fn rootless_as(user: &User) -> TestEnv {
+        assert!(
+            is_root(),
+            "TestEnv::rootless_as needs the tests to run as root"
+        );
+        TestEnv::new_inner(Mode::Rootless, Some(user.clone()))
+    }
+
+    fn new_inner(mode: Mode, user: Option<User>) -> TestEnv {
         let root = is_root();
         if mode == Mode::Root && !root {
             panic!("Mode::Root needs the tests to run as root (see support::berth::modes())");
@@ -214,7 +258,7 @@ impl TestEnv {
         let (switch_to, uid, gid, user_name) = match mode {
             Mode::Root => (None, 0, 0, "root".to_string()),
             Mode::Rootless => {
-                let u = test_user().clone();
+                let u = user.unwrap_or_else(|| test_user().clone());
                 let (uid, gid, name) = (u.uid, u.gid, u.name.clone());
                 (if root { Some(u) } else { None }, uid, gid, name)
             }
