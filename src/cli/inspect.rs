@@ -37,7 +37,10 @@ pub fn exec(ctx: &Context, args: Args) -> anyhow::Result<()> {
         Some("container") => Kind::Container,
         Some("image") => Kind::Image,
         None => Kind::Any,
-        Some(k @ ("config" | "network" | "node" | "plugin" | "secret" | "service" | "task" | "volume")) => {
+        Some(
+            k @ ("config" | "network" | "node" | "plugin" | "secret" | "service" | "task"
+            | "volume"),
+        ) => {
             return Err(crate::error::NotImplemented(format!("inspect --type {k}")).into());
         }
         Some(k) => anyhow::bail!("\"{k}\" is not a valid value for --type"),

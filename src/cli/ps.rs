@@ -112,7 +112,14 @@ pub fn exec(ctx: &Context, args: Args) -> anyhow::Result<()> {
     let plain_table = matches!(args.format.as_deref(), None | Some("") | Some("table"));
     if args.quiet && plain_table {
         for (c, _) in &selected {
-            println!("{}", if args.no_trunc { &c.id } else { &c.id[..12] });
+            println!(
+                "{}",
+                if args.no_trunc {
+                    &c.id
+                } else {
+                    c.id.get(..12).unwrap_or(&c.id)
+                }
+            );
         }
         return Ok(());
     }

@@ -142,11 +142,7 @@ pub fn status_text(state: &ContainerState, now: DateTime<Utc>) -> String {
             since(state.finished_at, now)
         ),
         Status::Running => match &state.health {
-            Some(h) => format!(
-                "Up {} ({})",
-                since(state.started_at, now),
-                health_text(h)
-            ),
+            Some(h) => format!("Up {} ({})", since(state.started_at, now), health_text(h)),
             None => format!("Up {}", since(state.started_at, now)),
         },
         Status::Dead => "Dead".into(),
@@ -720,9 +716,7 @@ pub fn mounts(config: &ContainerConfig) -> Vec<MountPoint> {
         // A named volume lives at `…/volumes/<name>/_data`.
         let p = Path::new(src);
         let volume = (p.file_name() == Some(std::ffi::OsStr::new("_data"))
-            && p.parent()
-                .and_then(Path::parent)
-                .and_then(Path::file_name)
+            && p.parent().and_then(Path::parent).and_then(Path::file_name)
                 == Some(std::ffi::OsStr::new("volumes")))
         .then(|| {
             p.parent()
@@ -816,7 +810,11 @@ fn state_json(state: &ContainerState) -> Value {
     s.insert("Dead".into(), json!(state.status == Status::Dead));
     s.insert(
         "Pid".into(),
-        json!(if state.status.is_running() { state.pid } else { 0 }),
+        json!(if state.status.is_running() {
+            state.pid
+        } else {
+            0
+        }),
     );
     s.insert("ExitCode".into(), json!(state.exit_code));
     s.insert("Error".into(), json!(state.error));
@@ -994,7 +992,9 @@ fn config_json(config: &ContainerConfig, image: Option<&Value>) -> Value {
     let (entrypoint, cmd) = entrypoint_and_cmd(&args, image);
     let uid = spec.pointer("/process/user/uid").and_then(Value::as_u64);
     let gid = spec.pointer("/process/user/gid").and_then(Value::as_u64);
-    let image_user = image_cfg("User").and_then(Value::as_str).unwrap_or_default();
+    let image_user = image_cfg("User")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let user = match (uid, gid) {
         _ if !image_user.is_empty() => image_user.to_string(),
         (Some(0) | None, Some(0) | None) => String::new(),
@@ -1026,14 +1026,19 @@ fn config_json(config: &ContainerConfig, image: Option<&Value>) -> Value {
     let mut c = Map::new();
     c.insert(
         "Hostname".into(),
-        json!(spec.get("hostname").and_then(Value::as_str).unwrap_or_default()),
+        json!(
+            spec.get("hostname")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+        ),
     );
     c.insert("Domainname".into(), json!(""));
     c.insert("User".into(), json!(user));
     c.insert("AttachStdin".into(), json!(config.open_stdin));
     c.insert("AttachStdout".into(), json!(true));
     c.insert("AttachStderr".into(), json!(!config.tty));
-    if let Some(p) = image_cfg("ExposedPorts").filter(|v| v.as_object().is_some_and(|o| !o.is_empty()))
+    if let Some(p) =
+        image_cfg("ExposedPorts").filter(|v| v.as_object().is_some_and(|o| !o.is_empty()))
     {
         c.insert("ExposedPorts".into(), p.clone());
     }

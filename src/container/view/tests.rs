@@ -12,8 +12,7 @@ fn config(args: &[&str]) -> ContainerConfig {
         name: "web".into(),
         created: at(0),
         image: "busybox".into(),
-        image_id: "sha256:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
-            .into(),
+        image_id: "sha256:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210".into(),
         spec: json!({
             "hostname": "0123456789ab",
             "root": {"path": "rootfs", "readonly": false},
@@ -61,7 +60,10 @@ fn command_column_quotes_and_truncates_like_docker() {
         (vec!["sh", "-c", "exit 3"], true),
         (vec!["sh", "-c", "echo hello world; sleep 100"], true),
         (vec!["sh", "-c", "echo hello world; sleep 100"], false),
-        (vec!["/docker-entrypoint.sh", "nginx", "-g", "daemon off;"], true),
+        (
+            vec!["/docker-entrypoint.sh", "nginx", "-g", "daemon off;"],
+            true,
+        ),
         (vec!["echo", "say \"hi\"\tnow"], false),
         (vec!["echo", "日本語のテキストです"], true),
         (vec![], true),
@@ -70,7 +72,10 @@ fn command_column_quotes_and_truncates_like_docker() {
         .iter()
         .map(|(args, trunc)| {
             let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-            format!("{args:?} trunc={trunc} => {}", command_column(&args, *trunc))
+            format!(
+                "{args:?} trunc={trunc} => {}",
+                command_column(&args, *trunc)
+            )
         })
         .collect();
     insta::assert_snapshot!(out.join("\n"));
@@ -153,12 +158,16 @@ fn regex_subset_matches_like_go() {
 
 #[test]
 fn filters_parse_and_match() {
-    let f = |args: &[&str]| PsFilters::parse(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    let f =
+        |args: &[&str]| PsFilters::parse(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>());
     assert_eq!(
         f(&["status=nope"]).unwrap_err().to_string(),
         "invalid filter 'status=nope'"
     );
-    assert_eq!(f(&["colour=red"]).unwrap_err().to_string(), "invalid filter 'colour'");
+    assert_eq!(
+        f(&["colour=red"]).unwrap_err().to_string(),
+        "invalid filter 'colour'"
+    );
     assert_eq!(
         f(&["health=meh"]).unwrap_err().to_string(),
         "Unrecognised filter value for health: meh"
@@ -190,7 +199,11 @@ fn filters_parse_and_match() {
         before: Some(at(10)),
         since: Some(at(-10)),
     };
-    assert!(f(&["ancestor=busybox", "before=x", "since=y"]).unwrap().matches(&c, &s, &r));
+    assert!(
+        f(&["ancestor=busybox", "before=x", "since=y"])
+            .unwrap()
+            .matches(&c, &s, &r)
+    );
     let r = Resolved {
         before: Some(at(0)),
         ..Default::default()
@@ -209,7 +222,10 @@ fn image_column_follows_docker() {
     );
     c.image = "docker.io/library/busybox:1.36".into();
     assert_eq!(image_column(&c, true, true), "busybox:1.36");
-    assert_eq!(image_column(&c, true, false), "docker.io/library/busybox:1.36");
+    assert_eq!(
+        image_column(&c, true, false),
+        "docker.io/library/busybox:1.36"
+    );
     c.image = "localhost:5000/app@sha256:0000000000000000000000000000000000000000000000000000000000000000".into();
     assert_eq!(image_column(&c, true, true), "localhost:5000/app");
 }
@@ -260,7 +276,10 @@ fn inspect_has_docker_fields_in_order() {
 
 #[test]
 fn entrypoint_is_split_from_the_command() {
-    let args: Vec<String> = ["/entry.sh", "serve", "-v"].iter().map(|s| s.to_string()).collect();
+    let args: Vec<String> = ["/entry.sh", "serve", "-v"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let image = json!({"config": {"Entrypoint": ["/entry.sh"], "Cmd": ["serve"]}});
     let (e, c) = entrypoint_and_cmd(&args, Some(&image));
     assert_eq!(e, json!(["/entry.sh"]));
