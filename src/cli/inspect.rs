@@ -1,6 +1,11 @@
-//! `inspect [-f FORMAT] [--type image] NAME…` and `image inspect`.
-//! Containers, volumes and networks join as they arrive.
+//! `inspect [-f FORMAT] [-s] [--type container|image] NAME…` and `image inspect`.
+//! Without `--type`, a name is looked up as a container first, then as an
+//! image, as docker does. Volumes and networks join as they arrive.
 
+use serde_json::Value;
+
+use crate::container::record::{ContainerStore, RecordError};
+use crate::container::view::{self, InspectInputs, Sizes};
 use crate::context::Context;
 use crate::error::ExitStatus;
 use crate::image::local;
@@ -10,7 +15,7 @@ pub struct Args {
     /// Format output using a custom template
     #[arg(short, long)]
     format: Option<String>,
-    /// Display total file sizes (containers only)
+    /// Display total file sizes if the type is container
     #[arg(short, long)]
     size: bool,
     /// Return JSON for specified type
@@ -20,27 +25,80 @@ pub struct Args {
     names: Vec<String>,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Any,
+    Container,
+    Image,
+}
+
 pub fn exec(ctx: &Context, args: Args) -> anyhow::Result<()> {
-    if let Some(kind) = args.kind.as_deref()
-        && kind != "image"
-    {
-        return Err(crate::error::NotImplemented(format!("inspect --type {kind}")).into());
-    }
-    inspect_images(ctx, &args.names, args.format.as_deref())
+    let kind = match args.kind.as_deref() {
+        Some("container") => Kind::Container,
+        Some("image") => Kind::Image,
+        None => Kind::Any,
+        Some(
+            k @ ("config" | "network" | "node" | "plugin" | "secret" | "service" | "task"
+            | "volume"),
+        ) => {
+            return Err(crate::error::NotImplemented(format!("inspect --type {k}")).into());
+        }
+        Some(k) => anyhow::bail!("\"{k}\" is not a valid value for --type"),
+    };
+    inspect(ctx, &args.names, args.format.as_deref(), kind, args.size)
+}
+
+/// `image inspect`: images only.
+pub fn inspect_images(ctx: &Context, names: &[String], format: Option<&str>) -> anyhow::Result<()> {
+    inspect(ctx, names, format, Kind::Image, false)
 }
 
 /// Prints what is found; names that are missing are reported on stderr, exit 1 (docker's contract).
-pub fn inspect_images(ctx: &Context, names: &[String], format: Option<&str>) -> anyhow::Result<()> {
-    let store = ctx.store()?;
-    let index = store.images()?;
+fn inspect(
+    ctx: &Context,
+    names: &[String],
+    format: Option<&str>,
+    kind: Kind,
+    size: bool,
+) -> anyhow::Result<()> {
+    let containers = if kind == Kind::Image {
+        None
+    } else {
+        Some(ContainerStore::open(&ctx.paths.data)?)
+    };
+    // The image store is opened only when an image is needed.
+    let index = std::cell::OnceCell::new();
+    let images = || -> anyhow::Result<&crate::image::store::ImageIndexFile> {
+        if let Some(i) = index.get() {
+            return Ok(i);
+        }
+        let i = ctx.store()?.images()?;
+        Ok(index.get_or_init(|| i))
+    };
     let mut values = Vec::new();
     let mut missing = Vec::new();
     for name in names {
-        match local::find(&index, name) {
-            Ok((image, _)) => values.push(local::inspect(store, image)?),
-            Err(local::ImageError::NotFound(_)) => missing.push(name.clone()),
-            Err(e) => return Err(e.into()),
+        if let Some(containers) = &containers {
+            match containers.resolve(name) {
+                Ok(id) => {
+                    values.push(container_json(ctx, containers, &id, size, &images)?);
+                    continue;
+                }
+                Err(RecordError::NotFound(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
         }
+        if kind != Kind::Container {
+            match local::find(images()?, name) {
+                Ok((image, _)) => {
+                    values.push(local::inspect(ctx.store()?, image)?);
+                    continue;
+                }
+                Err(local::ImageError::NotFound(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        missing.push(name.clone());
     }
     if !(values.is_empty() && format.is_some()) {
         super::output::print_inspect(&values, format)?;
@@ -54,4 +112,40 @@ pub fn inspect_images(ctx: &Context, names: &[String], format: Option<&str>) -> 
         .collect::<Vec<_>>()
         .join("\n");
     Err(ExitStatus::with_message(1, message).into())
+}
+
+fn container_json<'a>(
+    ctx: &Context,
+    containers: &ContainerStore,
+    id: &str,
+    size: bool,
+    images: &impl Fn() -> anyhow::Result<&'a crate::image::store::ImageIndexFile>,
+) -> anyhow::Result<Value> {
+    let (config, state) = containers.load(id)?;
+    // The image may be gone (`rmi -f`): inspect still works, with less detail.
+    let image = images()
+        .ok()
+        .and_then(|i| i.find_by_id(&config.image_id).cloned());
+    let image_config = image
+        .as_ref()
+        .and_then(|img| local::config_json(ctx.store().ok()?, img).ok());
+    let dir = containers.dir(id);
+    let sizes = size.then(|| {
+        let rw = view::dir_size(&dir.join("upper"));
+        Sizes {
+            rw,
+            root_fs: rw + image.as_ref().map_or(0, |i| i.size),
+        }
+    });
+    let log_path = containers.log_path(id);
+    Ok(view::inspect(
+        &config,
+        &state,
+        &InspectInputs {
+            dir: &dir,
+            log_path: &log_path,
+            image_config: image_config.as_ref(),
+            sizes,
+        },
+    ))
 }

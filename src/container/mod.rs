@@ -17,6 +17,7 @@ pub mod parse;
 pub mod record;
 pub mod spec;
 pub mod user;
+pub mod view;
 
 #[cfg(test)]
 mod tests;
