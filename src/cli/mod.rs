@@ -10,8 +10,12 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::error::{ExitStatus, NotImplemented};
 
+mod attach;
 mod completion;
+mod cp;
 mod create;
+mod diff;
+mod exec;
 pub mod docs;
 mod history;
 mod image;
@@ -23,9 +27,11 @@ mod login;
 mod logout;
 mod logs;
 mod output;
+mod pause;
 mod progress;
 mod ps;
 mod pull;
+mod rename;
 mod restart;
 mod rm;
 mod rmi;
@@ -33,6 +39,8 @@ mod run;
 mod start;
 mod stop;
 mod tag;
+mod top;
+mod unpause;
 mod version;
 mod wait;
 
@@ -79,6 +87,22 @@ enum Command {
     Rm(rm::Args),
     /// Block until one or more containers stop, then print their exit codes
     Wait(wait::Args),
+    /// Execute a command in a running container
+    Exec(exec::Args),
+    /// Attach local standard input, output, and error streams to a running container
+    Attach(attach::Args),
+    /// Copy files/folders between a container and the local filesystem
+    Cp(cp::Args),
+    /// Inspect changes to files or directories on a container's filesystem
+    Diff(diff::Args),
+    /// Rename a container
+    Rename(rename::Args),
+    /// Display the running processes of a container
+    Top(top::Args),
+    /// Pause all processes within one or more containers
+    Pause(pause::Args),
+    /// Unpause all processes within one or more containers
+    Unpause(unpause::Args),
     /// List containers
     Ps(ps::Args),
     /// Fetch the logs of a container
@@ -180,7 +204,9 @@ pub fn main() -> i32 {
     }
     let _ = rustls::crypto::ring::default_provider().install_default();
     let kind = match command {
-        Command::Run(_) | Command::Create(_) | Command::Start(_) => CommandKind::Container,
+        Command::Run(_) | Command::Create(_) | Command::Start(_) | Command::Exec(_) => {
+            CommandKind::Container
+        }
         _ => CommandKind::Other,
     };
     match run(command, as_docker) {
@@ -219,6 +245,14 @@ fn run(command: Command, as_docker: bool) -> anyhow::Result<()> {
                 Command::Kill(args) => kill::exec(&ctx, args),
                 Command::Rm(args) => rm::exec(&ctx, args),
                 Command::Wait(args) => wait::exec(&ctx, args),
+                Command::Exec(args) => exec::exec(&ctx, args),
+                Command::Attach(args) => attach::exec(&ctx, args),
+                Command::Cp(args) => cp::exec(&ctx, args),
+                Command::Diff(args) => diff::exec(&ctx, args),
+                Command::Rename(args) => rename::exec(&ctx, args),
+                Command::Top(args) => top::exec(&ctx, args),
+                Command::Pause(args) => pause::exec(&ctx, args),
+                Command::Unpause(args) => unpause::exec(&ctx, args),
                 Command::Ps(args) => ps::exec(&ctx, args),
                 Command::Logs(args) => logs::exec(&ctx, args),
                 Command::Images(args) => images::exec(&ctx, args),

@@ -40,13 +40,10 @@ pub fn pump(
 ) -> Result<i32, RuntimeError> {
     let mut mask = SigSet::empty();
     mask.add(Signal::SIGCHLD);
-    if pump.forward_signals {
-        for s in FORWARDED_SIGNALS {
-            mask.add(s);
-        }
-    }
-    if pump.resize.is_some() {
-        mask.add(Signal::SIGWINCH);
+    // Read (and, unless forwarding, dropped) here even so: the caller blocked
+    // them, and one left pending would kill it when it unblocks them.
+    for s in FORWARDED_SIGNALS {
+        mask.add(s);
     }
     let sfd = SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
         .map_err(|e| RuntimeError::sys("creating a signalfd", e))?;
