@@ -29,6 +29,8 @@ complete -c berth -n "__fish_berth_needs_command" -s v -l version -d 'Print vers
 complete -c berth -n "__fish_berth_needs_command" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_needs_command" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_needs_command" -f -a "run" -d 'Create and run a new container from an image'
+complete -c berth -n "__fish_berth_needs_command" -f -a "ps" -d 'List containers'
+complete -c berth -n "__fish_berth_needs_command" -f -a "logs" -d 'Fetch the logs of a container'
 complete -c berth -n "__fish_berth_needs_command" -f -a "pull" -d 'Download an image from a registry'
 complete -c berth -n "__fish_berth_needs_command" -f -a "images" -d 'List images'
 complete -c berth -n "__fish_berth_needs_command" -f -a "rmi" -d 'Remove one or more images'
@@ -64,6 +66,11 @@ complete -c berth -n "__fish_berth_using_subcommand run" -l security-opt -d 'Sec
 complete -c berth -n "__fish_berth_using_subcommand run" -l network -d 'Connect a container to a network ("none" or "host" for now)' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l sig-proxy -d 'Proxy received signals to the process' -r -f -a "true\t''
 false\t''"
+complete -c berth -n "__fish_berth_using_subcommand run" -l restart -d 'Restart policy to apply when a container exits ("no", "on-failure[:max-retries]", "always", "unless-stopped")' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -l stop-signal -d 'Signal to stop the container' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -l stop-timeout -d 'Timeout (in seconds) to stop a container' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -l log-driver -d 'Logging driver for the container (json-file)' -r
+complete -c berth -n "__fish_berth_using_subcommand run" -l log-opt -d 'Log driver options (max-size, max-file)' -r
 complete -c berth -n "__fish_berth_using_subcommand run" -l help -d 'Print usage (docker\'s `-h` is --hostname here)'
 complete -c berth -n "__fish_berth_using_subcommand run" -l rm -d 'Automatically remove the container when it exits'
 complete -c berth -n "__fish_berth_using_subcommand run" -s d -l detach -d 'Run container in background and print container ID'
@@ -74,6 +81,16 @@ complete -c berth -n "__fish_berth_using_subcommand run" -l init -d 'Run an init
 complete -c berth -n "__fish_berth_using_subcommand run" -l privileged -d 'Give extended privileges to this container'
 complete -c berth -n "__fish_berth_using_subcommand run" -s q -l quiet -d 'Suppress the pull output'
 complete -c berth -n "__fish_berth_using_subcommand run" -s D -l debug -d 'Enable debug mode'
+complete -c berth -n "__fish_berth_using_subcommand ps" -s D -l debug -d 'Enable debug mode'
+complete -c berth -n "__fish_berth_using_subcommand ps" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand logs" -l since -d 'Show logs since timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)' -r
+complete -c berth -n "__fish_berth_using_subcommand logs" -s n -l tail -d 'Number of lines to show from the end of the logs' -r
+complete -c berth -n "__fish_berth_using_subcommand logs" -l until -d 'Show logs before a timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)' -r
+complete -c berth -n "__fish_berth_using_subcommand logs" -l details -d 'Show extra details provided to logs'
+complete -c berth -n "__fish_berth_using_subcommand logs" -s f -l follow -d 'Follow log output'
+complete -c berth -n "__fish_berth_using_subcommand logs" -s t -l timestamps -d 'Show timestamps'
+complete -c berth -n "__fish_berth_using_subcommand logs" -s D -l debug -d 'Enable debug mode'
+complete -c berth -n "__fish_berth_using_subcommand logs" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand pull" -l platform -d 'Set platform if server is multi-platform capable (os/arch[/variant])' -r
 complete -c berth -n "__fish_berth_using_subcommand pull" -s q -l quiet -d 'Suppress verbose output'
 complete -c berth -n "__fish_berth_using_subcommand pull" -s a -l all-tags -d 'Download all tagged images in the repository'
@@ -211,20 +228,22 @@ complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_su
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from help" -f -a "rm" -d 'Delete directory trees'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from help" -f -a "run-plan" -d 'Run the container described by a serialised `runtime::ContainerPlan` in the foreground; exit with its status (125 if it cannot start)'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run pull images rmi tag history inspect image login logout version completion internal help" -f -a "run" -d 'Create and run a new container from an image'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run pull images rmi tag history inspect image login logout version completion internal help" -f -a "pull" -d 'Download an image from a registry'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run pull images rmi tag history inspect image login logout version completion internal help" -f -a "images" -d 'List images'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run pull images rmi tag history inspect image login logout version completion internal help" -f -a "rmi" -d 'Remove one or more images'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run pull images rmi tag history inspect image login logout version completion internal help" -f -a "tag" -d 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run pull images rmi tag history inspect image login logout version completion internal help" -f -a "history" -d 'Show the history of an image'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run pull images rmi tag history inspect image login logout version completion internal help" -f -a "inspect" -d 'Return low-level information on objects'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run pull images rmi tag history inspect image login logout version completion internal help" -f -a "image" -d 'Manage images'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run pull images rmi tag history inspect image login logout version completion internal help" -f -a "login" -d 'Log in to a registry'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run pull images rmi tag history inspect image login logout version completion internal help" -f -a "logout" -d 'Log out from a registry'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run pull images rmi tag history inspect image login logout version completion internal help" -f -a "version" -d 'Show the berth version information'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run pull images rmi tag history inspect image login logout version completion internal help" -f -a "completion" -d 'Generate shell completion scripts'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run pull images rmi tag history inspect image login logout version completion internal help" -f -a "internal" -d 'Helpers berth runs itself (single-threaded re-execs)'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run pull images rmi tag history inspect image login logout version completion internal help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run ps logs pull images rmi tag history inspect image login logout version completion internal help" -f -a "run" -d 'Create and run a new container from an image'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run ps logs pull images rmi tag history inspect image login logout version completion internal help" -f -a "ps" -d 'List containers'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run ps logs pull images rmi tag history inspect image login logout version completion internal help" -f -a "logs" -d 'Fetch the logs of a container'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run ps logs pull images rmi tag history inspect image login logout version completion internal help" -f -a "pull" -d 'Download an image from a registry'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run ps logs pull images rmi tag history inspect image login logout version completion internal help" -f -a "images" -d 'List images'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run ps logs pull images rmi tag history inspect image login logout version completion internal help" -f -a "rmi" -d 'Remove one or more images'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run ps logs pull images rmi tag history inspect image login logout version completion internal help" -f -a "tag" -d 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run ps logs pull images rmi tag history inspect image login logout version completion internal help" -f -a "history" -d 'Show the history of an image'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run ps logs pull images rmi tag history inspect image login logout version completion internal help" -f -a "inspect" -d 'Return low-level information on objects'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run ps logs pull images rmi tag history inspect image login logout version completion internal help" -f -a "image" -d 'Manage images'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run ps logs pull images rmi tag history inspect image login logout version completion internal help" -f -a "login" -d 'Log in to a registry'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run ps logs pull images rmi tag history inspect image login logout version completion internal help" -f -a "logout" -d 'Log out from a registry'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run ps logs pull images rmi tag history inspect image login logout version completion internal help" -f -a "version" -d 'Show the berth version information'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run ps logs pull images rmi tag history inspect image login logout version completion internal help" -f -a "completion" -d 'Generate shell completion scripts'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run ps logs pull images rmi tag history inspect image login logout version completion internal help" -f -a "internal" -d 'Helpers berth runs itself (single-threaded re-execs)'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run ps logs pull images rmi tag history inspect image login logout version completion internal help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "ls" -d 'List images'
 complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "pull" -d 'Download an image from a registry'
 complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "rm" -d 'Remove one or more images'
