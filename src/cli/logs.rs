@@ -3,7 +3,7 @@
 //! container stops. Reading is [`crate::container::logread`]'s.
 
 use std::io::{self, Write};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
@@ -65,6 +65,7 @@ pub fn exec(ctx: &Context, args: Args) -> anyhow::Result<()> {
     let watcher = running.then(|| Watcher::new(&store.dir(&id)));
     let mut cursor = LogCursor::open(&store.log_path(&id), Tail::parse(&args.tail))?;
     let mut out = Printer::new(args.timestamps, args.details);
+    let mut checked = Instant::now();
     loop {
         while let Some(entry) = cursor.next_entry()? {
             if since.is_some_and(|s| entry.time < s) {
@@ -84,10 +85,14 @@ pub fn exec(ctx: &Context, args: Args) -> anyhow::Result<()> {
             w.wait(FOLLOW_POLL);
         }
         // State first, then the log: after the last look at a stopped
-        // container, everything it wrote is drained.
-        running = store
-            .load(&id)
-            .is_ok_and(|(_, state)| state.status.is_running());
+        // container, everything it wrote is drained. A chatty container
+        // wakes us often: its state is looked at only now and then.
+        if checked.elapsed() >= FOLLOW_POLL {
+            checked = Instant::now();
+            running = store
+                .load(&id)
+                .is_ok_and(|(_, state)| state.status.is_running());
+        }
         cursor.refresh()?;
     }
 }

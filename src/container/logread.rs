@@ -72,6 +72,68 @@ struct RawEntry<'a> {
 
 /// Parses one line of the log (without its newline); None if it is not an entry.
 pub fn parse_entry(line: &[u8]) -> Option<Entry> {
+    parse_writer_shape(line).or_else(|| parse_entry_json(line))
+}
+
+/// The exact shape [`super::logfile::LogWriter`] writes,
+/// `{"log":"…","stream":"stdout","time":"…"}`, without serde: twice as
+/// fast on long logs. Anything else (other field order, docker's `attrs`,
+/// odd escapes) is None and goes to serde.
+fn parse_writer_shape(line: &[u8]) -> Option<Entry> {
+    let rest = line.strip_prefix(br#"{"log":""#)?;
+    let mut log = Vec::with_capacity(rest.len());
+    let mut i = 0;
+    loop {
+        let run = rest[i..]
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+        log.extend_from_slice(&rest[i..i + run]);
+        i += run;
+        match rest[i] {
+            b'"' => break,
+            b'\\' => {
+                let c = match *rest.get(i + 1)? {
+                    b'n' => b'\n',
+                    b't' => b'\t',
+                    b'r' => b'\r',
+                    b'"' => b'"',
+                    b'\\' => b'\\',
+                    b'/' => b'/',
+                    b'b' => 0x08,
+                    b'f' => 0x0c,
+                    b'u' => {
+                        let hex = std::str::from_utf8(rest.get(i + 2..i + 6)?).ok()?;
+                        let ch = char::from_u32(u32::from_str_radix(hex, 16).ok()?)?;
+                        let mut buf = [0u8; 4];
+                        log.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                        i += 6;
+                        continue;
+                    }
+                    _ => return None,
+                };
+                log.push(c);
+                i += 2;
+            }
+            _ => return None,
+        }
+    }
+    let rest = rest[i..].strip_prefix(br#"","stream":""#)?;
+    let (stream, rest) = if let Some(r) = rest.strip_prefix(b"stdout") {
+        (Stream::Stdout, r)
+    } else {
+        (Stream::Stderr, rest.strip_prefix(b"stderr")?)
+    };
+    let rest = rest.strip_prefix(br#"","time":""#)?;
+    let time = rest.strip_suffix(br#""}"#)?;
+    let time = parse_log_time(std::str::from_utf8(time).ok()?)?;
+    Some(Entry {
+        stream,
+        log: String::from_utf8(log).ok()?,
+        time,
+    })
+}
+
+fn parse_entry_json(line: &[u8]) -> Option<Entry> {
     let raw: RawEntry = serde_json::from_slice(line).ok()?;
     let stream = match &*raw.stream {
         "stdout" => Stream::Stdout,
@@ -917,6 +979,18 @@ mod tests {
     }
 
     #[test]
+    fn escapes_other_writers_use() {
+        let line = br#"{"log":"\u00e9\ud83d\ude00\/\n","stream":"stdout","time":"2024-01-02T03:04:05.123456789Z"}"#;
+        assert_eq!(parse_entry(line).unwrap().log, "\u{e9}\u{1f600}/\n");
+        let lone =
+            br#"{"log":"\ud800\n","stream":"stdout","time":"2024-01-02T03:04:05.123456789Z"}"#;
+        assert_eq!(parse_entry(lone), None);
+        let raw_newline =
+            b"{\"log\":\"a\nb\",\"stream\":\"stdout\",\"time\":\"2024-01-02T03:04:05.123456789Z\"}";
+        assert_eq!(parse_entry(raw_newline), None);
+    }
+
+    #[test]
     fn tail_parsing_follows_docker() {
         assert_eq!(Tail::parse("all"), Tail::All);
         assert_eq!(Tail::parse("10"), Tail::Last(10));
@@ -995,6 +1069,15 @@ mod tests {
             let got = parse_time_arg_in(&format!("{h}h{m}m{s}s"), now, utc).unwrap();
             let back = chrono::Duration::seconds(i64::from(h) * 3600 + i64::from(m) * 60 + i64::from(s));
             proptest::prop_assert_eq!(got, t("2024-06-01T12:00:00Z") - back);
+        }
+
+        #[test]
+        fn fast_parser_agrees_with_serde(log in "\\PC*|[\\x00-\\x20\"\\\\/\u{7f}-\u{10ffff}]*", err in proptest::bool::ANY) {
+            let stream = if err { "stderr" } else { "stdout" };
+            let line = serde_json::json!({"log": log, "stream": stream, "time": "2024-01-02T03:04:05.123456789Z"}).to_string();
+            let fast = parse_writer_shape(line.as_bytes());
+            proptest::prop_assert!(fast.is_some(), "{}", line);
+            proptest::prop_assert_eq!(fast, parse_entry_json(line.as_bytes()));
         }
 
         #[test]
