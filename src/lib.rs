@@ -71,6 +71,7 @@ pub mod context;
 pub mod error;
 pub mod format;
 pub mod image;
+pub mod monitor;
 pub mod paths;
 pub mod runtime;
 pub mod userns;

@@ -355,7 +355,7 @@ fn unimplemented_run_modes_say_so() {
     let reg = Registry::start(RegistryAuth::None);
     let image = busybox(&reg);
     for_each_mode(|env| {
-        env.berth_cmd(["run", "-d", &image, "true"])
+        env.berth_cmd(["run", "--log-driver", "syslog", &image, "true"])
             .assert()
             .code(125)
             .stderr(predicate::str::contains("not implemented"));

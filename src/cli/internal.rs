@@ -32,6 +32,14 @@ enum Helper {
     /// Run the container described by a serialised `runtime::ContainerPlan`
     /// in the foreground; exit with its status (125 if it cannot start).
     RunPlan { plan: PathBuf },
+    /// Be the monitor of a recorded container (detached): start it, log its
+    /// output, record its exit, restart it by its policy.
+    Monitor {
+        id: String,
+        /// Where to report "started" or the start error (inherited fd).
+        #[arg(long)]
+        report_fd: Option<i32>,
+    },
 }
 
 pub fn exec(args: Args) -> i32 {
@@ -44,6 +52,12 @@ pub fn exec(args: Args) -> i32 {
     if let Helper::RunPlan { plan } = &args.helper {
         return run_plan(plan);
     }
+    if let Helper::Monitor { id, report_fd } = &args.helper {
+        // SAFETY: the fd was set up by `monitor::spawn_detached` for us alone.
+        let report = report_fd
+            .map(|fd| unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) });
+        return crate::monitor::run_detached(id, report);
+    }
     let result = match args.helper {
         Helper::Unpack {
             dest,
@@ -51,7 +65,7 @@ pub fn exec(args: Args) -> i32 {
             rootless,
         } => unpack(&dest, &tar_split, rootless),
         Helper::Rm { paths } => remove(&paths),
-        Helper::RunPlan { .. } => unreachable!("handled above"),
+        Helper::RunPlan { .. } | Helper::Monitor { .. } => unreachable!("handled above"),
     };
     match result {
         Ok(()) => 0,

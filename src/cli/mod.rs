@@ -11,12 +11,14 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use crate::error::{ExitStatus, NotImplemented};
 
 mod completion;
+mod create;
 pub mod docs;
 mod history;
 mod image;
 mod images;
 mod inspect;
 mod internal;
+mod kill;
 mod login;
 mod logout;
 mod logs;
@@ -24,10 +26,15 @@ mod output;
 mod progress;
 mod ps;
 mod pull;
+mod restart;
+mod rm;
 mod rmi;
 mod run;
+mod start;
+mod stop;
 mod tag;
 mod version;
+mod wait;
 
 /// The docker release whose command line berth follows.
 pub const DOCKER_COMPAT_VERSION: &str = "28.2.2";
@@ -58,6 +65,20 @@ pub struct Cli {
 enum Command {
     /// Create and run a new container from an image
     Run(Box<run::Args>),
+    /// Create a new container
+    Create(Box<run::Args>),
+    /// Start one or more stopped containers
+    Start(start::Args),
+    /// Stop one or more running containers
+    Stop(stop::Args),
+    /// Restart one or more containers
+    Restart(restart::Args),
+    /// Kill one or more running containers
+    Kill(kill::Args),
+    /// Remove one or more containers
+    Rm(rm::Args),
+    /// Block until one or more containers stop, then print their exit codes
+    Wait(wait::Args),
     /// List containers
     Ps(ps::Args),
     /// Fetch the logs of a container
@@ -159,7 +180,7 @@ pub fn main() -> i32 {
     }
     let _ = rustls::crypto::ring::default_provider().install_default();
     let kind = match command {
-        Command::Run(_) => CommandKind::Container,
+        Command::Run(_) | Command::Create(_) | Command::Start(_) => CommandKind::Container,
         _ => CommandKind::Other,
     };
     match run(command, as_docker) {
@@ -191,6 +212,13 @@ fn run(command: Command, as_docker: bool) -> anyhow::Result<()> {
             match other {
                 Command::Run(args) => run::exec(&ctx, *args),
                 Command::Pull(args) => pull::exec(&ctx, args),
+                Command::Create(args) => create::exec(&ctx, *args),
+                Command::Start(args) => start::exec(&ctx, args),
+                Command::Stop(args) => stop::exec(&ctx, args),
+                Command::Restart(args) => restart::exec(&ctx, args),
+                Command::Kill(args) => kill::exec(&ctx, args),
+                Command::Rm(args) => rm::exec(&ctx, args),
+                Command::Wait(args) => wait::exec(&ctx, args),
                 Command::Ps(args) => ps::exec(&ctx, args),
                 Command::Logs(args) => logs::exec(&ctx, args),
                 Command::Images(args) => images::exec(&ctx, args),
@@ -205,6 +233,25 @@ fn run(command: Command, as_docker: bool) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+/// Runs `action` for each named container as docker does: every one is
+/// tried, failures are reported as they happen, and the command fails (exit 1) if any did.
+pub(crate) fn each(
+    names: &[String],
+    mut action: impl FnMut(&str) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let mut failed = false;
+    for name in names {
+        if let Err(e) = action(name) {
+            report(&e);
+            failed = true;
+        }
+    }
+    if failed {
+        return Err(ExitStatus::new(1).into());
+    }
+    Ok(())
 }
 
 /// A tokio runtime for the commands that talk to registries.

@@ -138,69 +138,52 @@ pub struct Args {
 }
 
 pub fn exec(ctx: &Context, args: Args) -> anyhow::Result<()> {
-    if args.detach {
-        return Err(NotImplemented("run -d (detached containers)".into()).into());
-    }
     // docker's CheckTty, before anything is pulled or created: `-it` needs
     // a terminal on stdin (`-t` alone does not: output still goes through the pty).
     // SAFETY: isatty on fd 0 is harmless.
-    if args.tty && args.interactive && unsafe { libc::isatty(libc::STDIN_FILENO) } != 1 {
+    if !args.detach
+        && args.tty
+        && args.interactive
+        && unsafe { libc::isatty(libc::STDIN_FILENO) } != 1
+    {
         return Err(ExitStatus::with_message(1, "the input device is not a TTY").into());
     }
-    let (image_name, command) = args
-        .image_and_command
-        .split_first()
-        .expect("clap requires IMAGE");
-    let opts = run_options(&args, command)?;
-    let image = find_or_pull(ctx, &args, image_name)?;
-    let settings = settings(&args)?;
-    let prepared = create::prepare(ctx, &image, image_name, &opts, &settings)?;
-    let status = run_prepared(ctx, &prepared, args.interactive);
-    if args.rm {
-        // Even when the start failed: --rm leaves nothing behind.
-        create::remove(ctx, &prepared.config).context("removing the container")?;
+    let prepared = create_container(ctx, &args)?;
+    let id = prepared.config.id.clone();
+    if args.detach {
+        let started = crate::monitor::spawn_detached(&id);
+        return match started {
+            Ok(warnings) => {
+                report_warnings(&warnings);
+                println!("{id}");
+                Ok(())
+            }
+            Err(e) => Err(ExitStatus::with_message(e.exit_code(), format!("Error: {e}")).into()),
+        };
     }
-    let code = status?;
+    let outcome =
+        crate::monitor::run_foreground(ctx, &id, args.interactive, args.sig_proxy, &mut |w| {
+            report_warnings(w)
+        })
+        .map_err(|e| ExitStatus::with_message(e.exit_code(), format!("Error: {e}")))?;
+    let code = report_outcome(outcome);
     if code == 0 {
         return Ok(());
     }
     Err(ExitStatus::new(code).into())
 }
 
-fn run_prepared(
-    ctx: &Context,
-    prepared: &create::Prepared,
-    interactive: bool,
-) -> anyhow::Result<i32> {
-    use crate::container::record::{
-        ContainerState, ContainerStore, Status, boot_id, process_start_time,
-    };
-    let containers = ContainerStore::open(&ctx.paths.data)?;
-    let id = &prepared.config.id;
-    let mut state = ContainerState::created();
-    let mut record_error = None;
-    let outcome = crate::runtime::run_attached(&prepared.plan, interactive, |pid, warnings| {
-        report_warnings(warnings);
-        state.status = Status::Running;
-        state.pid = pid.as_raw();
-        state.pid_start = process_start_time(pid.as_raw()).unwrap_or(0);
-        // This process is the container's parent and will record its exit.
-        state.monitor_pid = std::process::id() as i32;
-        state.monitor_start = process_start_time(state.monitor_pid).unwrap_or(0);
-        state.started_at = Some(chrono::Utc::now());
-        state.boot_id = boot_id();
-        record_error = containers.write_state(id, &state).err();
-    })?;
-    state.status = Status::Exited;
-    state.pid = 0;
-    state.exit_code = outcome.code;
-    state.error = outcome.exec_error.clone().unwrap_or_default();
-    state.finished_at = Some(chrono::Utc::now());
-    containers.write_state(id, &state)?;
-    if let Some(e) = record_error {
-        eprintln!("WARNING: recording the container's state: {e}");
-    }
-    Ok(report_outcome(outcome))
+/// `create`'s half of `run`: finds (or pulls) the image and records the
+/// container, ready to start.
+pub(super) fn create_container(ctx: &Context, args: &Args) -> anyhow::Result<create::Prepared> {
+    let (image_name, command) = args
+        .image_and_command
+        .split_first()
+        .expect("clap requires IMAGE");
+    let opts = run_options(args, command)?;
+    let settings = settings(args)?;
+    let image = find_or_pull(ctx, args, image_name)?;
+    Ok(create::prepare(ctx, &image, image_name, &opts, &settings)?)
 }
 
 pub(super) fn report_warnings(warnings: &[String]) {

@@ -193,7 +193,10 @@ mod tests {
         );
         assert_eq!(got[0]["time"], "2024-01-02T03:04:05.500000000Z");
         let raw = fs::read_to_string(&path).unwrap();
-        assert!(raw.starts_with(r#"{"log":"one\n","stream":"stdout","time":"#), "{raw}");
+        assert!(
+            raw.starts_with(r#"{"log":"one\n","stream":"stdout","time":"#),
+            "{raw}"
+        );
     }
 
     #[test]

@@ -853,6 +853,40 @@ pub fn parse_security_opts(opts: &[String]) -> Result<SecurityOptions, SpecError
     Ok(out)
 }
 
+/// `--restart no|always|unless-stopped|on-failure[:N]`, docker's rules.
+pub fn parse_restart(value: &str) -> Result<crate::container::record::RestartPolicy, SpecError> {
+    use crate::container::record::RestartPolicy;
+    let (name, count) = match value.split_once(':') {
+        Some((n, c)) => (n, Some(c)),
+        None => (value, None),
+    };
+    let invalid = || SpecError::Invalid(format!("invalid restart policy: {value}"));
+    let maximum_retry_count = match (name, count) {
+        ("" | "no" | "always" | "unless-stopped", None) => 0,
+        ("always" | "unless-stopped" | "no", Some(_)) => {
+            return Err(SpecError::Invalid(
+                "invalid restart policy: maximum retry count can only be used with 'on-failure'"
+                    .into(),
+            ));
+        }
+        ("on-failure", None) => 0,
+        ("on-failure", Some(c)) => c.parse().map_err(|_| {
+            SpecError::Invalid(format!(
+                "invalid restart policy: invalid maximum retry count: {c}"
+            ))
+        })?,
+        _ => return Err(invalid()),
+    };
+    Ok(RestartPolicy {
+        name: if name.is_empty() {
+            "no".into()
+        } else {
+            name.into()
+        },
+        maximum_retry_count,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1235,31 +1269,4 @@ mod tests {
             let _ = parse_tmpfs(&a);
         }
     }
-}
-
-/// `--restart no|always|unless-stopped|on-failure[:N]`, docker's rules.
-pub fn parse_restart(value: &str) -> Result<crate::container::record::RestartPolicy, SpecError> {
-    use crate::container::record::RestartPolicy;
-    let (name, count) = match value.split_once(':') {
-        Some((n, c)) => (n, Some(c)),
-        None => (value, None),
-    };
-    let invalid = || SpecError::Invalid(format!("invalid restart policy: {value}"));
-    let maximum_retry_count = match (name, count) {
-        ("" | "no" | "always" | "unless-stopped", None) => 0,
-        ("always" | "unless-stopped" | "no", Some(_)) => {
-            return Err(SpecError::Invalid(format!(
-                "invalid restart policy: maximum retry count can only be used with 'on-failure'"
-            )));
-        }
-        ("on-failure", None) => 0,
-        ("on-failure", Some(c)) => c.parse().map_err(|_| {
-            SpecError::Invalid(format!("invalid restart policy: invalid maximum retry count: {c}"))
-        })?,
-        _ => return Err(invalid()),
-    };
-    Ok(RestartPolicy {
-        name: if name.is_empty() { "no".into() } else { name.into() },
-        maximum_retry_count,
-    })
 }

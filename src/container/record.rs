@@ -273,7 +273,9 @@ impl ContainerState {
     }
 }
 
-/// Field 22 of `/proc/PID/stat` (start time in clock ticks), or None if there is no such process.
+/// Field 22 of `/proc/PID/stat` (start time in clock ticks), or None if
+/// there is no such process or it is a zombie (an orphan's zombie waits for
+/// whatever init the machine has to reap it: it runs no more).
 pub fn process_start_time(pid: i32) -> Option<u64> {
     if pid <= 0 {
         return None;
@@ -281,6 +283,9 @@ pub fn process_start_time(pid: i32) -> Option<u64> {
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name (field 2) is in parentheses and may contain spaces.
     let after = &stat[stat.rfind(')')? + 2..];
+    if after.starts_with(['Z', 'X']) {
+        return None;
+    }
     after.split(' ').nth(19)?.parse().ok()
 }
 
@@ -450,7 +455,7 @@ impl ContainerStore {
                 Err(e) => return Err(e),
             }
         }
-        all.sort_by(|a, b| b.0.created.cmp(&a.0.created));
+        all.sort_by_key(|c| std::cmp::Reverse(c.0.created));
         Ok(all)
     }
 
@@ -495,7 +500,11 @@ impl ContainerStore {
         let mut config = self.read_config(id)?;
         let old = config.name.clone();
         let new_path = self.names.join(&new_name);
-        match OpenOptions::new().write(true).create_new(true).open(&new_path) {
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&new_path)
+        {
             Ok(mut f) => f.write_all(id.as_bytes()).map_err(io_err(&new_path))?,
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
                 let holder = fs::read_to_string(&new_path).unwrap_or_default();

@@ -44,8 +44,9 @@ use serde::{Deserialize, Serialize};
 
 pub mod caps;
 mod init;
+pub mod io;
 mod mounts;
-mod pty;
+pub mod pty;
 pub mod seccomp;
 mod sync;
 
@@ -129,10 +130,25 @@ pub enum Started {
     ExecFailed { status: i32, message: String },
 }
 
+/// The container's standard streams: each `Some` becomes its fd 0/1/2,
+/// each `None` is inherited from the caller. Ignored for fds a terminal
+/// (`process.terminal`) replaces.
+#[derive(Debug, Default)]
+pub struct Stdio {
+    pub stdin: Option<OwnedFd>,
+    pub stdout: Option<OwnedFd>,
+    pub stderr: Option<OwnedFd>,
+}
+
 /// Creates the container: namespaces, rootfs, mounts, pivot_root, user and
 /// capabilities are in place when this returns; the command is not yet
 /// executed. Must be called from a single-threaded process.
 pub fn create(plan: &ContainerPlan) -> Result<Container, RuntimeError> {
+    create_with_stdio(plan, Stdio::default())
+}
+
+/// [`create`] with the container's stdio given explicitly.
+pub fn create_with_stdio(plan: &ContainerPlan, stdio: Stdio) -> Result<Container, RuntimeError> {
     let prepared = init::Prepared::new(plan)?;
     let (to_child_r, to_child_w) = pipe()?;
     let (from_child_r, from_child_w) = pipe()?;
@@ -156,8 +172,16 @@ pub fn create(plan: &ContainerPlan) -> Result<Container, RuntimeError> {
         drop(to_child_w);
         drop(from_child_r);
         drop(console_parent);
+        for (fd, target) in [(&stdio.stdin, 0), (&stdio.stdout, 1), (&stdio.stderr, 2)] {
+            if let Some(fd) = fd {
+                // SAFETY: dup2 onto a standard fd in the fresh child; the copy is not CLOEXEC.
+                unsafe { libc::dup2(fd.as_raw_fd(), target) };
+            }
+        }
+        drop(stdio);
         init::run(&prepared, to_child_r, from_child_w, console_child);
     }
+    drop(stdio);
     drop(to_child_r);
     drop(from_child_w);
     drop(console_child);
@@ -181,6 +205,11 @@ impl Container {
     /// Host pid of the container's PID 1.
     pub fn pid(&self) -> Pid {
         self.pid
+    }
+
+    /// The pty master (`process.terminal`), once: its owner proxies it.
+    pub fn take_master(&mut self) -> Option<OwnedFd> {
+        self.master.take()
     }
 
     fn finish_create(&mut self, prepared: &init::Prepared) -> Result<(), RuntimeError> {
@@ -270,7 +299,8 @@ impl Container {
         }
     }
 
-    fn try_reap(&mut self) -> Result<Option<i32>, RuntimeError> {
+    /// Reaps the container if it has exited: docker's status, or None while it runs.
+    pub fn try_reap(&mut self) -> Result<Option<i32>, RuntimeError> {
         loop {
             match waitpid(self.pid, Some(WaitPidFlag::WNOHANG)) {
                 Ok(WaitStatus::StillAlive) => return Ok(None),
@@ -387,15 +417,54 @@ fn run_blocked(
 ) -> Result<Outcome, RuntimeError> {
     let mut container = create(plan)?;
     created(container.pid(), &container.warnings);
-    let master = container.master.take();
-    let (code, exec_error) = match (container.start()?, master) {
-        (Started::Running, Some(master)) => {
-            (pty::proxy(&mut container, &master, forward_stdin)?, None)
-        }
-        (Started::Running, None) => (container.wait()?, None),
-        (Started::ExecFailed { status, message }, _) => (status, Some(message)),
+    let master = container.take_master();
+    let started = container.start()?;
+    if let Started::ExecFailed { status, message } = started {
+        return Ok(Outcome {
+            code: status,
+            exec_error: Some(message),
+        });
+    }
+    let code = match master {
+        Some(master) => attach_terminal(&mut container, master, forward_stdin, &mut |_, b| {
+            io::write_all(libc::STDOUT_FILENO, b).is_ok()
+        })?,
+        None => container.wait()?,
     };
-    Ok(Outcome { code, exec_error })
+    Ok(Outcome {
+        code,
+        exec_error: None,
+    })
+}
+
+/// Proxies a container's terminal to the caller's until it exits: the
+/// caller's terminal in raw mode, stdin forwarded when asked (`-i`),
+/// window size followed, signals forwarded; output to `sink`.
+pub fn attach_terminal(
+    container: &mut Container,
+    master: OwnedFd,
+    forward_stdin: bool,
+    sink: &mut dyn FnMut(crate::container::logfile::Stream, &[u8]) -> bool,
+) -> Result<i32, RuntimeError> {
+    let _sigpipe = pty::IgnoreSigpipe::new();
+    let _raw = if forward_stdin && pty::is_tty(libc::STDIN_FILENO) {
+        Some(pty::RawMode::enter()?)
+    } else {
+        None
+    };
+    // A resize may have happened between create and now.
+    pty::copy_window_size(&master);
+    let raw = master.as_raw_fd();
+    let pump = io::Pump {
+        outputs: vec![(master, crate::container::logfile::Stream::Stdout)],
+        input: forward_stdin.then_some(io::Input {
+            from: libc::STDIN_FILENO,
+            to: raw,
+        }),
+        forward_signals: true,
+        resize: Some(raw),
+    };
+    io::pump(container, pump, sink)
 }
 
 fn pipe() -> Result<(OwnedFd, OwnedFd), RuntimeError> {

@@ -15,7 +15,7 @@
 //! 4. `setsid`, `TIOCSCTTY`, and makes the slave its stdin/stdout/stderr
 //!    (docker: with `-t` stderr is merged into the terminal).
 //!
-//! # The parent ([`proxy`])
+//! # The parent ([`super::attach_terminal`], over [`super::io::pump`])
 //!
 //! A single-threaded poll loop over the master, the caller's stdin (only with
 //! `-i`: docker does not forward stdin otherwise) and a signalfd of the
@@ -27,16 +27,14 @@
 //! the master is drained (EIO once every slave fd is closed).
 
 use std::io::{IoSlice, IoSliceMut};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use nix::errno::Errno;
-use nix::sys::signal::{SigSet, Signal};
-use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::socket::{ControlMessage, ControlMessageOwned, MsgFlags};
 use nix::sys::termios::{SetArg, Termios};
 
+use super::RuntimeError;
 use super::init::InitError;
-use super::{Container, FORWARDED_SIGNALS, RuntimeError};
 
 /// A connected pair of CLOEXEC unix stream sockets: (parent, child).
 pub(super) fn console_socket() -> Result<(OwnedFd, OwnedFd), RuntimeError> {
@@ -156,14 +154,14 @@ pub(super) fn recv_master(socket: &OwnedFd) -> Result<OwnedFd, RuntimeError> {
     Err(RuntimeError::Protocol("no pty master received".into()))
 }
 
-fn is_tty(fd: RawFd) -> bool {
+pub fn is_tty(fd: RawFd) -> bool {
     // SAFETY: isatty on any fd number is harmless.
     unsafe { libc::isatty(fd) == 1 }
 }
 
 /// Copies the caller's window size (stdout's terminal, else stdin's) to the
 /// master. Nothing when neither is a terminal (docker does the same).
-pub(super) fn copy_window_size(master: &OwnedFd) {
+pub fn copy_window_size(master: &impl AsRawFd) {
     for fd in [libc::STDOUT_FILENO, libc::STDIN_FILENO] {
         // SAFETY: winsize is plain data; the ioctls only read/write it.
         unsafe {
@@ -177,12 +175,12 @@ pub(super) fn copy_window_size(master: &OwnedFd) {
 }
 
 /// The caller's terminal in raw mode until dropped.
-struct RawMode {
+pub struct RawMode {
     saved: Termios,
 }
 
 impl RawMode {
-    fn enter() -> Result<RawMode, RuntimeError> {
+    pub fn enter() -> Result<RawMode, RuntimeError> {
         let stdin = std::io::stdin();
         let saved = nix::sys::termios::tcgetattr(stdin.as_fd())
             .map_err(|e| RuntimeError::sys("reading the terminal's settings", e))?;
@@ -203,10 +201,16 @@ impl Drop for RawMode {
 
 /// SIGPIPE ignored until dropped: a closed stdout is an EPIPE to handle (the
 /// terminal must still be restored), not a sudden death.
-struct IgnoreSigpipe(libc::sighandler_t);
+pub struct IgnoreSigpipe(libc::sighandler_t);
+
+impl Default for IgnoreSigpipe {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 impl IgnoreSigpipe {
-    fn new() -> IgnoreSigpipe {
+    pub fn new() -> IgnoreSigpipe {
         // SAFETY: swapping a signal disposition.
         IgnoreSigpipe(unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) })
     }
@@ -216,178 +220,5 @@ impl Drop for IgnoreSigpipe {
     fn drop(&mut self) {
         // SAFETY: restoring the previous disposition.
         unsafe { libc::signal(libc::SIGPIPE, self.0) };
-    }
-}
-
-fn set_nonblocking(fd: &OwnedFd) -> Result<(), RuntimeError> {
-    use nix::fcntl::{FcntlArg, OFlag, fcntl};
-    let flags = fcntl(fd, FcntlArg::F_GETFL).map_err(|e| RuntimeError::sys("F_GETFL", e))?;
-    fcntl(
-        fd,
-        FcntlArg::F_SETFL(OFlag::from_bits_retain(flags) | OFlag::O_NONBLOCK),
-    )
-    .map(|_| ())
-    .map_err(|e| RuntimeError::sys("F_SETFL", e))
-}
-
-/// Writes everything to stdout, waiting when it is non-blocking and full.
-fn write_stdout(mut buf: &[u8]) -> Result<(), Errno> {
-    // SAFETY: fd 1 stays open for the life of the process.
-    let out = unsafe { BorrowedFd::borrow_raw(libc::STDOUT_FILENO) };
-    while !buf.is_empty() {
-        match nix::unistd::write(out, buf) {
-            Ok(n) => buf = &buf[n..],
-            Err(Errno::EINTR) => {}
-            Err(Errno::EAGAIN) => {
-                let mut p = libc::pollfd {
-                    fd: libc::STDOUT_FILENO,
-                    events: libc::POLLOUT,
-                    revents: 0,
-                };
-                // SAFETY: one valid pollfd.
-                unsafe { libc::poll(&mut p, 1, -1) };
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
-}
-
-/// Output side of the proxy: the master and what becomes of its bytes.
-struct Output {
-    done: bool,
-    /// stdout failed (EPIPE…): keep draining the master, drop the bytes.
-    discard: bool,
-}
-
-impl Output {
-    /// Reads the (non-blocking) master until it would block or is done.
-    fn pump(&mut self, master: &OwnedFd, buf: &mut [u8]) {
-        while !self.done {
-            match nix::unistd::read(master, buf) {
-                Ok(0) | Err(Errno::EIO) => self.done = true,
-                Ok(n) => {
-                    if !self.discard && write_stdout(&buf[..n]).is_err() {
-                        self.discard = true;
-                    }
-                }
-                Err(Errno::EINTR) => {}
-                Err(Errno::EAGAIN) => return,
-                Err(_) => self.done = true,
-            }
-        }
-    }
-}
-
-/// Runs a started container with a terminal to completion; returns docker's status.
-pub(super) fn proxy(
-    container: &mut Container,
-    master: &OwnedFd,
-    forward_stdin: bool,
-) -> Result<i32, RuntimeError> {
-    let mut mask = SigSet::empty();
-    mask.add(Signal::SIGCHLD);
-    for s in FORWARDED_SIGNALS {
-        mask.add(s);
-    }
-    let sfd = SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
-        .map_err(|e| RuntimeError::sys("creating a signalfd", e))?;
-    set_nonblocking(master)?;
-    let _sigpipe = IgnoreSigpipe::new();
-    let _raw = if forward_stdin && is_tty(libc::STDIN_FILENO) {
-        Some(RawMode::enter()?)
-    } else {
-        None
-    };
-    // A resize may have happened between create and now.
-    copy_window_size(master);
-    let mut out = Output {
-        done: false,
-        discard: false,
-    };
-    let mut stdin_open = forward_stdin;
-    let mut pending: Vec<u8> = Vec::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        if let Some(status) = container.try_reap()? {
-            // PID 1 is gone, so is its pid namespace: every slave fd is
-            // closed. What is left in the master is the last output.
-            out.pump(master, &mut buf);
-            return Ok(status);
-        }
-        let mut fds = vec![libc::pollfd {
-            fd: sfd.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        }];
-        let master_events = if out.done { 0 } else { libc::POLLIN }
-            | if pending.is_empty() { 0 } else { libc::POLLOUT };
-        let master_idx = (master_events != 0).then(|| {
-            fds.push(libc::pollfd {
-                fd: master.as_raw_fd(),
-                events: master_events,
-                revents: 0,
-            });
-            fds.len() - 1
-        });
-        let stdin_idx = (stdin_open && pending.is_empty()).then(|| {
-            fds.push(libc::pollfd {
-                fd: libc::STDIN_FILENO,
-                events: libc::POLLIN,
-                revents: 0,
-            });
-            fds.len() - 1
-        });
-        // SAFETY: a valid array of pollfds.
-        let r = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
-        if r < 0 {
-            match Errno::last() {
-                Errno::EINTR => continue,
-                e => return Err(RuntimeError::sys("poll", e)),
-            }
-        }
-        if fds[0].revents != 0 {
-            while let Ok(Some(info)) = sfd.read_signal() {
-                match Signal::try_from(info.ssi_signo as i32) {
-                    Ok(Signal::SIGCHLD) => {}
-                    Ok(Signal::SIGWINCH) => copy_window_size(master),
-                    // ESRCH: it is exiting; the SIGCHLD follows.
-                    Ok(sig) => {
-                        let _ = nix::sys::signal::kill(container.pid, sig);
-                    }
-                    Err(_) => {}
-                }
-            }
-        }
-        if let Some(i) = master_idx {
-            let ev = fds[i].revents;
-            if !pending.is_empty() && ev & (libc::POLLOUT | libc::POLLERR) != 0 {
-                match nix::unistd::write(master, &pending) {
-                    Ok(n) => {
-                        pending.drain(..n);
-                    }
-                    Err(Errno::EINTR) | Err(Errno::EAGAIN) => {}
-                    Err(_) => {
-                        pending.clear();
-                        stdin_open = false;
-                    }
-                }
-            }
-            if ev & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0 {
-                out.pump(master, &mut buf);
-            }
-        }
-        if let Some(i) = stdin_idx
-            && fds[i].revents != 0
-        {
-            // SAFETY: fd 0 stays open for the life of the process.
-            let stdin = unsafe { BorrowedFd::borrow_raw(libc::STDIN_FILENO) };
-            match nix::unistd::read(stdin, &mut buf) {
-                Ok(0) => stdin_open = false,
-                Ok(n) => pending.extend_from_slice(&buf[..n]),
-                Err(Errno::EINTR) | Err(Errno::EAGAIN) => {}
-                Err(_) => stdin_open = false,
-            }
-        }
     }
 }

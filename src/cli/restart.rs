@@ -1,0 +1,47 @@
+//! `restart [-t N] [-s SIG] CONTAINER...`: `stop`, then `start`.
+
+use std::time::Duration;
+
+use crate::container::record::ContainerStore;
+use crate::context::Context;
+use crate::monitor::{self, MonitorError, control};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Seconds to wait before killing the container
+    #[arg(
+        short = 't',
+        long = "time",
+        visible_alias = "timeout",
+        allow_negative_numbers = true
+    )]
+    time: Option<i64>,
+    /// Signal to send to the container
+    #[arg(short, long)]
+    signal: Option<String>,
+    #[arg(required = true, value_name = "CONTAINER")]
+    containers: Vec<String>,
+}
+
+pub fn exec(ctx: &Context, args: Args) -> anyhow::Result<()> {
+    let store = ContainerStore::open(&ctx.paths.data)?;
+    let sig = args
+        .signal
+        .as_deref()
+        .map(control::parse_signal)
+        .transpose()?;
+    super::each(&args.containers, |name| {
+        let id = store.resolve(name)?;
+        let configured = store.read_config(&id)?.stop_timeout;
+        let secs = args.time.or(configured).unwrap_or(10);
+        let timeout = (secs >= 0).then(|| Duration::from_secs(secs as u64));
+        control::stop(ctx, &id, timeout, sig)?;
+        match monitor::spawn_detached(&id) {
+            Ok(warnings) => super::run::report_warnings(&warnings),
+            Err(MonitorError::AlreadyRunning(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+        println!("{name}");
+        Ok(())
+    })
+}

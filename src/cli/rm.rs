@@ -1,0 +1,34 @@
+//! `rm [-f] [-v] CONTAINER...`: removes containers; `-f` kills running ones at once.
+
+use crate::container::record::ContainerStore;
+use crate::context::Context;
+use crate::error::NotImplemented;
+use crate::monitor::control;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Force the removal of a running container (uses SIGKILL)
+    #[arg(short, long)]
+    force: bool,
+    /// Remove anonymous volumes associated with the container
+    #[arg(short, long)]
+    volumes: bool,
+    /// Remove the specified link
+    #[arg(short, long)]
+    link: bool,
+    #[arg(required = true, value_name = "CONTAINER")]
+    containers: Vec<String>,
+}
+
+pub fn exec(ctx: &Context, args: Args) -> anyhow::Result<()> {
+    if args.link {
+        return Err(NotImplemented("rm --link (legacy links)".into()).into());
+    }
+    let store = ContainerStore::open(&ctx.paths.data)?;
+    super::each(&args.containers, |name| {
+        let id = store.resolve(name)?;
+        control::remove(ctx, &id, args.force)?;
+        println!("{name}");
+        Ok(())
+    })
+}

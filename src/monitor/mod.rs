@@ -1,0 +1,660 @@
+//! The per-container monitor: the process that is a container's parent.
+//!
+//! berth has no daemon. Whoever starts a container stays its parent until it
+//! exits, records what happens in `state.json`, and writes its output to the
+//! json-file log ([`crate::container::logfile`]):
+//!
+//! - **foreground** (`run` without `-d`, `start -a`): the `berth` process the
+//!   user started. Output goes to the caller's stdout/stderr and to the log;
+//!   signals are forwarded (`--sig-proxy`); `-i` gives the container the
+//!   caller's stdin itself (no copy) or, with `-t`, through the pty.
+//! - **detached** (`run -d`, `start`, `restart`): `berth internal monitor ID`,
+//!   started by [`spawn_detached`], a session leader with `/dev/null` stdio. It
+//!   reports "started" or the start error to the command that spawned it over
+//!   a pipe, then stays: logs, records the exit, applies the restart policy
+//!   (docker's back-off) and `--rm`.
+//!
+//! Either way the monitor is single-threaded and has never run tokio: it
+//! clones the container itself (see [`crate::runtime`]). Every state change
+//! is an atomic rewrite of `state.json` under the container's lock, so `stop`
+//! (which sets `stop_requested` before it signals) and the monitor never lose
+//! each other's writes; a monitor killed with SIGKILL leaves a record that
+//! [`ContainerState::observed`] reads truthfully.
+
+pub mod control;
+
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use nix::unistd::Pid;
+
+use crate::container::create;
+use crate::container::logfile::{LogWriter, Stream};
+use crate::container::record::{
+    self, ContainerConfig, ContainerState, ContainerStore, RecordError, RestartPolicy, Status,
+};
+use crate::context::Context;
+use crate::runtime::{self, ContainerPlan, RootfsPlan, RuntimeError, Started};
+
+#[derive(Debug, thiserror::Error)]
+pub enum MonitorError {
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+    #[error("container {0} is already running")]
+    AlreadyRunning(String),
+    #[error("container {id}: {message}")]
+    Plan { id: String, message: String },
+    #[error("opening the container's log {path}: {source}")]
+    Log {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("starting the container's monitor: {0}")]
+    Spawn(String),
+    /// The command could not be executed (126) or was not found (127).
+    #[error("{message}")]
+    Exec { code: i32, message: String },
+}
+
+impl MonitorError {
+    /// docker's status for a container that could not start: 126/127 for
+    /// its command, 125 for everything else.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            MonitorError::Exec { code, .. } => *code,
+            _ => 125,
+        }
+    }
+}
+
+/// The runtime plan of a recorded container: its spec and overlay layout.
+pub fn plan_for(
+    containers: &ContainerStore,
+    config: &ContainerConfig,
+) -> Result<ContainerPlan, MonitorError> {
+    let spec = serde_json::from_value(config.spec.clone()).map_err(|e| MonitorError::Plan {
+        id: config.id.clone(),
+        message: format!("its runtime spec is unreadable: {e}"),
+    })?;
+    let dir = containers.dir(&config.id);
+    Ok(ContainerPlan {
+        spec,
+        rootfs: RootfsPlan {
+            lower: config.layers.clone(),
+            upper: dir.join("upper"),
+            work: dir.join("work"),
+            merged: dir.join("merged"),
+        },
+    })
+}
+
+/// Makes this process the container's monitor, or fails if another live one
+/// is (two `start`s at once: one wins).
+fn claim(containers: &ContainerStore, id: &str) -> Result<(), MonitorError> {
+    let me = std::process::id() as i32;
+    let my_start = record::process_start_time(me).unwrap_or(0);
+    let mut busy = false;
+    containers.update_state(id, |s| {
+        let observed = s.observed();
+        if observed.status.is_running()
+            || (s.monitor_pid != me && record::process_alive(s.monitor_pid, s.monitor_start))
+        {
+            busy = true;
+            return;
+        }
+        *s = observed;
+        s.monitor_pid = me;
+        s.monitor_start = my_start;
+        s.stop_requested = false;
+    })?;
+    if busy {
+        return Err(MonitorError::AlreadyRunning(id.to_string()));
+    }
+    Ok(())
+}
+
+/// Told whether the container's command runs, with its setup warnings.
+type StartedFn<'a> = dyn FnMut(Result<(), &MonitorError>, &[String]) + 'a;
+
+/// How the container's output leaves the monitor.
+enum Attach {
+    Foreground {
+        forward_stdin: bool,
+        sig_proxy: bool,
+    },
+    Detached,
+}
+
+/// One run of the container: create, record, start, pump, reap, record.
+/// `started` is called once the command runs (or failed to exec).
+fn run_once(
+    containers: &ContainerStore,
+    config: &ContainerConfig,
+    attach: &Attach,
+    log: &mut LogWriter,
+    started: &mut StartedFn,
+) -> Result<runtime::Outcome, MonitorError> {
+    let plan = plan_for(containers, config)?;
+    let id = &config.id;
+    let tty = plan
+        .spec
+        .process()
+        .as_ref()
+        .and_then(|p| p.terminal())
+        .unwrap_or(false);
+    let mut stdio = runtime::Stdio::default();
+    let mut outputs = Vec::new();
+    // Held open so a detached `-i` container's stdin does not see EOF.
+    let mut _stdin_keep = None;
+    if !tty {
+        let (out_r, out_w) = pipe()?;
+        let (err_r, err_w) = pipe()?;
+        stdio.stdout = Some(out_w);
+        stdio.stderr = Some(err_w);
+        outputs.push((out_r, Stream::Stdout));
+        outputs.push((err_r, Stream::Stderr));
+    }
+    match attach {
+        // The caller's own stdin: no copy, EOF when the caller's input ends.
+        Attach::Foreground {
+            forward_stdin: true,
+            ..
+        } => {}
+        Attach::Detached if config.open_stdin && !tty => {
+            let (r, w) = pipe()?;
+            stdio.stdin = Some(r);
+            _stdin_keep = Some(w);
+        }
+        _ => stdio.stdin = Some(dev_null()?),
+    }
+    let mut container = match runtime::create_with_stdio(&plan, stdio) {
+        Ok(c) => c,
+        Err(e) => {
+            let e = MonitorError::from(e);
+            record_failed_start(containers, id, 125, &e.to_string());
+            started(Err(&e), &[]);
+            return Err(e);
+        }
+    };
+    let pid = container.pid().as_raw();
+    containers.update_state(id, |s| {
+        s.status = Status::Running;
+        s.pid = pid;
+        s.pid_start = record::process_start_time(pid).unwrap_or(0);
+        s.started_at = Some(Utc::now());
+        s.boot_id = record::boot_id();
+        s.exit_code = 0;
+        s.error.clear();
+        s.oom_killed = false;
+    })?;
+    let master = container.take_master();
+    match container.start()? {
+        Started::Running => started(Ok(()), &container.warnings),
+        Started::ExecFailed { status, message } => {
+            let e = MonitorError::Exec {
+                code: status,
+                message: message.clone(),
+            };
+            record_failed_start(containers, id, status, &message);
+            started(Err(&e), &container.warnings);
+            return Ok(runtime::Outcome {
+                code: status,
+                exec_error: Some(message),
+            });
+        }
+    }
+    let code = match attach {
+        Attach::Foreground {
+            forward_stdin,
+            sig_proxy,
+        } => {
+            let _sigpipe = runtime::pty::IgnoreSigpipe::new();
+            let mut sink = |stream: Stream, bytes: &[u8]| {
+                let _ = log.write(stream, bytes);
+                let fd = match stream {
+                    Stream::Stdout => libc::STDOUT_FILENO,
+                    Stream::Stderr => libc::STDERR_FILENO,
+                };
+                runtime::io::write_all(fd, bytes).is_ok()
+            };
+            match master {
+                Some(m) => runtime::attach_terminal(&mut container, m, *forward_stdin, &mut sink)?,
+                None => runtime::io::pump(
+                    &mut container,
+                    runtime::io::Pump {
+                        outputs,
+                        input: None,
+                        forward_signals: *sig_proxy,
+                        resize: None,
+                    },
+                    &mut sink,
+                )?,
+            }
+        }
+        Attach::Detached => {
+            if let Some(m) = master {
+                outputs.push((m, Stream::Stdout));
+            }
+            runtime::io::pump(
+                &mut container,
+                runtime::io::Pump {
+                    outputs,
+                    input: None,
+                    forward_signals: false,
+                    resize: None,
+                },
+                &mut |stream, bytes| {
+                    let _ = log.write(stream, bytes);
+                    true
+                },
+            )?
+        }
+    };
+    let _ = log.finish();
+    containers.update_state(id, |s| {
+        s.status = Status::Exited;
+        s.pid = 0;
+        s.exit_code = code;
+        s.finished_at = Some(Utc::now());
+    })?;
+    Ok(runtime::Outcome {
+        code,
+        exec_error: None,
+    })
+}
+
+fn record_failed_start(containers: &ContainerStore, id: &str, code: i32, message: &str) {
+    // docker leaves a container whose command could not start in "created".
+    let _ = containers.update_state(id, |s| {
+        s.status = Status::Created;
+        s.pid = 0;
+        s.exit_code = code;
+        s.error = message.to_string();
+    });
+}
+
+/// Marks the monitor gone; the record is final until the next start.
+fn release(containers: &ContainerStore, id: &str) {
+    let _ = containers.update_state(id, |s| {
+        s.monitor_pid = 0;
+        s.monitor_start = 0;
+    });
+}
+
+fn open_log(
+    containers: &ContainerStore,
+    config: &ContainerConfig,
+) -> Result<LogWriter, MonitorError> {
+    let path = containers.log_path(&config.id);
+    LogWriter::open(&path, config.log_max_size, config.log_max_file)
+        .map_err(|source| MonitorError::Log { path, source })
+}
+
+/// Runs a recorded container in this process, attached to the caller's
+/// terminal or pipes, once (`run`, `start -a`). Removes it afterwards when it
+/// was created with `--rm`, even if it failed to start. Must be called from
+/// a single-threaded process.
+pub fn run_foreground(
+    ctx: &Context,
+    id: &str,
+    forward_stdin: bool,
+    sig_proxy: bool,
+    warn: &mut dyn FnMut(&[String]),
+) -> Result<runtime::Outcome, MonitorError> {
+    let containers = ContainerStore::open(&ctx.paths.data)?;
+    let config = containers.read_config(id)?;
+    let result = (|| {
+        claim(&containers, id)?;
+        let mut log = open_log(&containers, &config)?;
+        let old = runtime::block_signals()?;
+        let attach = Attach::Foreground {
+            forward_stdin,
+            sig_proxy,
+        };
+        let outcome = run_once(&containers, &config, &attach, &mut log, &mut |_, w| warn(w));
+        let _ = nix::sys::signal::sigprocmask(
+            nix::sys::signal::SigmaskHow::SIG_SETMASK,
+            Some(&old),
+            None,
+        );
+        release(&containers, id);
+        outcome
+    })();
+    if config.auto_remove {
+        let _ = create::remove(ctx, &config);
+    }
+    result
+}
+
+/// What a detached monitor tells the command that spawned it.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Report {
+    code: i32,
+    message: String,
+    #[serde(default)]
+    warnings: Vec<String>,
+}
+
+/// Starts `berth internal monitor ID` for a recorded container and waits
+/// until the container's command runs (or could not start). Returns the
+/// warnings of its setup.
+pub fn spawn_detached(id: &str) -> Result<Vec<String>, MonitorError> {
+    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+        .map_err(|e| MonitorError::Spawn(format!("pipe: {e}")))?;
+    let exe = std::env::current_exe().unwrap_or_else(|_| "/proc/self/exe".into());
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args(["internal", "monitor", id, "--report-fd", "3"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .current_dir("/");
+    let w_raw = w.as_raw_fd();
+    // SAFETY: dup2 is async-signal-safe; it runs in the child between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::dup2(w_raw, 3) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| MonitorError::Spawn(e.to_string()))?;
+    drop(w);
+    let mut text = String::new();
+    let _ = std::fs::File::from(r).read_to_string(&mut text);
+    // The monitor lives on, reparented; reap it if it already ended so no zombie stays.
+    let _ = child.try_wait();
+    let report: Report = serde_json::from_str(text.trim()).map_err(|_| {
+        MonitorError::Spawn("the monitor exited before the container started".into())
+    })?;
+    match report.code {
+        0 => Ok(report.warnings),
+        126 | 127 => Err(MonitorError::Exec {
+            code: report.code,
+            message: report.message,
+        }),
+        _ => Err(MonitorError::Spawn(report.message)),
+    }
+}
+
+/// `berth internal monitor ID`: the detached monitor's whole life. Returns
+/// the process's exit status.
+pub fn run_detached(id: &str, report: Option<OwnedFd>) -> i32 {
+    let _ = nix::unistd::setsid();
+    // The report pipe was inherited without CLOEXEC: the container must not
+    // inherit it too, or the spawning command would wait for its exit.
+    if let Some(fd) = &report {
+        let _ = nix::fcntl::fcntl(
+            fd,
+            nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+        );
+    }
+    let mut report = report.map(std::fs::File::from);
+    let mut send = |code: i32, message: String, warnings: &[String]| {
+        if let Some(mut f) = report.take() {
+            let r = Report {
+                code,
+                message,
+                warnings: warnings.to_vec(),
+            };
+            let _ = writeln!(
+                f,
+                "{}",
+                serde_json::to_string(&r).expect("report serialises")
+            );
+        }
+    };
+    let ctx = match Context::new() {
+        Ok(c) => c,
+        Err(e) => {
+            send(125, e.to_string(), &[]);
+            return 125;
+        }
+    };
+    let result = detached_loop(&ctx, id, &mut send);
+    if let Err(e) = &result {
+        send(e.exit_code(), e.to_string(), &[]);
+    }
+    match result {
+        Ok(()) => 0,
+        Err(e) => e.exit_code(),
+    }
+}
+
+fn detached_loop(
+    ctx: &Context,
+    id: &str,
+    send: &mut dyn FnMut(i32, String, &[String]),
+) -> Result<(), MonitorError> {
+    let containers = ContainerStore::open(&ctx.paths.data)?;
+    let config = containers.read_config(id)?;
+    claim(&containers, id)?;
+    // SIGTERM/SIGINT/SIGHUP to the monitor must not orphan the container: block
+    // them (and SIGCHLD, which the pump reads from a signalfd).
+    runtime::block_signals()?;
+    let mut log = open_log(&containers, &config)?;
+    let mut backoff = Backoff::default();
+    let mut first = true;
+    let result = loop {
+        let began = Instant::now();
+        let outcome = run_once(
+            &containers,
+            &config,
+            &Attach::Detached,
+            &mut log,
+            &mut |r, warnings| {
+                if first {
+                    match r {
+                        Ok(()) => send(0, String::new(), warnings),
+                        Err(e) => send(e.exit_code(), e.to_string(), warnings),
+                    }
+                }
+            },
+        );
+        let outcome = match outcome {
+            Ok(o) => o,
+            Err(e) => break Err(e),
+        };
+        if first && outcome.exec_error.is_some() {
+            break Ok(());
+        }
+        first = false;
+        let state = match containers.read_state(id) {
+            Ok(s) => s,
+            // Removed under us (`rm -f`): nothing left to do.
+            Err(_) => return Ok(()),
+        };
+        if !should_restart(&config.restart_policy, &state, outcome.code) {
+            break Ok(());
+        }
+        let delay = backoff.next(began.elapsed());
+        containers.update_state(id, |s| {
+            s.status = Status::Restarting;
+            s.restart_count += 1;
+        })?;
+        if !sleep_unless_stopped(&containers, id, delay) {
+            containers.update_state(id, |s| s.status = Status::Exited)?;
+            break Ok(());
+        }
+    };
+    release(&containers, id);
+    if config.auto_remove {
+        let _ = create::remove(ctx, &config);
+    }
+    result
+}
+
+/// docker's rules: `always` and `unless-stopped` unless stopped by hand,
+/// `on-failure[:N]` on a non-zero exit while fewer than N restarts happened.
+pub fn should_restart(policy: &RestartPolicy, state: &ContainerState, code: i32) -> bool {
+    if state.stop_requested {
+        return false;
+    }
+    match policy.name.as_str() {
+        "always" | "unless-stopped" => true,
+        "on-failure" => {
+            code != 0
+                && (policy.maximum_retry_count == 0
+                    || state.restart_count < policy.maximum_retry_count)
+        }
+        _ => false,
+    }
+}
+
+/// docker's restart back-off: 100 ms doubling up to a minute, back to the
+/// start once a run lasted 10 s.
+#[derive(Debug, Default)]
+pub struct Backoff {
+    current: Duration,
+}
+
+impl Backoff {
+    pub fn next(&mut self, ran_for: Duration) -> Duration {
+        if ran_for >= Duration::from_secs(10) || self.current.is_zero() {
+            self.current = Duration::from_millis(100);
+        } else {
+            self.current = (self.current * 2).min(Duration::from_secs(60));
+        }
+        self.current
+    }
+}
+
+/// Sleeps `delay` in short steps; false as soon as a stop is requested.
+fn sleep_unless_stopped(containers: &ContainerStore, id: &str, delay: Duration) -> bool {
+    let end = Instant::now() + delay;
+    loop {
+        match containers.read_state(id) {
+            Ok(s) if !s.stop_requested => {}
+            _ => return false,
+        }
+        let now = Instant::now();
+        if now >= end {
+            return true;
+        }
+        std::thread::sleep((end - now).min(Duration::from_millis(100)));
+    }
+}
+
+fn pipe() -> Result<(OwnedFd, OwnedFd), MonitorError> {
+    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| {
+        MonitorError::Runtime(RuntimeError::Sys {
+            what: "creating a pipe".into(),
+            errno: e,
+        })
+    })
+}
+
+fn dev_null() -> Result<OwnedFd, MonitorError> {
+    std::fs::File::open("/dev/null")
+        .map(OwnedFd::from)
+        .map_err(|e| MonitorError::Spawn(format!("/dev/null: {e}")))
+}
+
+/// Waits until `pid` (started at `start`) exits or `timeout` passes; true if it is gone.
+pub fn wait_for_exit(pid: i32, start: u64, timeout: Duration) -> bool {
+    if !record::process_alive(pid, start) {
+        return true;
+    }
+    // SAFETY: pidfd_open has no memory arguments.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return !record::process_alive(pid, start);
+    }
+    // SAFETY: a fresh fd we own.
+    let fd = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd as i32) };
+    if !record::process_alive(pid, start) {
+        return true;
+    }
+    let deadline = Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let mut p = libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        let r = unsafe { libc::poll(&mut p, 1, left.as_millis().min(i32::MAX as u128) as i32) };
+        if r > 0 {
+            return true;
+        }
+        if r == 0 || left.is_zero() {
+            return !record::process_alive(pid, start);
+        }
+    }
+}
+
+/// Signals the container's PID 1, if it is still the process the record names.
+pub fn signal_container(state: &ContainerState, sig: nix::sys::signal::Signal) -> bool {
+    if !record::process_alive(state.pid, state.pid_start) {
+        return false;
+    }
+    nix::sys::signal::kill(Pid::from_raw(state.pid), sig).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(stop: bool, restarts: u32) -> ContainerState {
+        let mut s = ContainerState::created();
+        s.stop_requested = stop;
+        s.restart_count = restarts;
+        s
+    }
+
+    fn policy(name: &str, n: u32) -> RestartPolicy {
+        RestartPolicy {
+            name: name.into(),
+            maximum_retry_count: n,
+        }
+    }
+
+    #[test]
+    fn restart_policies_follow_docker() {
+        assert!(!should_restart(&policy("no", 0), &state(false, 0), 1));
+        assert!(should_restart(&policy("always", 0), &state(false, 5), 0));
+        assert!(!should_restart(&policy("always", 0), &state(true, 0), 1));
+        assert!(should_restart(
+            &policy("unless-stopped", 0),
+            &state(false, 0),
+            0
+        ));
+        assert!(!should_restart(
+            &policy("on-failure", 0),
+            &state(false, 0),
+            0
+        ));
+        assert!(should_restart(
+            &policy("on-failure", 2),
+            &state(false, 1),
+            3
+        ));
+        assert!(!should_restart(
+            &policy("on-failure", 2),
+            &state(false, 2),
+            3
+        ));
+    }
+
+    #[test]
+    fn backoff_doubles_to_a_minute_and_resets_after_a_long_run() {
+        let mut b = Backoff::default();
+        let short = Duration::from_millis(5);
+        assert_eq!(b.next(short), Duration::from_millis(100));
+        assert_eq!(b.next(short), Duration::from_millis(200));
+        for _ in 0..20 {
+            b.next(short);
+        }
+        assert_eq!(b.next(short), Duration::from_secs(60));
+        assert_eq!(b.next(Duration::from_secs(11)), Duration::from_millis(100));
+    }
+}

@@ -1,0 +1,431 @@
+//! Detached containers and the commands that manage them later, root and
+//! rootless: `run -d`, `create`, `start`, `stop`, `kill`, `restart`, `rm`,
+//! `wait`, the monitor's restart policy, and what a killed monitor leaves.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use predicates::prelude::*;
+use support::berth::{TestEnv, for_each_mode};
+use support::fixtures;
+use support::registry::{Registry, RegistryAuth};
+
+fn busybox(reg: &Registry) -> String {
+    fixtures::push_busybox(reg, "library/busybox", "latest");
+    format!("{}/library/busybox", reg.addr())
+}
+
+fn stdout(env: &TestEnv, args: &[&str]) -> String {
+    let out = env.berth_cmd(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "berth {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn state(env: &TestEnv, id: &str) -> serde_json::Value {
+    let path = env
+        .data_dir()
+        .join("containers")
+        .join(id)
+        .join("state.json");
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(20) {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// Gone, or a zombie nobody has reaped yet: either way it runs no more.
+fn process_gone(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| {
+            s.rsplit_once(") ")
+                .is_none_or(|(_, rest)| rest.starts_with('Z'))
+        })
+        .unwrap_or(true)
+}
+
+fn log_lines(env: &TestEnv, id: &str) -> Vec<serde_json::Value> {
+    let path = env.data_dir().join("containers").join(id).join("ctr.log");
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn run_detached_prints_the_id_and_the_monitor_logs_and_records_the_exit() {
+    let reg = Registry::start(RegistryAuth::None);
+    let image = busybox(&reg);
+    for_each_mode(|env| {
+        env.berth_cmd(["pull", "-q", &image]).assert().success();
+        let out = stdout(
+            env,
+            &[
+                "run",
+                "-d",
+                "--name",
+                "bg",
+                &image,
+                "sh",
+                "-c",
+                "echo out; echo err >&2; exit 3",
+            ],
+        );
+        let id = out.trim_end();
+        assert_eq!(out, format!("{id}\n"));
+        assert_eq!(id.len(), 64);
+        assert!(id.bytes().all(|b| b.is_ascii_hexdigit()));
+        // `wait` prints the exit code once the monitor has recorded it.
+        env.berth_cmd(["wait", "bg"])
+            .assert()
+            .success()
+            .stdout("3\n");
+        // The monitor goes away once it has recorded the exit: nothing of
+        // berth stays behind for an exited container.
+        wait_until("the monitor to finish", || {
+            state(env, id)["monitor_pid"] == 0
+        });
+        let st = state(env, id);
+        assert_eq!(st["status"], "exited");
+        assert_eq!(st["exit_code"], 3);
+        let lines = log_lines(env, id);
+        let logged: Vec<(&str, &str)> = lines
+            .iter()
+            .map(|v| (v["stream"].as_str().unwrap(), v["log"].as_str().unwrap()))
+            .collect();
+        assert!(logged.contains(&("stdout", "out\n")), "{logged:?}");
+        assert!(logged.contains(&("stderr", "err\n")), "{logged:?}");
+        env.berth_cmd(["rm", "bg"])
+            .assert()
+            .success()
+            .stdout("bg\n");
+        assert!(!env.data_dir().join("containers").join(id).exists());
+        env.berth_cmd(["rm", "bg"])
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("No such container: bg"));
+    });
+}
+
+#[test]
+fn foreground_runs_are_logged_too() {
+    let reg = Registry::start(RegistryAuth::None);
+    let image = busybox(&reg);
+    for_each_mode(|env| {
+        env.berth_cmd(["pull", "-q", &image]).assert().success();
+        env.berth_cmd([
+            "run",
+            "--name",
+            "fg",
+            &image,
+            "sh",
+            "-c",
+            "echo one; echo two >&2",
+        ])
+        .assert()
+        .success()
+        .stdout("one\n")
+        .stderr("two\n");
+        let id = std::fs::read_to_string(env.data_dir().join("names/fg")).unwrap();
+        let lines = log_lines(env, &id);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+    });
+}
+
+#[test]
+fn stop_kill_and_rm_force_end_running_containers() {
+    let reg = Registry::start(RegistryAuth::None);
+    let image = busybox(&reg);
+    for_each_mode(|env| {
+        env.berth_cmd(["pull", "-q", &image]).assert().success();
+        // PID 1 ignores SIGTERM (no handler): stop must escalate to SIGKILL.
+        let id = stdout(
+            env,
+            &["run", "-d", "--name", "sleeper", &image, "sleep", "1000"],
+        );
+        let id = id.trim();
+        assert_eq!(state(env, id)["status"], "running");
+        let t = Instant::now();
+        env.berth_cmd(["stop", "-t", "1", "sleeper"])
+            .assert()
+            .success()
+            .stdout("sleeper\n");
+        assert!(
+            t.elapsed() >= Duration::from_millis(900),
+            "{:?}",
+            t.elapsed()
+        );
+        assert!(t.elapsed() < Duration::from_secs(8), "{:?}", t.elapsed());
+        let st = state(env, id);
+        assert_eq!(st["status"], "exited");
+        assert_eq!(st["exit_code"], 137);
+        // Stopping a stopped container is fine; killing one is not.
+        env.berth_cmd(["stop", "sleeper"]).assert().success();
+        env.berth_cmd(["kill", "sleeper"])
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("is not running"));
+
+        // A trap makes SIGTERM count: exit 143 at once.
+        env.berth_cmd(["start", "sleeper"])
+            .assert()
+            .success()
+            .stdout("sleeper\n");
+        assert_eq!(state(env, id)["status"], "running");
+        env.berth_cmd(["kill", "-s", "TERM", "sleeper"])
+            .assert()
+            .success();
+        // PID 1 without a handler ignores it: still running.
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(state(env, id)["status"], "running");
+        env.berth_cmd(["kill", "sleeper"]).assert().success();
+        assert_eq!(stdout(env, &["wait", "sleeper"]), "137\n");
+
+        let trap = stdout(
+            env,
+            &[
+                "run",
+                "-d",
+                &image,
+                "sh",
+                "-c",
+                "trap 'exit 143' TERM; while :; do sleep 0.1; done",
+            ],
+        );
+        let t = Instant::now();
+        env.berth_cmd(["stop", trap.trim()]).assert().success();
+        assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+        assert_eq!(state(env, trap.trim())["exit_code"], 143);
+
+        // rm refuses a running container; rm -f kills it without waiting.
+        let live = stdout(
+            env,
+            &["run", "-d", "--name", "live", &image, "sleep", "1000"],
+        );
+        env.berth_cmd(["rm", "live"])
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("container is running"));
+        let pid = state(env, live.trim())["pid"].as_i64().unwrap();
+        let t = Instant::now();
+        env.berth_cmd(["rm", "-f", "live"]).assert().success();
+        assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+        assert!(process_gone(pid as i32));
+        assert!(!env.data_dir().join("containers").join(live.trim()).exists());
+        // The name is free again.
+        env.berth_cmd(["run", "--rm", "--name", "live", &image, "true"])
+            .assert()
+            .success();
+    });
+}
+
+#[test]
+fn create_then_start_and_wait_for_several() {
+    let reg = Registry::start(RegistryAuth::None);
+    let image = busybox(&reg);
+    for_each_mode(|env| {
+        env.berth_cmd(["pull", "-q", &image]).assert().success();
+        let a = stdout(
+            env,
+            &["create", "--name", "ca", &image, "sh", "-c", "exit 4"],
+        );
+        assert_eq!(a.trim().len(), 64);
+        assert_eq!(state(env, a.trim())["status"], "created");
+        stdout(env, &["create", "--name", "cb", &image, "true"]);
+        env.berth_cmd(["start", "ca", "cb"])
+            .assert()
+            .success()
+            .stdout("ca\ncb\n");
+        env.berth_cmd(["wait", "ca", "cb"])
+            .assert()
+            .success()
+            .stdout("4\n0\n");
+        // start -a attaches: output and exit code are the container's.
+        stdout(
+            env,
+            &[
+                "create",
+                "--name",
+                "cc",
+                &image,
+                "sh",
+                "-c",
+                "echo hi; exit 5",
+            ],
+        );
+        env.berth_cmd(["start", "-a", "cc"])
+            .assert()
+            .code(5)
+            .stdout("hi\n");
+        // A command that is not there: start fails like run (127), the record stays "created".
+        stdout(env, &["create", "--name", "bad", &image, "/nope"]);
+        env.berth_cmd(["start", "bad"])
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("/nope"));
+        env.berth_cmd(["run", "-d", &image, "/nope"])
+            .assert()
+            .code(127)
+            .stderr(predicate::str::contains("/nope"));
+        env.berth_cmd(["wait", "nosuch"])
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("No such container: nosuch"));
+    });
+}
+
+#[test]
+fn restart_policies_are_applied_by_the_monitor() {
+    let reg = Registry::start(RegistryAuth::None);
+    let image = busybox(&reg);
+    for_each_mode(|env| {
+        env.berth_cmd(["pull", "-q", &image]).assert().success();
+        let id = stdout(
+            env,
+            &[
+                "run",
+                "-d",
+                "--restart",
+                "on-failure:2",
+                &image,
+                "sh",
+                "-c",
+                "echo try; exit 1",
+            ],
+        );
+        let id = id.trim().to_string();
+        wait_until("two restarts then exit", || {
+            let st = state(env, &id);
+            st["status"] == "exited" && st["monitor_pid"] == 0
+        });
+        let st = state(env, &id);
+        assert_eq!(st["restart_count"], 2);
+        assert_eq!(st["exit_code"], 1);
+        let tries = log_lines(env, &id)
+            .iter()
+            .filter(|l| l["log"] == "try\n")
+            .count();
+        assert_eq!(tries, 3);
+
+        // always: restarted after each exit until stopped by hand.
+        let id = stdout(
+            env,
+            &[
+                "run",
+                "-d",
+                "--restart",
+                "always",
+                &image,
+                "sh",
+                "-c",
+                "sleep 0.2",
+            ],
+        );
+        let id = id.trim().to_string();
+        wait_until("a restart", || {
+            state(env, &id)["restart_count"].as_u64().unwrap_or(0) >= 2
+        });
+        env.berth_cmd(["stop", "-t", "0", &id]).assert().success();
+        let after = state(env, &id);
+        assert_eq!(after["status"], "exited");
+        std::thread::sleep(Duration::from_millis(600));
+        assert_eq!(state(env, &id)["restart_count"], after["restart_count"]);
+        assert_eq!(state(env, &id)["status"], "exited");
+
+        env.berth_cmd(["run", "--rm", "--restart", "always", &image, "true"])
+            .assert()
+            .code(125)
+            .stderr(predicate::str::contains("--restart and --rm"));
+    });
+}
+
+#[test]
+fn a_killed_monitor_leaves_a_truthful_record() {
+    let reg = Registry::start(RegistryAuth::None);
+    let image = busybox(&reg);
+    for_each_mode(|env| {
+        env.berth_cmd(["pull", "-q", &image]).assert().success();
+        let id = stdout(
+            env,
+            &["run", "-d", "--name", "orphan", &image, "sleep", "1000"],
+        );
+        let id = id.trim().to_string();
+        let st = state(env, &id);
+        let monitor = st["monitor_pid"].as_i64().unwrap() as i32;
+        let pid = st["pid"].as_i64().unwrap() as i32;
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(monitor),
+            nix::sys::signal::Signal::SIGKILL,
+        )
+        .unwrap();
+        wait_until("the monitor to die", || {
+            !std::path::Path::new(&format!("/proc/{monitor}")).exists()
+        });
+        // The container lives on: still running, and stop still works.
+        env.berth_cmd(["stop", "-t", "0", "orphan"])
+            .assert()
+            .success();
+        assert!(process_gone(pid));
+        let st = state(env, &id);
+        assert_eq!(st["status"], "exited");
+        assert_eq!(st["exit_code"], 137);
+        // And it can be started again, then removed by force.
+        env.berth_cmd(["start", "orphan"]).assert().success();
+        let monitor = state(env, &id)["monitor_pid"].as_i64().unwrap() as i32;
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(monitor),
+            nix::sys::signal::Signal::SIGKILL,
+        )
+        .unwrap();
+        env.berth_cmd(["rm", "-f", "orphan"]).assert().success();
+        assert!(!env.data_dir().join("containers").join(&id).exists());
+    });
+}
+
+#[test]
+fn two_runs_with_one_name_have_one_winner() {
+    let reg = Registry::start(RegistryAuth::None);
+    let image = busybox(&reg);
+    for_each_mode(|env| {
+        env.berth_cmd(["pull", "-q", &image]).assert().success();
+        let children: Vec<_> = (0..4)
+            .map(|_| {
+                env.berth_std()
+                    .args(["run", "-d", "--name", "same", &image, "sleep", "100"])
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let outs: Vec<_> = children
+            .into_iter()
+            .map(|c| c.wait_with_output().unwrap())
+            .collect();
+        let winners = outs.iter().filter(|o| o.status.success()).count();
+        assert_eq!(winners, 1);
+        for o in outs.iter().filter(|o| !o.status.success()) {
+            assert_eq!(o.status.code(), Some(125));
+            assert!(
+                String::from_utf8_lossy(&o.stderr)
+                    .contains("The container name \"/same\" is already in use"),
+                "{}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+        env.berth_cmd(["rm", "-f", "same"]).assert().success();
+    });
+}
