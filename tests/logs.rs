@@ -37,7 +37,7 @@ fn logs_keeps_streams_apart_and_filters() {
         env.berth_cmd([
             "run",
             "--name",
-            "x",
+            "two",
             &image,
             "sh",
             "-c",
@@ -45,23 +45,23 @@ fn logs_keeps_streams_apart_and_filters() {
         ])
         .assert()
         .success();
-        env.berth_cmd(["logs", "x"])
+        env.berth_cmd(["logs", "two"])
             .assert()
             .success()
             .stdout("out\nunfinished")
             .stderr("err\n");
-        env.berth_cmd(["logs", "--tail", "1", "x"])
+        env.berth_cmd(["logs", "--tail", "1", "two"])
             .assert()
             .success()
             .stdout("unfinished")
             .stderr("");
-        env.berth_cmd(["logs", "--tail=2", "x"])
+        env.berth_cmd(["logs", "--tail=2", "two"])
             .assert()
             .success()
             .stdout("unfinished")
             .stderr("err\n");
         // -t: docker's fixed-width RFC3339Nano and one space.
-        let out = env.berth_cmd(["logs", "-t", "x"]).output().unwrap();
+        let out = env.berth_cmd(["logs", "-t", "two"]).output().unwrap();
         let stdout = String::from_utf8(out.stdout).unwrap();
         let re = regex_like_timestamp_line;
         let lines: Vec<&str> = stdout.split_inclusive('\n').collect();
@@ -70,31 +70,31 @@ fn logs_keeps_streams_apart_and_filters() {
         assert!(re(lines[1], "unfinished"), "{stdout:?}");
         assert!(re(&String::from_utf8(out.stderr).unwrap(), "err\n"));
         // --details: no attributes, so just docker's separating space.
-        env.berth_cmd(["logs", "--details", "x"])
+        env.berth_cmd(["logs", "--details", "two"])
             .assert()
             .success()
             .stdout(" out\n unfinished")
             .stderr(" err\n");
         // Time filters.
         for args in [
-            &["logs", "--since", "2100-01-01T00:00:00Z", "x"][..],
-            &["logs", "--since", "-1h", "x"],
-            &["logs", "--until", "2000-01-01", "x"],
-            &["logs", "--until", "946684800", "x"],
+            &["logs", "--since", "2100-01-01T00:00:00Z", "two"][..],
+            &["logs", "--since", "-1h", "two"],
+            &["logs", "--until", "2000-01-01", "two"],
+            &["logs", "--until", "946684800", "two"],
         ] {
             env.berth_cmd(args).assert().success().stdout("").stderr("");
         }
         for args in [
-            &["logs", "--since", "1h", "x"][..],
-            &["logs", "--since", "1000000000.5", "x"],
-            &["logs", "--until", "-1m", "x"],
+            &["logs", "--since", "1h", "two"][..],
+            &["logs", "--since", "1000000000.5", "two"],
+            &["logs", "--until", "-1m", "two"],
             &[
                 "logs",
                 "--since",
                 "2000-01-02T03:04:05",
                 "--until",
                 "2100-01-01",
-                "x",
+                "two",
             ],
         ] {
             env.berth_cmd(args)
@@ -103,12 +103,12 @@ fn logs_keeps_streams_apart_and_filters() {
                 .stdout("out\nunfinished")
                 .stderr("err\n");
         }
-        env.berth_cmd(["logs", "--since", "yesterday", "x"])
+        env.berth_cmd(["logs", "--since", "yesterday", "two"])
             .assert()
             .code(1)
             .stderr(predicate::str::contains("since"));
         // Not running: -f prints and ends.
-        env.berth_cmd(["logs", "-f", "x"])
+        env.berth_cmd(["logs", "-f", "two"])
             .timeout(Duration::from_secs(10))
             .assert()
             .success()
@@ -239,5 +239,41 @@ fn logs_follow_a_live_container_until_it_exits() {
             .assert()
             .success()
             .stdout("1\n2\n3\n");
+    });
+}
+
+#[test]
+fn logs_follow_a_detached_container_from_its_tail() {
+    let reg = Registry::start(RegistryAuth::None);
+    let image = busybox(&reg);
+    for_each_mode(|env| {
+        env.berth_cmd(["pull", "-q", &image]).assert().success();
+        env.berth_cmd([
+            "run",
+            "-d",
+            "--name",
+            "bg",
+            &image,
+            "sh",
+            "-c",
+            "echo a; echo b >&2; sleep 1; for i in 1 2 3; do echo $i; sleep 0.3; done",
+        ])
+        .assert()
+        .success();
+        wait_for_log(env, "bg");
+        // Only the last line that is there, then everything new, then the end.
+        let out = env
+            .berth_cmd(["logs", "-f", "--tail", "1", "bg"])
+            .timeout(Duration::from_secs(20))
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "1\n2\n3\n");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "b\n");
+        env.berth_cmd(["logs", "bg"])
+            .assert()
+            .success()
+            .stdout("a\n1\n2\n3\n")
+            .stderr("b\n");
     });
 }
