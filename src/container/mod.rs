@@ -13,6 +13,7 @@
 pub mod create;
 pub mod etc;
 pub mod logfile;
+pub mod logread;
 pub mod parse;
 pub mod record;
 pub mod spec;
