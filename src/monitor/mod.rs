@@ -456,6 +456,7 @@ fn detached_loop(
                         Ok(()) => send(0, String::new(), warnings),
                         Err(e) => send(e.exit_code(), e.to_string(), warnings),
                     }
+                    release_startup_code();
                 }
             },
         );
@@ -490,6 +491,56 @@ fn detached_loop(
         let _ = create::remove(ctx, &config);
     }
     result
+}
+
+/// Drops this process's resident pages of executable code. Users run dozens
+/// of monitors: the start-up paths (config, spec, clone, id maps) touched
+/// megabytes of berth's text (the kernel maps 64 KiB around each fault), of
+/// which the loop that follows needs a few pages. Text mappings are private
+/// and never written, so MADV_DONTNEED only unmaps them: what is needed again
+/// faults back in from the page cache, shared with every other berth.
+/// Read-only data mappings qualify too when no page of them is private.
+fn release_startup_code() {
+    // The spec, its seccomp profile and the record were parsed on the heap;
+    // freed now, but malloc keeps the pages unless asked.
+    // SAFETY: malloc_trim only returns free heap memory to the kernel.
+    unsafe { libc::malloc_trim(0) };
+    let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else {
+        return;
+    };
+    let mut current: Option<(usize, usize)> = None;
+    for line in smaps.lines() {
+        let mut fields = line.split_whitespace();
+        let Some(first) = fields.next() else { continue };
+        if let Some((start, end)) = first.split_once('-')
+            && let (Ok(start), Ok(end)) = (
+                usize::from_str_radix(start, 16),
+                usize::from_str_radix(end, 16),
+            )
+        {
+            let perms = fields.next().unwrap_or("");
+            // A private, non-writable mapping of a file (code, read-only data).
+            current = (perms.starts_with('r')
+                && perms.as_bytes().get(1) == Some(&b'-')
+                && perms.ends_with('p')
+                && line.contains('/'))
+            .then_some((start, end));
+            continue;
+        }
+        // Only if no page of it was ever written (RELRO data was, by the
+        // dynamic linker): DONTNEED would throw such private copies away.
+        if first == "Anonymous:"
+            && fields.next() == Some("0")
+            && let Some((start, end)) = current.take()
+        {
+            // SAFETY: a whole read-only file mapping of this process with no
+            // private pages: dropping its pages changes nothing but residency.
+            unsafe {
+                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED);
+                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_RANDOM);
+            }
+        }
+    }
 }
 
 /// docker's rules: `always` and `unless-stopped` unless stopped by hand,
