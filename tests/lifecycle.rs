@@ -429,3 +429,55 @@ fn two_runs_with_one_name_have_one_winner() {
         env.berth_cmd(["rm", "-f", "same"]).assert().success();
     });
 }
+
+#[test]
+fn attach_streams_output_and_stdin_and_returns_the_exit_code() {
+    let reg = Registry::start(RegistryAuth::None);
+    let image = busybox(&reg);
+    for_each_mode(|env| {
+        env.berth_cmd(["pull", "-q", &image]).assert().success();
+        // Output that comes while attached, both streams, then the exit code.
+        stdout(
+            env,
+            &[
+                "run",
+                "-d",
+                "--name",
+                "ticker",
+                &image,
+                "sh",
+                "-c",
+                "sleep 1; echo late; echo oops >&2; exit 2",
+            ],
+        );
+        env.berth_cmd(["attach", "ticker"])
+            .assert()
+            .code(2)
+            .stdout("late\n")
+            .stderr("oops\n");
+        // `run -di` keeps stdin open for a later attach.
+        stdout(
+            env,
+            &[
+                "run",
+                "-d",
+                "-i",
+                "--name",
+                "talk",
+                &image,
+                "sh",
+                "-c",
+                "read line; echo got $line; exit 6",
+            ],
+        );
+        env.berth_cmd(["attach", "talk"])
+            .write_stdin("hello\n")
+            .assert()
+            .code(6)
+            .stdout("got hello\n");
+        env.berth_cmd(["attach", "talk"])
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("start it first"));
+    });
+}

@@ -21,6 +21,7 @@
 //! each other's writes; a monitor killed with SIGKILL leaves a record that
 //! [`ContainerState::observed`] reads truthfully.
 
+pub mod attach;
 pub mod control;
 
 use std::io::{Read, Write};
@@ -138,6 +139,7 @@ fn run_once(
     config: &ContainerConfig,
     attach: &Attach,
     log: &mut LogWriter,
+    mut server: Option<&mut attach::Server>,
     started: &mut StartedFn,
 ) -> Result<runtime::Outcome, MonitorError> {
     let plan = plan_for(containers, config)?;
@@ -238,10 +240,26 @@ fn run_once(
             }
         }
         Attach::Detached => {
+            if let Some(server) = server.as_deref_mut() {
+                let stdin = match (&master, &_stdin_keep) {
+                    (Some(m), _) => Some(m.as_raw_fd()),
+                    (None, Some(w)) => {
+                        runtime::io::set_nonblocking(w.as_raw_fd())?;
+                        Some(w.as_raw_fd())
+                    }
+                    (None, None) => None,
+                };
+                let stdin = stdin.filter(|_| config.open_stdin);
+                server.connect_container(stdin, master.as_ref().map(|m| m.as_raw_fd()));
+            }
             if let Some(m) = master {
                 outputs.push((m, Stream::Stdout));
             }
-            runtime::io::pump(
+            let mut watch = DetachedWatch {
+                log: &mut *log,
+                server: server.as_deref_mut(),
+            };
+            let code = runtime::io::pump_with(
                 &mut container,
                 runtime::io::Pump {
                     outputs,
@@ -249,11 +267,12 @@ fn run_once(
                     forward_signals: false,
                     resize: None,
                 },
-                &mut |stream, bytes| {
-                    let _ = log.write(stream, bytes);
-                    true
-                },
-            )?
+                &mut watch,
+            )?;
+            if let Some(server) = server {
+                server.exited(code);
+            }
+            code
         }
     };
     let _ = log.finish();
@@ -267,6 +286,35 @@ fn run_once(
         code,
         exec_error: None,
     })
+}
+
+/// A detached container's output: to the log and to attached clients.
+struct DetachedWatch<'a> {
+    log: &'a mut LogWriter,
+    server: Option<&'a mut attach::Server>,
+}
+
+impl runtime::io::Watch for DetachedWatch<'_> {
+    fn output(&mut self, stream: Stream, bytes: &[u8]) -> bool {
+        let _ = self.log.write(stream, bytes);
+        if let Some(server) = self.server.as_deref_mut() {
+            server.output(stream, bytes);
+        }
+        true
+    }
+
+    fn fds(&mut self, fds: &mut Vec<libc::pollfd>) -> i32 {
+        if let Some(server) = self.server.as_deref() {
+            server.fds(fds);
+        }
+        -1
+    }
+
+    fn ready(&mut self, fds: &[libc::pollfd]) {
+        if let Some(server) = self.server.as_deref_mut() {
+            server.ready(fds);
+        }
+    }
 }
 
 fn record_failed_start(containers: &ContainerStore, id: &str, code: i32, message: &str) {
@@ -317,7 +365,14 @@ pub fn run_foreground(
             forward_stdin,
             sig_proxy,
         };
-        let outcome = run_once(&containers, &config, &attach, &mut log, &mut |_, w| warn(w));
+        let outcome = run_once(
+            &containers,
+            &config,
+            &attach,
+            &mut log,
+            None,
+            &mut |_, w| warn(w),
+        );
         let _ = nix::sys::signal::sigprocmask(
             nix::sys::signal::SigmaskHow::SIG_SETMASK,
             Some(&old),
@@ -441,6 +496,8 @@ fn detached_loop(
     // them (and SIGCHLD, which the pump reads from a signalfd).
     runtime::block_signals()?;
     let mut log = open_log(&containers, &config)?;
+    // No attach socket is no reason not to run the container.
+    let mut server = attach::Server::bind(&containers.dir(id)).ok();
     let mut backoff = Backoff::default();
     let mut first = true;
     let result = loop {
@@ -450,6 +507,7 @@ fn detached_loop(
             &config,
             &Attach::Detached,
             &mut log,
+            server.as_mut(),
             &mut |r, warnings| {
                 if first {
                     match r {
@@ -486,6 +544,8 @@ fn detached_loop(
             break Ok(());
         }
     };
+    drop(server);
+    let _ = std::fs::remove_file(containers.dir(id).join(attach::SOCKET));
     release(&containers, id);
     if config.auto_remove {
         let _ = create::remove(ctx, &config);

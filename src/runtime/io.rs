@@ -29,14 +29,45 @@ pub struct Input {
     pub to: RawFd,
 }
 
+/// Whoever takes the container's output, and may watch fds of its own in
+/// the same loop (the monitor's attach socket and health-check timers).
+pub trait Watch {
+    /// A chunk of output; false to stop reading that stream: our end is
+    /// closed, so the container's next write gets EPIPE as if it wrote to
+    /// the caller's closed pipe itself.
+    fn output(&mut self, stream: Stream, bytes: &[u8]) -> bool;
+    /// Adds fds to poll; returns how long the loop may sleep (ms, -1: forever).
+    fn fds(&mut self, _fds: &mut Vec<libc::pollfd>) -> i32 {
+        -1
+    }
+    /// After each wake-up: the fds it added, with their `revents`.
+    fn ready(&mut self, _fds: &[libc::pollfd]) {}
+}
+
+struct Sink<'a>(&'a mut dyn FnMut(Stream, &[u8]) -> bool);
+
+impl Watch for Sink<'_> {
+    fn output(&mut self, stream: Stream, bytes: &[u8]) -> bool {
+        (self.0)(stream, bytes)
+    }
+}
+
 /// Runs until the container has exited and its output is drained; every
-/// chunk of output goes to `sink`, which returns false to stop reading that
-/// stream: our end is closed, so the container's next write gets EPIPE as
-/// if it wrote to the caller's closed pipe itself. Returns docker's exit status.
+/// chunk of output goes to `sink` (see [`Watch::output`]). Returns docker's
+/// exit status.
 pub fn pump(
     container: &mut Container,
-    mut pump: Pump,
+    pump: Pump,
     sink: &mut dyn FnMut(Stream, &[u8]) -> bool,
+) -> Result<i32, RuntimeError> {
+    pump_with(container, pump, &mut Sink(sink))
+}
+
+/// [`pump`] with a [`Watch`] that may add fds and timers to the loop.
+pub fn pump_with(
+    container: &mut Container,
+    mut pump: Pump,
+    watch: &mut dyn Watch,
 ) -> Result<i32, RuntimeError> {
     let mut mask = SigSet::empty();
     mask.add(Signal::SIGCHLD);
@@ -63,7 +94,7 @@ pub fn pump(
             // PID 1 is gone, and with it every process of its pid namespace:
             // no writer is left, what the pipes hold is the last output.
             for (fd, stream) in outputs.iter().flatten() {
-                drain(fd, *stream, &mut buf, sink);
+                drain(fd, *stream, &mut buf, watch);
             }
             return Ok(status);
         }
@@ -88,8 +119,10 @@ pub fn pump(
             fds.push(pollfd(i.from, libc::POLLIN));
             fds.len() - 1
         });
+        let extra_from = fds.len();
+        let timeout = watch.fds(&mut fds);
         // SAFETY: a valid array of pollfds.
-        let r = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
+        let r = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout) };
         if r < 0 {
             match Errno::last() {
                 Errno::EINTR => continue,
@@ -119,7 +152,7 @@ pub fn pump(
         for (k, &i) in slots.iter().enumerate() {
             if fds[k + 1].revents != 0 {
                 let ended = match &outputs[i] {
-                    Some((fd, stream)) => read_some(fd, *stream, &mut buf, sink),
+                    Some((fd, stream)) => read_some(fd, *stream, &mut buf, watch),
                     None => false,
                 };
                 if ended {
@@ -158,6 +191,7 @@ pub fn pump(
         if !input_open && pending.is_empty() {
             pump.input = None;
         }
+        watch.ready(&fds[extra_from..]);
     }
 }
 
@@ -171,17 +205,12 @@ fn pollfd(fd: RawFd, events: libc::c_short) -> libc::pollfd {
 
 /// Reads what is available; true at end of stream (EOF, or EIO from a pty
 /// master whose slave side is closed).
-fn read_some(
-    fd: &OwnedFd,
-    stream: Stream,
-    buf: &mut [u8],
-    sink: &mut dyn FnMut(Stream, &[u8]) -> bool,
-) -> bool {
+fn read_some(fd: &OwnedFd, stream: Stream, buf: &mut [u8], watch: &mut dyn Watch) -> bool {
     loop {
         match nix::unistd::read(fd, buf) {
             Ok(0) => return true,
             Ok(n) => {
-                if !sink(stream, &buf[..n]) {
+                if !watch.output(stream, &buf[..n]) {
                     return true;
                 }
                 if n < buf.len() {
@@ -195,13 +224,8 @@ fn read_some(
     }
 }
 
-fn drain(
-    fd: &OwnedFd,
-    stream: Stream,
-    buf: &mut [u8],
-    sink: &mut dyn FnMut(Stream, &[u8]) -> bool,
-) {
-    while !read_some(fd, stream, buf, sink) {
+fn drain(fd: &OwnedFd, stream: Stream, buf: &mut [u8], watch: &mut dyn Watch) {
+    while !read_some(fd, stream, buf, watch) {
         // EAGAIN with the namespace gone: nothing more will come.
         if !readable(fd) {
             return;
@@ -215,7 +239,7 @@ fn readable(fd: &OwnedFd) -> bool {
     unsafe { libc::poll(&mut p, 1, 0) > 0 }
 }
 
-pub(super) fn set_nonblocking(fd: RawFd) -> Result<(), RuntimeError> {
+pub fn set_nonblocking(fd: RawFd) -> Result<(), RuntimeError> {
     use nix::fcntl::{FcntlArg, OFlag, fcntl};
     // SAFETY: the caller owns fd for this call.
     let fd = unsafe { BorrowedFd::borrow_raw(fd) };
