@@ -481,3 +481,35 @@ fn attach_streams_output_and_stdin_and_returns_the_exit_code() {
             .stderr(predicate::str::contains("start it first"));
     });
 }
+
+#[test]
+fn images_used_by_containers_keep_their_layers() {
+    let reg = Registry::start(RegistryAuth::None);
+    let image = busybox(&reg);
+    for_each_mode(|env| {
+        env.berth_cmd(["pull", "-q", &image]).assert().success();
+        stdout(env, &["create", "--name", "user", &image, "echo", "still here"]);
+        env.berth_cmd(["rmi", &image])
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("(must force) - container"));
+        env.berth_cmd(["image", "prune", "-a", "-f"]).assert().success();
+        env.berth_cmd(["image", "inspect", &image]).assert().success();
+        // Forced: the image record goes, the layers stay for the container.
+        env.berth_cmd(["rmi", "-f", &image]).assert().success();
+        env.berth_cmd(["image", "inspect", &image]).assert().code(1);
+        env.berth_cmd(["start", "-a", "user"])
+            .assert()
+            .success()
+            .stdout("still here\n");
+        // A running container's image cannot go, even forced.
+        env.berth_cmd(["pull", "-q", &image]).assert().success();
+        stdout(env, &["run", "-d", "--name", "runner", &image, "sleep", "100"]);
+        env.berth_cmd(["rmi", "-f", &image])
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("cannot be forced"));
+        env.berth_cmd(["rm", "-f", "runner", "user"]).assert().success();
+        env.berth_cmd(["rmi", &image]).assert().success();
+    });
+}

@@ -79,7 +79,8 @@ fn prune(ctx: &Context, args: PruneArgs) -> anyhow::Result<()> {
         }
     }
     let store = ctx.store()?;
-    let removed = crate::image::local::prune(store, args.all)?;
+    let users = crate::container::record::ContainerStore::open(&ctx.paths.data)?.image_users()?;
+    let removed = crate::image::local::prune(store, args.all, &|id| users.get(id).cloned())?;
     let freed = free_layers(ctx)?;
     if !removed.is_empty() {
         println!("Deleted Images:");
@@ -106,7 +107,8 @@ pub fn free_layers(ctx: &Context) -> anyhow::Result<Vec<crate::image::store::Lay
     let Some(gc) = store.try_gc_exclusive()? else {
         return Ok(Vec::new());
     };
-    let moved = store.trash_unused_layers(&gc)?;
+    let containers = crate::container::record::ContainerStore::open(&ctx.paths.data)?;
+    let moved = store.trash_unused_layers(&gc, &containers.layers_in_use()?)?;
     drop(gc);
     let trash = store.trash_entries()?;
     if !trash.is_empty() {

@@ -19,9 +19,11 @@ pub struct Args {
 
 pub fn exec(ctx: &Context, args: Args) -> anyhow::Result<()> {
     let store = ctx.store()?;
+    let users = crate::container::record::ContainerStore::open(&ctx.paths.data)?.image_users()?;
+    let used_by = |id: &str| users.get(id).cloned();
     let mut failed = false;
     for name in &args.images {
-        match local::remove(store, name, args.force) {
+        match local::remove(store, name, args.force, &used_by) {
             Ok(lines) => {
                 for line in lines {
                     match line {

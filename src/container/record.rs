@@ -528,6 +528,42 @@ impl ContainerStore {
         Ok(())
     }
 
+    /// Image ids used by containers: short container id and whether it runs
+    /// (a running one wins).
+    pub fn image_users(
+        &self,
+    ) -> Result<std::collections::HashMap<String, (String, bool)>, RecordError> {
+        let mut users = std::collections::HashMap::new();
+        for (config, state) in self.list()? {
+            let running = state.status.is_running();
+            let entry = users
+                .entry(config.image_id.clone())
+                .or_insert_with(|| (config.id[..12].to_string(), running));
+            if running && !entry.1 {
+                *entry = (config.id[..12].to_string(), true);
+            }
+        }
+        Ok(users)
+    }
+
+    /// The diff_ids of every layer some container is built on (its lower
+    /// dirs are `…/layers/<hex>/diff`): image removal must keep them.
+    pub fn layers_in_use(&self) -> Result<std::collections::BTreeSet<String>, RecordError> {
+        let mut layers = std::collections::BTreeSet::new();
+        for (config, _) in self.list()? {
+            for dir in &config.layers {
+                if let Some(hex) = dir
+                    .parent()
+                    .and_then(|p| p.file_name())
+                    .and_then(|n| n.to_str())
+                {
+                    layers.insert(format!("sha256:{hex}"));
+                }
+            }
+        }
+        Ok(layers)
+    }
+
     /// The json-file log of the container's stdout and stderr.
     pub fn log_path(&self, id: &str) -> PathBuf {
         self.dir(id).join("ctr.log")

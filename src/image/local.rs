@@ -19,6 +19,25 @@ pub enum ImageError {
         "conflict: unable to delete {id} (must be forced) - image is referenced in multiple repositories"
     )]
     MultipleRepositories { id: String },
+    #[error(
+        "conflict: unable to remove repository reference \"{reference}\" (must force) - container {container} is using its referenced image {id}"
+    )]
+    ReferenceInUse {
+        reference: String,
+        container: String,
+        id: String,
+    },
+    #[error(
+        "conflict: unable to delete {id} ({force}) - image is being used by {state} container {container}"
+    )]
+    InUse {
+        id: String,
+        container: String,
+        /// "must be forced" or "cannot be forced"
+        force: &'static str,
+        /// "stopped" or "running"
+        state: &'static str,
+    },
     #[error("refusing to create a tag with a digest reference")]
     TagWithDigest,
     #[error("invalid filter '{0}'")]
@@ -606,7 +625,15 @@ pub enum Removal {
 
 /// `rmi [-f] NAME`: untags, and deletes the image once nothing names it.
 /// Layers are not touched here: see [`Store::trash_unused_layers`].
-pub fn remove(store: &Store, name: &str, force: bool) -> Result<Vec<Removal>, ImageError> {
+/// Which container (short id) uses an image id, and whether it runs.
+pub type ImageUser<'a> = &'a dyn Fn(&str) -> Option<(String, bool)>;
+
+pub fn remove(
+    store: &Store,
+    name: &str,
+    force: bool,
+    used_by: ImageUser,
+) -> Result<Vec<Removal>, ImageError> {
     let familiar = |s: &str| {
         Reference::parse(s)
             .map(|r| r.familiar_string())
@@ -622,6 +649,7 @@ pub fn remove(store: &Store, name: &str, force: bool) -> Result<Vec<Removal>, Im
             .position(|i| i.id == id)
             .expect("found above");
         let image = &mut idx.images[pos];
+        let by_id = matches!(matched, Matched::Id);
         match matched {
             Matched::Tag(tag) => {
                 image.repo_tags.retain(|t| *t != tag);
@@ -643,6 +671,35 @@ pub fn remove(store: &Store, name: &str, force: bool) -> Result<Vec<Removal>, Im
             }
         }
         if image.repo_tags.is_empty() {
+            // docker: an image a container uses stays unless forced, and a
+            // running container's image cannot go at all. (Its layers stay
+            // while any container uses them: see `Store::trash_unused_layers`.)
+            if let Some((container, running)) = used_by(&id) {
+                if running {
+                    return Err(ImageError::InUse {
+                        id: short_id(&id),
+                        container,
+                        force: "cannot be forced",
+                        state: "running",
+                    });
+                }
+                if !force {
+                    return Err(if by_id {
+                        ImageError::InUse {
+                            id: short_id(&id),
+                            container,
+                            force: "must be forced",
+                            state: "stopped",
+                        }
+                    } else {
+                        ImageError::ReferenceInUse {
+                            reference: familiar(name),
+                            container,
+                            id: short_id(&id),
+                        }
+                    });
+                }
+            }
             // Nothing names it any more: it goes, with its digests (docker does the same).
             let image = idx.images.remove(pos);
             for d in image.repo_digests {
@@ -655,11 +712,11 @@ pub fn remove(store: &Store, name: &str, force: bool) -> Result<Vec<Removal>, Im
 }
 
 /// `image prune` (dangling images only, or all unused with `-a`): the IDs removed.
-pub fn prune(store: &Store, all: bool) -> Result<Vec<String>, ImageError> {
+pub fn prune(store: &Store, all: bool, used_by: ImageUser) -> Result<Vec<String>, ImageError> {
     store.update_images(|idx| {
         let mut removed = Vec::new();
         idx.images.retain(|i| {
-            let goes = all || i.repo_tags.is_empty();
+            let goes = (all || i.repo_tags.is_empty()) && used_by(&i.id).is_none();
             if goes {
                 removed.push(i.id.clone());
             }

@@ -335,8 +335,14 @@ impl Store {
 
     /// Moves layers no image uses into trash/ (cheap, atomic per layer). Needs the gc lock.
     /// Returns the layers moved.
-    pub fn trash_unused_layers(&self, _gc: &LockGuard) -> Result<Vec<LayerInfo>, StoreError> {
-        let in_use = self.images()?.layers_in_use();
+    /// `also_in_use`: diff_ids used by something other than an image (containers).
+    pub fn trash_unused_layers(
+        &self,
+        _gc: &LockGuard,
+        also_in_use: &BTreeSet<String>,
+    ) -> Result<Vec<LayerInfo>, StoreError> {
+        let mut in_use = self.images()?.layers_in_use();
+        in_use.extend(also_in_use.iter().cloned());
         let layers = self.root.join("layers");
         let mut moved = Vec::new();
         for entry in fs::read_dir(&layers).map_err(io_err(&layers))? {
@@ -546,7 +552,7 @@ mod tests {
             .unwrap();
         let gc = store.try_gc_exclusive().unwrap().unwrap();
         let moved: Vec<String> = store
-            .trash_unused_layers(&gc)
+            .trash_unused_layers(&gc, &BTreeSet::new())
             .unwrap()
             .into_iter()
             .map(|l| l.diff_id)
