@@ -488,13 +488,20 @@ fn images_used_by_containers_keep_their_layers() {
     let image = busybox(&reg);
     for_each_mode(|env| {
         env.berth_cmd(["pull", "-q", &image]).assert().success();
-        stdout(env, &["create", "--name", "user", &image, "echo", "still here"]);
+        stdout(
+            env,
+            &["create", "--name", "user", &image, "echo", "still here"],
+        );
         env.berth_cmd(["rmi", &image])
             .assert()
             .code(1)
             .stderr(predicate::str::contains("(must force) - container"));
-        env.berth_cmd(["image", "prune", "-a", "-f"]).assert().success();
-        env.berth_cmd(["image", "inspect", &image]).assert().success();
+        env.berth_cmd(["image", "prune", "-a", "-f"])
+            .assert()
+            .success();
+        env.berth_cmd(["image", "inspect", &image])
+            .assert()
+            .success();
         // Forced: the image record goes, the layers stay for the container.
         env.berth_cmd(["rmi", "-f", &image]).assert().success();
         env.berth_cmd(["image", "inspect", &image]).assert().code(1);
@@ -504,12 +511,133 @@ fn images_used_by_containers_keep_their_layers() {
             .stdout("still here\n");
         // A running container's image cannot go, even forced.
         env.berth_cmd(["pull", "-q", &image]).assert().success();
-        stdout(env, &["run", "-d", "--name", "runner", &image, "sleep", "100"]);
+        stdout(
+            env,
+            &["run", "-d", "--name", "runner", &image, "sleep", "100"],
+        );
         env.berth_cmd(["rmi", "-f", &image])
             .assert()
             .code(1)
             .stderr(predicate::str::contains("cannot be forced"));
-        env.berth_cmd(["rm", "-f", "runner", "user"]).assert().success();
+        env.berth_cmd(["rm", "-f", "runner", "user"])
+            .assert()
+            .success();
         env.berth_cmd(["rmi", &image]).assert().success();
+    });
+}
+
+#[test]
+fn container_group_prune_port_and_system_boot() {
+    let reg = Registry::start(RegistryAuth::None);
+    let image = busybox(&reg);
+    for_each_mode(|env| {
+        env.berth_cmd(["pull", "-q", &image]).assert().success();
+        let done = stdout(env, &["container", "run", "--name", "done", &image, "true"]);
+        assert_eq!(done, "");
+        let keep = stdout(
+            env,
+            &[
+                "container",
+                "create",
+                "--label",
+                "keep=1",
+                "--name",
+                "kept",
+                &image,
+                "true",
+            ],
+        );
+        let live = stdout(
+            env,
+            &[
+                "container",
+                "run",
+                "-d",
+                "--name",
+                "live",
+                &image,
+                "sleep",
+                "100",
+            ],
+        );
+        let names = stdout(env, &["container", "ls", "-a", "--format", "{{.Names}}"]);
+        for n in ["done", "kept", "live"] {
+            assert!(names.lines().any(|l| l == n), "{names}");
+        }
+        assert_eq!(
+            stdout(
+                env,
+                &["container", "inspect", "-f", "{{.State.Status}}", "live"]
+            ),
+            "running\n"
+        );
+        env.berth_cmd(["container", "port", "live"])
+            .assert()
+            .success()
+            .stdout("");
+        env.berth_cmd(["container", "port", "live", "80"])
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains(
+                "No public port '80/tcp' published for live",
+            ));
+        // prune: stopped ones go (unless filtered out), running ones stay.
+        let out = stdout(
+            env,
+            &["container", "prune", "-f", "--filter", "label!=keep"],
+        );
+        assert!(out.starts_with("Deleted Containers:\n"), "{out}");
+        assert!(out.contains("Total reclaimed space:"), "{out}");
+        let names = stdout(env, &["ps", "-a", "--format", "{{.Names}}"]);
+        assert!(!names.lines().any(|l| l == "done"), "{names}");
+        assert!(names.lines().any(|l| l == "kept"), "{names}");
+        assert!(names.lines().any(|l| l == "live"), "{names}");
+        assert!(!keep.is_empty() && !live.is_empty());
+        env.berth_cmd(["container", "rm", "-f", "live", "kept"])
+            .assert()
+            .success();
+
+        // system boot: `always` comes back even after a stop by hand,
+        // `unless-stopped` only if it was not stopped by hand.
+        stdout(
+            env,
+            &[
+                "run",
+                "-d",
+                "--restart",
+                "always",
+                "--name",
+                "alw",
+                &image,
+                "sleep",
+                "100",
+            ],
+        );
+        stdout(
+            env,
+            &[
+                "run",
+                "-d",
+                "--restart",
+                "unless-stopped",
+                "--name",
+                "uns",
+                &image,
+                "sleep",
+                "100",
+            ],
+        );
+        env.berth_cmd(["stop", "-t", "0", "alw", "uns"])
+            .assert()
+            .success();
+        env.berth_cmd(["system", "boot"])
+            .assert()
+            .success()
+            .stdout("alw\n");
+        assert_eq!(
+            stdout(env, &["inspect", "-f", "{{.State.Status}}", "alw", "uns"]),
+            "running\nexited\n"
+        );
+        env.berth_cmd(["rm", "-f", "alw", "uns"]).assert().success();
     });
 }

@@ -53,6 +53,16 @@ pub fn inspect_images(ctx: &Context, names: &[String], format: Option<&str>) -> 
     inspect(ctx, names, format, Kind::Image, false)
 }
 
+/// `container inspect`: containers only.
+pub fn inspect_containers(
+    ctx: &Context,
+    names: &[String],
+    format: Option<&str>,
+    size: bool,
+) -> anyhow::Result<()> {
+    inspect(ctx, names, format, Kind::Container, size)
+}
+
 /// Prints what is found; names that are missing are reported on stderr, exit 1 (docker's contract).
 fn inspect(
     ctx: &Context,

@@ -12,6 +12,7 @@ use crate::error::{ExitStatus, NotImplemented};
 
 mod attach;
 mod completion;
+mod container;
 mod cp;
 mod create;
 mod diff;
@@ -38,6 +39,7 @@ mod rmi;
 mod run;
 mod start;
 mod stop;
+mod system;
 mod tag;
 mod top;
 mod unpause;
@@ -122,6 +124,12 @@ enum Command {
     /// Manage images
     #[command(subcommand)]
     Image(image::Command),
+    /// Manage containers
+    #[command(subcommand)]
+    Container(container::Command),
+    /// Manage berth (`system boot`: start containers with a restart policy after a reboot)
+    #[command(subcommand)]
+    System(system::Command),
     /// Log in to a registry
     Login(login::Args),
     /// Log out from a registry
@@ -203,10 +211,11 @@ pub fn main() -> i32 {
         return internal::exec(args);
     }
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let kind = match command {
+    let kind = match &command {
         Command::Run(_) | Command::Create(_) | Command::Start(_) | Command::Exec(_) => {
             CommandKind::Container
         }
+        Command::Container(c) if container::is_container_kind(c) => CommandKind::Container,
         _ => CommandKind::Other,
     };
     match run(command, as_docker) {
@@ -261,6 +270,8 @@ fn run(command: Command, as_docker: bool) -> anyhow::Result<()> {
                 Command::History(args) => history::exec(&ctx, args),
                 Command::Inspect(args) => inspect::exec(&ctx, args),
                 Command::Image(cmd) => image::exec(&ctx, cmd),
+                Command::Container(cmd) => container::exec(&ctx, cmd),
+                Command::System(cmd) => system::exec(&ctx, cmd),
                 Command::Login(args) => login::exec(&ctx, args),
                 Command::Logout(args) => logout::exec(&ctx, args),
                 _ => unreachable!(),

@@ -179,3 +179,86 @@ mod tests {
         assert!(parse_signal("99").is_err());
     }
 }
+
+/// `container prune`: removes every container that is not running (and
+/// whose monitor is not starting it). `until` keeps containers created at
+/// or after it; `labels` (docker's `label=k[=v]`, `label!=k[=v]`) must match.
+/// Returns the ids removed and the bytes their writable layers held.
+pub fn prune(
+    ctx: &Context,
+    until: Option<chrono::DateTime<chrono::Utc>>,
+    labels: &[(bool, String, Option<String>)],
+) -> Result<(Vec<String>, u64), ControlError> {
+    let containers = ContainerStore::open(&ctx.paths.data)?;
+    let mut removed = Vec::new();
+    let mut reclaimed = 0;
+    for (config, state) in containers.list()? {
+        let busy = state.status.is_running()
+            || record::process_alive(state.monitor_pid, state.monitor_start);
+        if busy || until.is_some_and(|t| config.created >= t) {
+            continue;
+        }
+        let label_ok = labels.iter().all(|(want, k, v)| {
+            let has = match v {
+                Some(v) => config.labels.get(k) == Some(v),
+                None => config.labels.contains_key(k),
+            };
+            has == *want
+        });
+        if !label_ok {
+            continue;
+        }
+        let size = dir_size(&containers.dir(&config.id).join("upper"));
+        match create::remove(ctx, &config) {
+            Ok(()) => {
+                reclaimed += size;
+                removed.push(config.id);
+            }
+            Err(create::CreateError::Record(record::RecordError::NotFound(_))) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok((removed, reclaimed))
+}
+
+/// Bytes of the regular files under `dir` (those we may read).
+fn dir_size(dir: &std::path::Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => dir_size(&e.path()),
+            Ok(t) if t.is_file() => e.metadata().map(|m| m.len()).unwrap_or(0),
+            _ => 0,
+        })
+        .sum()
+}
+
+/// `system boot`: no daemon survives a reboot, so this starts again the
+/// containers docker's daemon would on its start: `always`, and
+/// `unless-stopped` unless stopped by hand. Returns (name, outcome) per container.
+pub fn boot(ctx: &Context) -> Result<Vec<(String, Result<(), MonitorError>)>, ControlError> {
+    let containers = ContainerStore::open(&ctx.paths.data)?;
+    let mut started = Vec::new();
+    for (config, state) in containers.list()? {
+        let wanted = match config.restart_policy.name.as_str() {
+            "always" => true,
+            "unless-stopped" => !state.stop_requested,
+            _ => false,
+        };
+        if !wanted
+            || state.status.is_running()
+            || record::process_alive(state.monitor_pid, state.monitor_start)
+        {
+            continue;
+        }
+        let result = match super::spawn_detached(&config.id) {
+            Err(MonitorError::AlreadyRunning(_)) => Ok(()),
+            other => other.map(|_| ()),
+        };
+        started.push((config.name, result));
+    }
+    Ok(started)
+}
