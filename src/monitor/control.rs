@@ -165,21 +165,6 @@ pub fn wait(ctx: &Context, id: &str) -> Result<i32, ControlError> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn signals_parse_like_docker() {
-        assert_eq!(parse_signal("KILL").unwrap(), Signal::SIGKILL);
-        assert_eq!(parse_signal("SIGTERM").unwrap(), Signal::SIGTERM);
-        assert_eq!(parse_signal("hup").unwrap(), Signal::SIGHUP);
-        assert_eq!(parse_signal("9").unwrap(), Signal::SIGKILL);
-        assert!(parse_signal("NOPE").is_err());
-        assert!(parse_signal("99").is_err());
-    }
-}
-
 /// `container prune`: removes every container that is not running (and
 /// whose monitor is not starting it). `until` keeps containers created at
 /// or after it; `labels` (docker's `label=k[=v]`, `label!=k[=v]`) must match.
@@ -236,10 +221,13 @@ fn dir_size(dir: &std::path::Path) -> u64 {
         .sum()
 }
 
+/// A container `system boot` tried to start, and how it went.
+pub type BootOutcome = (String, Result<(), MonitorError>);
+
 /// `system boot`: no daemon survives a reboot, so this starts again the
 /// containers docker's daemon would on its start: `always`, and
 /// `unless-stopped` unless stopped by hand. Returns (name, outcome) per container.
-pub fn boot(ctx: &Context) -> Result<Vec<(String, Result<(), MonitorError>)>, ControlError> {
+pub fn boot(ctx: &Context) -> Result<Vec<BootOutcome>, ControlError> {
     let containers = ContainerStore::open(&ctx.paths.data)?;
     let mut started = Vec::new();
     for (config, state) in containers.list()? {
@@ -261,4 +249,19 @@ pub fn boot(ctx: &Context) -> Result<Vec<(String, Result<(), MonitorError>)>, Co
         started.push((config.name, result));
     }
     Ok(started)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signals_parse_like_docker() {
+        assert_eq!(parse_signal("KILL").unwrap(), Signal::SIGKILL);
+        assert_eq!(parse_signal("SIGTERM").unwrap(), Signal::SIGTERM);
+        assert_eq!(parse_signal("hup").unwrap(), Signal::SIGHUP);
+        assert_eq!(parse_signal("9").unwrap(), Signal::SIGKILL);
+        assert!(parse_signal("NOPE").is_err());
+        assert!(parse_signal("99").is_err());
+    }
 }
