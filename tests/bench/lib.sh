@@ -58,3 +58,81 @@ EOF
   python3 "$here/image.py" wait-registry "http://127.0.0.1:$port" 20 ||
     { tail -n 20 "$run/registry/log" >&2; die "docker-registry did not start"; }
 }
+
+# ---- shared set-up for scripts laid out like run.sh (lifecycle.sh uses these;
+# run.sh still has its own copies). They read the caller's globals, named as
+# in run.sh: run, port, run_uid, run_gid, run_user, is_root, home, xdg_run,
+# big_tmp, b_data, b_run, b_conf, p_graph, p_run, p_tmp.
+
+# Writes podman's private registries.conf, storage.conf and containers.conf
+# into $run/containers (loopback registry insecure; stores where the script
+# wants them; default ulimits clamped to this host's hard limits, DESIGN.md §6).
+write_podman_confs() {
+  local nofile_hard nproc_hard pid_max
+  mkdir -p "$run/containers"
+  cat >"$run/containers/registries.conf" <<EOF
+unqualified-search-registries = []
+
+[[registry]]
+location = "127.0.0.1:$port"
+insecure = true
+EOF
+  cat >"$run/containers/storage.conf" <<EOF
+[storage]
+driver = "overlay"
+graphroot = "$p_graph"
+runroot = "$p_run"
+# rootless podman reads this one instead of graphroot from this file
+rootless_storage_path = "$p_graph"
+EOF
+  nofile_hard=$(ulimit -Hn)
+  nproc_hard=$(ulimit -Hu)
+  pid_max=$(cat /proc/sys/kernel/pid_max 2>/dev/null || echo 32768)
+  if [ "$nproc_hard" = unlimited ] || [ "$nproc_hard" -gt "$pid_max" ]; then nproc_hard=$pid_max; fi
+  cat >"$run/containers/containers.conf" <<EOF
+[containers]
+default_ulimits = ["nofile=$nofile_hard:$nofile_hard", "nproc=$nproc_hard:$nproc_hard"]
+
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+image_copy_tmp_dir = "$big_tmp"
+tmp_dir = "$p_tmp"
+EOF
+}
+
+# Writes $run/as-bench: `as-bench CMD...` runs CMD as the benchmark user in a
+# clean environment (env -i, and setpriv when root benchmarks another user),
+# with berth's and podman's private stores and configs. Every timed command
+# goes through it, so its cost (about a millisecond) is the same for each.
+write_as_bench() {
+  {
+    echo '#!/bin/bash'
+    printf 'exec env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8'
+    printf ' %q' "HOME=$home" "USER=${run_user:-root}" "LOGNAME=${run_user:-root}" "TMPDIR=$big_tmp" \
+      "BERTH_ROOT=$b_data" "BERTH_RUNROOT=$b_run" "BERTH_CONFIG_DIR=$b_conf" \
+      "XDG_CONFIG_HOME=$home/.config" "XDG_DATA_HOME=$home/.local/share" "XDG_CACHE_HOME=$home/.cache" \
+      "CONTAINERS_CONF=$run/containers/containers.conf" \
+      "CONTAINERS_REGISTRIES_CONF=$run/containers/registries.conf" \
+      "CONTAINERS_STORAGE_CONF=$run/containers/storage.conf"
+    if [ "$run_uid" -ne 0 ]; then
+      printf ' %q' "XDG_RUNTIME_DIR=$xdg_run"
+      if [ "$is_root" = 1 ]; then
+        printf ' %q' /usr/bin/setpriv "--reuid=$run_uid" "--regid=$run_gid" --init-groups --
+      fi
+    fi
+    printf ' "$@"\n'
+  } >"$run/as-bench"
+  chmod 0755 "$run/as-bench"
+}
+
+# Kills the pause process rootless podman leaves behind (it holds the user
+# namespace), from $run/podman-tmp/pause.pid.
+stop_podman_pause() {
+  local pause=$run/podman-tmp/pause.pid pid
+  if [ -s "$pause" ]; then
+    pid=$(cat "$pause")
+    [[ $pid =~ ^[0-9]+$ ]] && kill "$pid" 2>/dev/null
+  fi
+  return 0
+}
