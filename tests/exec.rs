@@ -101,7 +101,7 @@ fn exec_runs_in_the_containers_namespaces_with_dockers_exit_codes() {
         assert_eq!(exec_ok(env, &["ctr", "hostname"]), "box\n");
         assert_eq!(
             exec_ok(env, &["ctr", "cat", "/proc/1/cmdline"]),
-            "sleep\01000\0"
+            "sleep\x001000\x00"
         );
         assert_eq!(exec_ok(env, &["ctr", "readlink", "/proc/self/root"]), "/\n");
         assert_eq!(exec_ok(env, &["ctr", "cat", "/etc/hostname"]).trim(), "box");
@@ -110,6 +110,19 @@ fn exec_runs_in_the_containers_namespaces_with_dockers_exit_codes() {
         // By full id and by prefix too.
         assert_eq!(exec_ok(env, &[&id, "cat", "/tmp/f"]), "kept\n");
         assert_eq!(exec_ok(env, &[&id[..12], "cat", "/tmp/f"]), "kept\n");
+        // The single-threaded helper berth falls back on takes the same arguments.
+        assert_eq!(
+            String::from_utf8(
+                env.berth_cmd(["internal", "exec", "-w", "/etc", "ctr", "pwd"])
+                    .assert()
+                    .success()
+                    .get_output()
+                    .stdout
+                    .clone()
+            )
+            .unwrap(),
+            "/etc\n"
+        );
         // Nothing but stdio is inherited.
         assert_eq!(
             exec_ok(env, &["ctr", "ls", "/proc/self/fd"]),
