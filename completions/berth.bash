@@ -439,6 +439,9 @@ _berth() {
             berth__subcmd__help__subcmd__image,tag)
                 cmd="berth__subcmd__help__subcmd__image__subcmd__tag"
                 ;;
+            berth__subcmd__help__subcmd__internal,exec)
+                cmd="berth__subcmd__help__subcmd__internal__subcmd__exec"
+                ;;
             berth__subcmd__help__subcmd__internal,monitor)
                 cmd="berth__subcmd__help__subcmd__internal__subcmd__monitor"
                 ;;
@@ -508,6 +511,9 @@ _berth() {
             berth__subcmd__image__subcmd__help,tag)
                 cmd="berth__subcmd__image__subcmd__help__subcmd__tag"
                 ;;
+            berth__subcmd__internal,exec)
+                cmd="berth__subcmd__internal__subcmd__exec"
+                ;;
             berth__subcmd__internal,help)
                 cmd="berth__subcmd__internal__subcmd__help"
                 ;;
@@ -522,6 +528,9 @@ _berth() {
                 ;;
             berth__subcmd__internal,unpack)
                 cmd="berth__subcmd__internal__subcmd__unpack"
+                ;;
+            berth__subcmd__internal__subcmd__help,exec)
+                cmd="berth__subcmd__internal__subcmd__help__subcmd__exec"
                 ;;
             berth__subcmd__internal__subcmd__help,help)
                 cmd="berth__subcmd__internal__subcmd__help__subcmd__help"
@@ -1787,12 +1796,40 @@ _berth() {
             return 0
             ;;
         berth__subcmd__exec)
-            opts="-D -h --debug --help"
+            opts="-d -e -i -t -u -w -D -h --detach --env --env-file --interactive --privileged --tty --user --workdir --debug --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -u)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --workdir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -w)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2375,8 +2412,22 @@ _berth() {
             return 0
             ;;
         berth__subcmd__help__subcmd__internal)
-            opts="unpack rm run-plan monitor"
+            opts="unpack rm run-plan monitor exec"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__help__subcmd__internal__subcmd__exec)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -3107,7 +3158,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal)
-            opts="-D -h --userns --debug --help unpack rm run-plan monitor help"
+            opts="-D -h --userns --debug --help unpack rm run-plan monitor exec help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3120,9 +3171,65 @@ _berth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        berth__subcmd__internal__subcmd__help)
-            opts="unpack rm run-plan monitor help"
+        berth__subcmd__internal__subcmd__exec)
+            opts="-d -e -i -t -u -w -D -h --detach --env --env-file --interactive --privileged --tty --user --workdir --debug --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -u)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --workdir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -w)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__internal__subcmd__help)
+            opts="unpack rm run-plan monitor exec help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__internal__subcmd__help__subcmd__exec)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

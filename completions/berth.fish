@@ -159,6 +159,14 @@ complete -c berth -n "__fish_berth_using_subcommand rm" -s D -l debug -d 'Enable
 complete -c berth -n "__fish_berth_using_subcommand rm" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand wait" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand wait" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand exec" -s e -l env -d 'Set environment variables' -r
+complete -c berth -n "__fish_berth_using_subcommand exec" -l env-file -d 'Read in a file of environment variables' -r
+complete -c berth -n "__fish_berth_using_subcommand exec" -s u -l user -d 'Username or UID (format: "<name|uid>[:<group|gid>]")' -r
+complete -c berth -n "__fish_berth_using_subcommand exec" -s w -l workdir -d 'Working directory inside the container' -r
+complete -c berth -n "__fish_berth_using_subcommand exec" -s d -l detach -d 'Detached mode: run command in the background'
+complete -c berth -n "__fish_berth_using_subcommand exec" -s i -l interactive -d 'Keep STDIN open even if not attached'
+complete -c berth -n "__fish_berth_using_subcommand exec" -l privileged -d 'Give extended privileges to the command'
+complete -c berth -n "__fish_berth_using_subcommand exec" -s t -l tty -d 'Allocate a pseudo-TTY'
 complete -c berth -n "__fish_berth_using_subcommand exec" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand exec" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand attach" -l sig-proxy -d 'Proxy all received signals to the process' -r -f -a "true\t''
@@ -542,14 +550,15 @@ complete -c berth -n "__fish_berth_using_subcommand version" -s D -l debug -d 'E
 complete -c berth -n "__fish_berth_using_subcommand version" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand completion" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand completion" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm run-plan monitor help" -l userns -d 'Enter a new user namespace and wait for the parent to map it'
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm run-plan monitor help" -s D -l debug -d 'Enable debug mode'
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm run-plan monitor help" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm run-plan monitor help" -f -a "unpack" -d 'Extract the layer on stdin (compressed or not) into DEST; print a JSON report'
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm run-plan monitor help" -f -a "rm" -d 'Delete directory trees'
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm run-plan monitor help" -f -a "run-plan" -d 'Run the container described by a serialised `runtime::ContainerPlan` in the foreground; exit with its status (125 if it cannot start)'
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm run-plan monitor help" -f -a "monitor" -d 'Be the monitor of a recorded container (detached): start it, log its output, record its exit, restart it by its policy'
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm run-plan monitor help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm run-plan monitor exec help" -l userns -d 'Enter a new user namespace and wait for the parent to map it'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm run-plan monitor exec help" -s D -l debug -d 'Enable debug mode'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm run-plan monitor exec help" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm run-plan monitor exec help" -f -a "unpack" -d 'Extract the layer on stdin (compressed or not) into DEST; print a JSON report'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm run-plan monitor exec help" -f -a "rm" -d 'Delete directory trees'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm run-plan monitor exec help" -f -a "run-plan" -d 'Run the container described by a serialised `runtime::ContainerPlan` in the foreground; exit with its status (125 if it cannot start)'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm run-plan monitor exec help" -f -a "monitor" -d 'Be the monitor of a recorded container (detached): start it, log its output, record its exit, restart it by its policy'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm run-plan monitor exec help" -f -a "exec" -d '`berth exec`, re-executed because the first process had threads'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack rm run-plan monitor exec help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from unpack" -l dest -r -F
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from unpack" -l tar-split -r -F
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from unpack" -l rootless
@@ -562,10 +571,21 @@ complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_su
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from monitor" -l report-fd -d 'Where to report "started" or the start error (inherited fd)' -r
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from monitor" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from monitor" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from exec" -s e -l env -d 'Set environment variables' -r
+complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from exec" -l env-file -d 'Read in a file of environment variables' -r
+complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from exec" -s u -l user -d 'Username or UID (format: "<name|uid>[:<group|gid>]")' -r
+complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from exec" -s w -l workdir -d 'Working directory inside the container' -r
+complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from exec" -s d -l detach -d 'Detached mode: run command in the background'
+complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from exec" -s i -l interactive -d 'Keep STDIN open even if not attached'
+complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from exec" -l privileged -d 'Give extended privileges to the command'
+complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from exec" -s t -l tty -d 'Allocate a pseudo-TTY'
+complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from exec" -s D -l debug -d 'Enable debug mode'
+complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from exec" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from help" -f -a "unpack" -d 'Extract the layer on stdin (compressed or not) into DEST; print a JSON report'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from help" -f -a "rm" -d 'Delete directory trees'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from help" -f -a "run-plan" -d 'Run the container described by a serialised `runtime::ContainerPlan` in the foreground; exit with its status (125 if it cannot start)'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from help" -f -a "monitor" -d 'Be the monitor of a recorded container (detached): start it, log its output, record its exit, restart it by its policy'
+complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from help" -f -a "exec" -d '`berth exec`, re-executed because the first process had threads'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause ps logs pull images rmi tag history inspect image container system login logout version completion internal help" -f -a "run" -d 'Create and run a new container from an image'
 complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause ps logs pull images rmi tag history inspect image container system login logout version completion internal help" -f -a "create" -d 'Create a new container'
@@ -633,3 +653,4 @@ complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcom
 complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from internal" -f -a "rm" -d 'Delete directory trees'
 complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from internal" -f -a "run-plan" -d 'Run the container described by a serialised `runtime::ContainerPlan` in the foreground; exit with its status (125 if it cannot start)'
 complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from internal" -f -a "monitor" -d 'Be the monitor of a recorded container (detached): start it, log its output, record its exit, restart it by its policy'
+complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from internal" -f -a "exec" -d '`berth exec`, re-executed because the first process had threads'

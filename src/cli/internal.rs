@@ -40,6 +40,8 @@ enum Helper {
         #[arg(long)]
         report_fd: Option<i32>,
     },
+    /// `berth exec`, re-executed because the first process had threads.
+    Exec(super::exec::Args),
 }
 
 pub fn exec(args: Args) -> i32 {
@@ -58,6 +60,9 @@ pub fn exec(args: Args) -> i32 {
             .map(|fd| unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) });
         return crate::monitor::run_detached(id, report);
     }
+    if let Helper::Exec(args) = args.helper {
+        return super::exec::run_internal(args);
+    }
     let result = match args.helper {
         Helper::Unpack {
             dest,
@@ -65,7 +70,9 @@ pub fn exec(args: Args) -> i32 {
             rootless,
         } => unpack(&dest, &tar_split, rootless),
         Helper::Rm { paths } => remove(&paths),
-        Helper::RunPlan { .. } | Helper::Monitor { .. } => unreachable!("handled above"),
+        Helper::RunPlan { .. } | Helper::Monitor { .. } | Helper::Exec(_) => {
+            unreachable!("handled above")
+        }
     };
     match result {
         Ok(()) => 0,

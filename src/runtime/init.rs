@@ -109,7 +109,7 @@ fn ns_flag(t: LinuxNamespaceType) -> CloneFlags {
     }
 }
 
-fn rlimit_resource(t: PosixRlimitType) -> libc::__rlimit_resource_t {
+pub(super) fn rlimit_resource(t: PosixRlimitType) -> libc::__rlimit_resource_t {
     use PosixRlimitType::*;
     match t {
         RlimitCpu => libc::RLIMIT_CPU,
@@ -407,7 +407,9 @@ fn loopback_up() -> Result<(), Errno> {
 
 /// Sets each rlimit; a hard limit above ours (which we may not raise: root
 /// here lacks CAP_SYS_RESOURCE, DESIGN §6) is clamped to ours.
-fn set_rlimits(limits: &[(libc::__rlimit_resource_t, u64, u64)]) -> Result<(), InitError> {
+pub(super) fn set_rlimits(
+    limits: &[(libc::__rlimit_resource_t, u64, u64)],
+) -> Result<(), InitError> {
     for &(res, soft, hard) in limits {
         let want = libc::rlimit {
             rlim_cur: soft,
@@ -444,6 +446,29 @@ fn set_rlimits(limits: &[(libc::__rlimit_resource_t, u64, u64)]) -> Result<(), I
 }
 
 fn set_user_and_caps(p: &Prepared) -> Result<(), InitError> {
+    set_credentials(&Credentials {
+        uid: p.uid,
+        gid: p.gid,
+        groups: &p.groups,
+        caps: &p.caps,
+        last_cap: p.last_cap,
+        no_new_privs: p.no_new_privs,
+    })
+}
+
+/// Who a process becomes: ids, groups, capabilities (shared with `exec`).
+pub(super) struct Credentials<'a> {
+    pub uid: u32,
+    pub gid: u32,
+    pub groups: &'a [u32],
+    pub caps: &'a CapSets,
+    pub last_cap: u32,
+    pub no_new_privs: bool,
+}
+
+/// Bounding set, groups, gid/uid (keeping capabilities across), capability
+/// sets, ambient set, no_new_privs.
+pub(super) fn set_credentials(p: &Credentials) -> Result<(), InitError> {
     caps::drop_bounding(p.caps.bounding, p.last_cap)
         .map_err(sys("dropping capabilities from the bounding set"))?;
     // SAFETY: plain prctl.
@@ -464,7 +489,7 @@ fn set_user_and_caps(p: &Prepared) -> Result<(), InitError> {
     let (uid, gid) = (Uid::from_raw(p.uid), Gid::from_raw(p.gid));
     nix::unistd::setresgid(gid, gid, gid).map_err(sys(format!("setting gid {}", p.gid)))?;
     nix::unistd::setresuid(uid, uid, uid).map_err(sys(format!("setting uid {}", p.uid)))?;
-    caps::set_process_caps(&p.caps).map_err(sys("setting capabilities"))?;
+    caps::set_process_caps(p.caps).map_err(sys("setting capabilities"))?;
     caps::set_ambient(p.caps.ambient, p.last_cap).map_err(sys("raising ambient capabilities"))?;
     if p.no_new_privs {
         // SAFETY: plain prctl.
@@ -479,7 +504,7 @@ fn set_user_and_caps(p: &Prepared) -> Result<(), InitError> {
 }
 
 /// Default dispositions and an empty mask, as a freshly started process expects.
-fn reset_signals() {
+pub(super) fn reset_signals() {
     // SAFETY: resetting dispositions to SIG_DFL and clearing the mask.
     unsafe {
         for sig in 1..libc::SIGRTMIN() {
@@ -496,11 +521,21 @@ fn reset_signals() {
 /// execvpe over the container's PATH (we are inside its root now).
 fn exec(p: &Prepared, to_parent: &OwnedFd) -> ! {
     reset_signals();
-    let mut argv: Vec<*const libc::c_char> = p.argv.iter().map(|a| a.as_ptr()).collect();
+    let (status, message) = exec_search(&p.argv, &p.envp, &p.path_var);
+    sync::send(to_parent, &Msg::ExecFailed { status, message });
+    exit(status)
+}
+
+/// Searches `argv[0]` in `path_var` (unless it names a path) and execs it;
+/// returns only on failure, with docker's status (126: cannot be executed,
+/// 127: not found) and message.
+pub(super) fn exec_search(argv: &[CString], envp: &[CString], path_var: &str) -> (i32, String) {
+    let c_argv = argv;
+    let mut argv: Vec<*const libc::c_char> = c_argv.iter().map(|a| a.as_ptr()).collect();
     argv.push(std::ptr::null());
-    let mut envp: Vec<*const libc::c_char> = p.envp.iter().map(|e| e.as_ptr()).collect();
+    let mut envp: Vec<*const libc::c_char> = envp.iter().map(|e| e.as_ptr()).collect();
     envp.push(std::ptr::null());
-    let name = p.argv[0].to_bytes();
+    let name = c_argv[0].to_bytes();
     let name_str = String::from_utf8_lossy(name).into_owned();
     let try_exec = |path: &CString| -> Errno {
         // SAFETY: NUL-terminated argv/envp arrays of live CStrings.
@@ -510,7 +545,7 @@ fn exec(p: &Prepared, to_parent: &OwnedFd) -> ! {
     let (status, message) = if mounts::is_bare_name(&name_str) {
         let mut denied = false;
         let mut other = None;
-        for dir in p.path_var.split(':') {
+        for dir in path_var.split(':') {
             let dir = if dir.is_empty() { "." } else { dir };
             let mut full = PathBuf::from(dir);
             full.push(std::ffi::OsStr::from_bytes(name));
@@ -538,7 +573,7 @@ fn exec(p: &Prepared, to_parent: &OwnedFd) -> ! {
             ),
         }
     } else {
-        let e = try_exec(&p.argv[0]);
+        let e = try_exec(&c_argv[0]);
         let status = if matches!(e, Errno::ENOENT | Errno::ENOTDIR) {
             127
         } else {
@@ -549,6 +584,5 @@ fn exec(p: &Prepared, to_parent: &OwnedFd) -> ! {
             format!("exec: \"{name_str}\": {}", e.desc().to_lowercase()),
         )
     };
-    sync::send(to_parent, &Msg::ExecFailed { status, message });
-    exit(status)
+    (status, message)
 }

@@ -43,6 +43,7 @@ use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 
 pub mod caps;
+pub mod exec;
 mod init;
 pub mod io;
 mod mounts;

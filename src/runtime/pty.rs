@@ -57,6 +57,16 @@ fn init_err(what: &str) -> impl FnOnce(Errno) -> InitError + '_ {
 
 /// Container init side (after pivot_root, still root in the namespace).
 pub(super) fn setup_slave(socket: &OwnedFd, uid: u32) -> Result<(), InitError> {
+    let (master, slave) = open_pty(uid)?;
+    send_fd(socket, &master).map_err(init_err("sending the pty master to berth"))?;
+    drop(master);
+    become_stdio(slave)
+}
+
+/// A new pty from the devpts instance of the mount namespace we are in
+/// (`/dev/ptmx` must be its `pts/ptmx`), the slave given to `uid`.
+/// Returns (master, slave); only the master is CLOEXEC.
+pub(super) fn open_pty(uid: u32) -> Result<(OwnedFd, OwnedFd), InitError> {
     // SAFETY: plain syscalls on fds we own; each result is checked.
     unsafe {
         let m = libc::open(
@@ -83,8 +93,15 @@ pub(super) fn setup_slave(socket: &OwnedFd, uid: u32) -> Result<(), InitError> {
                 Errno::last(),
             ));
         }
-        send_fd(socket, &master).map_err(init_err("sending the pty master to berth"))?;
-        drop(master);
+        Ok((master, slave))
+    }
+}
+
+/// `setsid`, the pty `slave` as controlling terminal and stdin/stdout/stderr.
+pub(super) fn become_stdio(slave: OwnedFd) -> Result<(), InitError> {
+    let s = slave.as_raw_fd();
+    // SAFETY: plain syscalls on fds we own; each result is checked.
+    unsafe {
         if libc::setsid() < 0 {
             return Err(init_err("setsid")(Errno::last()));
         }
