@@ -223,6 +223,15 @@ _berth() {
             berth__subcmd__help__subcmd__image,tag)
                 cmd="berth__subcmd__help__subcmd__image__subcmd__tag"
                 ;;
+            berth__subcmd__help__subcmd__internal,changes)
+                cmd="berth__subcmd__help__subcmd__internal__subcmd__changes"
+                ;;
+            berth__subcmd__help__subcmd__internal,cp-in)
+                cmd="berth__subcmd__help__subcmd__internal__subcmd__cp__subcmd__in"
+                ;;
+            berth__subcmd__help__subcmd__internal,cp-out)
+                cmd="berth__subcmd__help__subcmd__internal__subcmd__cp__subcmd__out"
+                ;;
             berth__subcmd__help__subcmd__internal,monitor)
                 cmd="berth__subcmd__help__subcmd__internal__subcmd__monitor"
                 ;;
@@ -289,6 +298,15 @@ _berth() {
             berth__subcmd__image__subcmd__help,tag)
                 cmd="berth__subcmd__image__subcmd__help__subcmd__tag"
                 ;;
+            berth__subcmd__internal,changes)
+                cmd="berth__subcmd__internal__subcmd__changes"
+                ;;
+            berth__subcmd__internal,cp-in)
+                cmd="berth__subcmd__internal__subcmd__cp__subcmd__in"
+                ;;
+            berth__subcmd__internal,cp-out)
+                cmd="berth__subcmd__internal__subcmd__cp__subcmd__out"
+                ;;
             berth__subcmd__internal,help)
                 cmd="berth__subcmd__internal__subcmd__help"
                 ;;
@@ -303,6 +321,15 @@ _berth() {
                 ;;
             berth__subcmd__internal,unpack)
                 cmd="berth__subcmd__internal__subcmd__unpack"
+                ;;
+            berth__subcmd__internal__subcmd__help,changes)
+                cmd="berth__subcmd__internal__subcmd__help__subcmd__changes"
+                ;;
+            berth__subcmd__internal__subcmd__help,cp-in)
+                cmd="berth__subcmd__internal__subcmd__help__subcmd__cp__subcmd__in"
+                ;;
+            berth__subcmd__internal__subcmd__help,cp-out)
+                cmd="berth__subcmd__internal__subcmd__help__subcmd__cp__subcmd__out"
                 ;;
             berth__subcmd__internal__subcmd__help,help)
                 cmd="berth__subcmd__internal__subcmd__help__subcmd__help"
@@ -376,7 +403,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__cp)
-            opts="-D -h --debug --help"
+            opts="-a -L -q -D -h --archive --follow-link --quiet --debug --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -830,8 +857,50 @@ _berth() {
             return 0
             ;;
         berth__subcmd__help__subcmd__internal)
-            opts="unpack rm run-plan monitor"
+            opts="unpack rm run-plan monitor cp-out cp-in changes"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__help__subcmd__internal__subcmd__changes)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__help__subcmd__internal__subcmd__cp__subcmd__in)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__help__subcmd__internal__subcmd__cp__subcmd__out)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1534,7 +1603,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal)
-            opts="-D -h --userns --debug --help unpack rm run-plan monitor help"
+            opts="-D -h --userns --debug --help unpack rm run-plan monitor cp-out cp-in changes help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1547,9 +1616,157 @@ _berth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        berth__subcmd__internal__subcmd__help)
-            opts="unpack rm run-plan monitor help"
+        berth__subcmd__internal__subcmd__changes)
+            opts="-D -h --upper --lower --debug --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --upper)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lower)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__internal__subcmd__cp__subcmd__in)
+            opts="-D -h --container --pid --lower --upper --work --merged --dest --keep-owner --debug --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --container)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lower)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --upper)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --work)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --merged)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dest)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__internal__subcmd__cp__subcmd__out)
+            opts="-D -h --container --pid --lower --upper --work --merged --path --follow --debug --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --container)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lower)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --upper)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --work)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --merged)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__internal__subcmd__help)
+            opts="unpack rm run-plan monitor cp-out cp-in changes help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__internal__subcmd__help__subcmd__changes)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__internal__subcmd__help__subcmd__cp__subcmd__in)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__internal__subcmd__help__subcmd__cp__subcmd__out)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -42,10 +42,7 @@ pub fn exec(ctx: &Context, args: Args) -> anyhow::Result<()> {
         .output()
         .map_err(|e| anyhow!("Error running ps: {e}"))?;
     if !out.status.success() {
-        bail!(
-            "ps: {}",
-            String::from_utf8_lossy(&out.stderr).trim_end().to_string()
-        );
+        bail!("ps: {}", String::from_utf8_lossy(&out.stderr).trim_end());
     }
     let (titles, rows) = parse_ps(&String::from_utf8_lossy(&out.stdout), &pids)?;
     let mut text = titles.join("\t");

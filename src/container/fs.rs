@@ -189,11 +189,7 @@ impl CopyPath {
         for c in Path::new(raw).components() {
             match c {
                 Component::Normal(n) => parts.push(n),
-                Component::ParentDir => {
-                    if parts.pop().is_none() && !is_abs {
-                        ups += 1;
-                    }
-                }
+                Component::ParentDir if parts.pop().is_none() && !is_abs => ups += 1,
                 _ => {}
             }
         }
