@@ -200,6 +200,7 @@ fn round_trips(env: &TestEnv, ctr: &str) {
         .unwrap();
     assert!(out_tar.status.success(), "{out_tar:?}");
     let names = tar_names(&out_tar.stdout);
+    assert_eq!(names[0], "copied/", "{names:?}");
     assert!(names.contains(&"copied/file.txt".to_string()), "{names:?}");
     assert!(
         names.contains(&"copied/sub/inner.txt".to_string()),

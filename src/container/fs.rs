@@ -358,7 +358,19 @@ fn add_entry<W: Write>(
     h.set_size(0);
     if ft.is_dir() {
         h.set_entry_type(tar::EntryType::Directory);
-        b.append_data(&mut h, name, io::empty()).map_err(werr)?;
+        // Directory names end with `/`, as docker's (and GNU tar's) do; the
+        // tar crate drops it, so short names are written by hand.
+        let mut slashed = name.as_os_str().as_bytes().to_vec();
+        slashed.push(b'/');
+        if slashed.len() <= 100 {
+            let old = h.as_old_mut();
+            old.name.fill(0);
+            old.name[..slashed.len()].copy_from_slice(&slashed);
+            h.set_cksum();
+            b.append(&h, io::empty()).map_err(werr)?;
+        } else {
+            b.append_data(&mut h, name, io::empty()).map_err(werr)?;
+        }
         let mut names: Vec<OsString> = fs::read_dir(path)
             .map_err(|e| err(format!("reading directory {}", path.display()), e))?
             .map(|e| e.map(|e| e.file_name()))
@@ -1045,7 +1057,7 @@ mod tests {
             .unwrap()
             .map(|e| String::from_utf8_lossy(&e.unwrap().path_bytes()).into_owned())
             .collect();
-        assert_eq!(names, [".", "f", "h", "l"]);
+        assert_eq!(names, ["./", "f", "h", "l"]);
 
         // `..` is refused; a symlink written by the archive is followed only
         // inside the root.
