@@ -42,6 +42,54 @@ enum Helper {
     },
     /// `berth exec`, re-executed because the first process had threads.
     Exec(super::exec::Args),
+    /// `cp` out of a container: print what PATH is (a JSON line), read the
+    /// name its archive entry takes (a JSON line) on stdin, write it as a tar on stdout.
+    CpOut {
+        #[command(flatten)]
+        target: CpTarget,
+        #[arg(long)]
+        path: String,
+        /// Follow PATH if it is a symlink (`cp -L`).
+        #[arg(long)]
+        follow: bool,
+    },
+    /// `cp` into a container: print what DEST is (a JSON line), read the
+    /// directory to extract into (a JSON line) and then a tar on stdin.
+    CpIn {
+        #[command(flatten)]
+        target: CpTarget,
+        #[arg(long)]
+        dest: String,
+        /// Keep the archive's owners (`cp -a`) instead of the container's root.
+        #[arg(long)]
+        keep_owner: bool,
+    },
+    /// `diff`: the changes of UPPER against the image LAYERs (top first), one per line.
+    Changes {
+        #[arg(long)]
+        upper: PathBuf,
+        #[arg(long = "lower")]
+        lower: Vec<PathBuf>,
+    },
+}
+
+/// Where the `cp` helpers find a container's files: the namespaces of its
+/// running PID 1, or (not running) its overlay to mount.
+#[derive(clap::Args, Debug)]
+struct CpTarget {
+    /// The container's name, for messages.
+    #[arg(long)]
+    container: String,
+    #[arg(long)]
+    pid: Option<i32>,
+    #[arg(long = "lower")]
+    lower: Vec<PathBuf>,
+    #[arg(long)]
+    upper: Option<PathBuf>,
+    #[arg(long)]
+    work: Option<PathBuf>,
+    #[arg(long)]
+    merged: Option<PathBuf>,
 }
 
 pub fn exec(args: Args) -> i32 {
@@ -70,6 +118,17 @@ pub fn exec(args: Args) -> i32 {
             rootless,
         } => unpack(&dest, &tar_split, rootless),
         Helper::Rm { paths } => remove(&paths),
+        Helper::CpOut {
+            target,
+            path,
+            follow,
+        } => cp_out(&target, &path, follow),
+        Helper::CpIn {
+            target,
+            dest,
+            keep_owner,
+        } => cp_in(&target, &dest, keep_owner),
+        Helper::Changes { upper, lower } => changes(&upper, &lower),
         Helper::RunPlan { .. } | Helper::Monitor { .. } | Helper::Exec(_) => {
             unreachable!("handled above")
         }
@@ -143,4 +202,149 @@ fn run_plan(path: &std::path::Path) -> i32 {
             125
         }
     }
+}
+
+fn enter(t: &CpTarget) -> Result<(), String> {
+    use crate::container::fs;
+    match (t.pid, &t.upper, &t.work, &t.merged) {
+        (Some(pid), ..) => fs::enter_running(pid),
+        (None, Some(upper), Some(work), Some(merged)) => {
+            fs::enter_stopped(&t.lower, upper, work, merged)
+        }
+        _ => return Err("cp helper: --pid or --upper, --work and --merged are required".into()),
+    }
+    .map_err(|e| e.to_string())
+}
+
+/// Reads one JSON line from the parent; None when it closed the pipe (it gave up).
+fn read_request<T: serde::de::DeserializeOwned>(
+    input: &mut impl io::BufRead,
+) -> Result<Option<T>, String> {
+    let mut line = String::new();
+    if input.read_line(&mut line).map_err(|e| e.to_string())? == 0 {
+        return Ok(None);
+    }
+    serde_json::from_str(&line)
+        .map(Some)
+        .map_err(|e| format!("cp helper: bad request: {e}"))
+}
+
+fn reply(value: &impl serde::Serialize) -> Result<(), String> {
+    let mut out = io::stdout().lock();
+    serde_json::to_writer(&mut out, value).map_err(|e| e.to_string())?;
+    out.write_all(b"\n")
+        .and_then(|()| out.flush())
+        .map_err(|e| e.to_string())
+}
+
+/// Our stdout as a plain (unbuffered by std) file, for binary output.
+fn raw_stdout() -> Result<std::fs::File, String> {
+    let fd = std::os::fd::AsFd::as_fd(&io::stdout())
+        .try_clone_to_owned()
+        .map_err(|e| e.to_string())?;
+    Ok(std::fs::File::from(fd))
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(super) struct NameRequest {
+    pub name: PathBuf,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(super) struct DirRequest {
+    pub dir: PathBuf,
+}
+
+fn cp_out(t: &CpTarget, raw: &str, follow: bool) -> Result<(), String> {
+    use crate::container::fs::{CopyPath, PathInfo, write_tree};
+    enter(t)?;
+    let p = CopyPath::parse(raw, true);
+    let not_found = || format!("Could not find the file {raw} in container {}", t.container);
+    let mut src = p.os_path();
+    if follow && std::fs::symlink_metadata(&p.clean).is_ok_and(|m| m.file_type().is_symlink()) {
+        src = std::fs::canonicalize(&p.clean).map_err(|_| not_found())?;
+    }
+    let meta = if p.asserts_dir || src != p.os_path() {
+        std::fs::metadata(&src)
+    } else {
+        std::fs::symlink_metadata(&src)
+    }
+    .map_err(|_| not_found())?;
+    reply(&PathInfo {
+        exists: true,
+        is_dir: meta.is_dir(),
+        path: p.clean.clone(),
+    })?;
+    let stdin = io::stdin();
+    let mut input = stdin.lock();
+    let Some(NameRequest { name }) = read_request(&mut input)? else {
+        return Ok(());
+    };
+    let out = io::BufWriter::with_capacity(256 * 1024, raw_stdout()?);
+    let mut out = write_tree(out, &src, &name, false).map_err(|e| e.to_string())?;
+    out.flush().map_err(|e| e.to_string())
+}
+
+fn cp_in(t: &CpTarget, dest: &str, keep_owner: bool) -> Result<(), String> {
+    use crate::container::fs::{CopyPath, ExtractOptions, Owner, extract, stat_destination};
+    use std::io::BufRead;
+    enter(t)?;
+    let p = CopyPath::parse(dest, true);
+    reply(&stat_destination(&p))?;
+    let stdin = io::stdin();
+    let mut input = stdin.lock();
+    let Some(DirRequest { dir }) = read_request(&mut input)? else {
+        return Ok(());
+    };
+    match std::fs::metadata(&dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => return Err("extraction point is not a directory".into()),
+        Err(_) => {
+            return Err(format!(
+                "Could not find the file {} in container {}",
+                dir.display(),
+                t.container
+            ));
+        }
+    }
+    let root = rustix::fs::open(
+        "/",
+        rustix::fs::OFlags::PATH | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )
+    .map_err(|e| e.to_string())?;
+    let opts = ExtractOptions {
+        owner: if keep_owner {
+            Owner::Archive
+        } else {
+            Owner::Fixed(0, 0)
+        },
+    };
+    // docker accepts a compressed stream too.
+    let gzip = input
+        .fill_buf()
+        .map_err(|e| e.to_string())?
+        .starts_with(&[0x1f, 0x8b]);
+    let result = if gzip {
+        extract(
+            flate2::read::MultiGzDecoder::new(&mut input),
+            rustix::fd::AsFd::as_fd(&root),
+            &dir,
+            &opts,
+        )
+    } else {
+        extract(&mut input, rustix::fd::AsFd::as_fd(&root), &dir, &opts)
+    };
+    result.map_err(|e| e.to_string())?;
+    io::copy(&mut input, &mut io::sink()).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+fn changes(upper: &std::path::Path, lower: &[PathBuf]) -> Result<(), String> {
+    let all = crate::container::fs::changes(upper, lower).map_err(|e| e.to_string())?;
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    for c in all {
+        writeln!(out, "{} {}", c.kind.letter(), c.path).map_err(|e| e.to_string())?;
+    }
+    out.flush().map_err(|e| e.to_string())
 }

@@ -9,12 +9,17 @@
 //! - [`parse`]: `-v`, `--mount`, `--tmpfs`, `--ulimit`, `--env-file`,
 //!   `--security-opt`.
 //! - [`etc`]: the generated `/etc/hosts`, `/etc/resolv.conf`, `/etc/hostname`.
+//! - [`fs`]: a container's files from outside it (`cp`, `diff`): entering
+//!   its file system, docker's copy path rules, tar in and out, changes.
+//! - [`procs`]: a running container's processes (`top`, `pause`).
 
 pub mod create;
 pub mod etc;
+pub mod fs;
 pub mod logfile;
 pub mod logread;
 pub mod parse;
+pub mod procs;
 pub mod record;
 pub mod spec;
 pub mod user;
