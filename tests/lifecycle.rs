@@ -641,3 +641,100 @@ fn container_group_prune_port_and_system_boot() {
         env.berth_cmd(["rm", "-f", "alw", "uns"]).assert().success();
     });
 }
+
+#[test]
+fn health_checks_flip_healthy_and_unhealthy() {
+    let reg = Registry::start(RegistryAuth::None);
+    let image = busybox(&reg);
+    for_each_mode(|env| {
+        env.berth_cmd(["pull", "-q", &image]).assert().success();
+        stdout(
+            env,
+            &[
+                "run",
+                "-d",
+                "--name",
+                "doc",
+                "--health-cmd",
+                "echo probing; test -f /tmp/ok",
+                "--health-interval",
+                "200ms",
+                "--health-retries",
+                "2",
+                &image,
+                "sleep",
+                "1000",
+            ],
+        );
+        let status =
+            |env: &TestEnv| stdout(env, &["inspect", "-f", "{{.State.Health.Status}}", "doc"]);
+        assert_eq!(status(env), "starting\n");
+        wait_until("failing probes", || status(env) == "unhealthy\n");
+        env.berth_cmd(["exec", "doc", "touch", "/tmp/ok"])
+            .assert()
+            .success();
+        wait_until("a passing probe", || status(env) == "healthy\n");
+        let ps = stdout(env, &["ps", "--format", "{{.Names}} {{.Status}}"]);
+        assert!(ps.contains("doc Up") && ps.contains("(healthy)"), "{ps}");
+        assert_eq!(
+            stdout(env, &["ps", "-q", "-f", "health=healthy"])
+                .lines()
+                .count(),
+            1
+        );
+        let log = stdout(env, &["inspect", "-f", "{{json .State.Health.Log}}", "doc"]);
+        assert!(log.contains("probing"), "{log}");
+        env.berth_cmd(["exec", "doc", "rm", "/tmp/ok"])
+            .assert()
+            .success();
+        wait_until("unhealthy again", || status(env) == "unhealthy\n");
+        env.berth_cmd(["rm", "-f", "doc"]).assert().success();
+        // --no-healthcheck: no Health at all.
+        stdout(
+            env,
+            &[
+                "run",
+                "-d",
+                "--name",
+                "nohc",
+                "--no-healthcheck",
+                &image,
+                "sleep",
+                "100",
+            ],
+        );
+        assert_eq!(
+            stdout(env, &["inspect", "-f", "{{json .State.Health}}", "nohc"]),
+            "null\n"
+        );
+        env.berth_cmd(["rm", "-f", "nohc"]).assert().success();
+    });
+}
+
+#[test]
+fn a_paused_container_can_be_stopped() {
+    let reg = Registry::start(RegistryAuth::None);
+    let image = busybox(&reg);
+    for_each_mode(|env| {
+        env.berth_cmd(["pull", "-q", &image]).assert().success();
+        stdout(
+            env,
+            &[
+                "run",
+                "-d",
+                "--name",
+                "frozen",
+                &image,
+                "sh",
+                "-c",
+                "trap 'exit 143' TERM; while :; do sleep 0.1; done",
+            ],
+        );
+        env.berth_cmd(["pause", "frozen"]).assert().success();
+        let t = Instant::now();
+        env.berth_cmd(["stop", "frozen"]).assert().success();
+        assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+        assert_eq!(stdout(env, &["wait", "frozen"]), "143\n");
+        env.berth_cmd(["rm", "frozen"]).assert().success();
+    });
+}

@@ -128,6 +128,27 @@ pub struct Args {
     /// Log driver options (max-size, max-file)
     #[arg(long = "log-opt")]
     log_opt: Vec<String>,
+    /// Command to run to check health
+    #[arg(long = "health-cmd")]
+    health_cmd: Option<String>,
+    /// Time between running the check (ms|s|m|h) (default 0s)
+    #[arg(long = "health-interval")]
+    health_interval: Option<String>,
+    /// Maximum time to allow one check to run (ms|s|m|h) (default 0s)
+    #[arg(long = "health-timeout")]
+    health_timeout: Option<String>,
+    /// Consecutive failures needed to report unhealthy
+    #[arg(long = "health-retries")]
+    health_retries: Option<i64>,
+    /// Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)
+    #[arg(long = "health-start-period")]
+    health_start_period: Option<String>,
+    /// Time between running the check during the start period (ms|s|m|h) (default 0s)
+    #[arg(long = "health-start-interval")]
+    health_start_interval: Option<String>,
+    /// Disable any container-specified HEALTHCHECK
+    #[arg(long = "no-healthcheck")]
+    no_healthcheck: bool,
     /// Suppress the pull output
     #[arg(short = 'q', long)]
     quiet: bool,
@@ -244,10 +265,60 @@ pub(super) fn settings(args: &Args) -> anyhow::Result<create::Settings> {
             _ => bail!("unknown log opt '{k}' for json-file log driver"),
         }
     }
+    settings.healthcheck = healthcheck_flags(args)?;
     if settings.log_max_file > 1 && settings.log_max_size == 0 {
         bail!("max-file cannot be set without max-size");
     }
     Ok(settings)
+}
+
+/// `--health-*` and `--no-healthcheck`, with docker's checks.
+fn healthcheck_flags(args: &Args) -> anyhow::Result<crate::container::record::Healthcheck> {
+    use crate::container::record::Healthcheck;
+    let any_set = args.health_cmd.is_some()
+        || args.health_interval.is_some()
+        || args.health_timeout.is_some()
+        || args.health_retries.is_some()
+        || args.health_start_period.is_some()
+        || args.health_start_interval.is_some();
+    if args.no_healthcheck {
+        if any_set {
+            bail!("--no-healthcheck conflicts with --health-* options");
+        }
+        return Ok(Healthcheck {
+            test: vec!["NONE".into()],
+            ..Default::default()
+        });
+    }
+    let duration = |flag: &str, v: &Option<String>| -> anyhow::Result<i64> {
+        let Some(v) = v else { return Ok(0) };
+        let ns = crate::container::logread::parse_go_duration(v).with_context(|| {
+            format!("invalid argument \"{v}\" for \"{flag}\" flag: time: invalid duration \"{v}\"")
+        })?;
+        if ns < 0 {
+            bail!("{flag} cannot be negative");
+        }
+        if ns != 0 && ns < 1_000_000 {
+            bail!("{flag} cannot be less than 1ms");
+        }
+        Ok(ns as i64)
+    };
+    let retries = args.health_retries.unwrap_or(0);
+    if retries < 0 {
+        bail!("--health-retries cannot be negative");
+    }
+    Ok(Healthcheck {
+        test: args
+            .health_cmd
+            .as_ref()
+            .map(|c| vec!["CMD-SHELL".to_string(), c.clone()])
+            .unwrap_or_default(),
+        interval: duration("--health-interval", &args.health_interval)?,
+        timeout: duration("--health-timeout", &args.health_timeout)?,
+        start_period: duration("--health-start-period", &args.health_start_period)?,
+        start_interval: duration("--health-start-interval", &args.health_start_interval)?,
+        retries,
+    })
 }
 
 fn run_options(args: &Args, command: &[String]) -> anyhow::Result<RunOptions> {

@@ -100,6 +100,37 @@ pub struct Settings {
     /// `--log-opt max-size` in bytes (0: unlimited) and `max-file`.
     pub log_max_size: u64,
     pub log_max_file: u32,
+    /// `--health-*` flags: each set field replaces the image's; `--no-healthcheck` is `test = ["NONE"]`.
+    pub healthcheck: record::Healthcheck,
+}
+
+/// docker's merge of `--health-*` over the image's HEALTHCHECK; None when
+/// there is no check (or `NONE`).
+pub fn merge_healthcheck(
+    flags: &record::Healthcheck,
+    image: Option<&serde_json::Value>,
+) -> Option<record::Healthcheck> {
+    let mut hc: record::Healthcheck = image
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default();
+    if !flags.test.is_empty() {
+        hc.test = flags.test.clone();
+    }
+    for (mine, theirs) in [
+        (&mut hc.interval, flags.interval),
+        (&mut hc.timeout, flags.timeout),
+        (&mut hc.start_period, flags.start_period),
+        (&mut hc.start_interval, flags.start_interval),
+        (&mut hc.retries, flags.retries),
+    ] {
+        if theirs != 0 {
+            *mine = theirs;
+        }
+    }
+    match hc.test.first().map(String::as_str) {
+        None | Some("NONE") => None,
+        _ => Some(hc),
+    }
 }
 
 /// Creates the container's record and files and builds what the runtime needs.
@@ -147,6 +178,10 @@ pub fn prepare(
         stop_timeout: settings.stop_timeout,
         log_max_size: settings.log_max_size,
         log_max_file: settings.log_max_file,
+        healthcheck: merge_healthcheck(
+            &settings.healthcheck,
+            image_config.pointer("/config/Healthcheck"),
+        ),
         network_mode: match opts.network {
             NetworkMode::Host => "host".into(),
             NetworkMode::None => "none".into(),

@@ -549,7 +549,7 @@ pub fn parse_time_arg_in(
 }
 
 /// Go's `time.ParseDuration`, in nanoseconds.
-fn parse_go_duration(s: &str) -> Option<i128> {
+pub fn parse_go_duration(s: &str) -> Option<i128> {
     let (neg, mut rest) = match s.as_bytes().first()? {
         b'-' => (true, &s[1..]),
         b'+' => (false, &s[1..]),

@@ -122,6 +122,27 @@ pub struct ContainerConfig {
     /// `--network` as given (`host`, `none`, …); docker's `HostConfig.NetworkMode`.
     #[serde(default)]
     pub network_mode: String,
+    /// The health check the monitor runs: `--health-*` over the image's HEALTHCHECK.
+    #[serde(default)]
+    pub healthcheck: Option<Healthcheck>,
+}
+
+/// docker's `Config.Healthcheck` (durations in nanoseconds, 0: the default).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Healthcheck {
+    /// `["CMD", args…]`, `["CMD-SHELL", command]` or `["NONE"]`.
+    #[serde(rename = "Test", default)]
+    pub test: Vec<String>,
+    #[serde(rename = "Interval", default)]
+    pub interval: i64,
+    #[serde(rename = "Timeout", default)]
+    pub timeout: i64,
+    #[serde(rename = "StartPeriod", default)]
+    pub start_period: i64,
+    #[serde(rename = "StartInterval", default)]
+    pub start_interval: i64,
+    #[serde(rename = "Retries", default)]
+    pub retries: i64,
 }
 
 /// `--restart`: docker's `HostConfig.RestartPolicy`.
@@ -610,6 +631,7 @@ mod tests {
             log_max_size: 0,
             log_max_file: 0,
             network_mode: String::new(),
+            healthcheck: None,
         }
     }
 

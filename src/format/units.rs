@@ -208,6 +208,33 @@ fn go_parse_float(s: &str) -> Result<f64, UnitsError> {
     Ok(v)
 }
 
+/// Go's `time.Duration.String` for whole milliseconds and up: `1s`,
+/// `1.5s`, `1m30s`, `2h0m0s`, `500ms`.
+pub fn go_duration(d: std::time::Duration) -> String {
+    let ms = d.as_millis();
+    if ms == 0 {
+        return "0s".into();
+    }
+    if ms < 1000 {
+        return format!("{ms}ms");
+    }
+    let secs = |ms: u128| {
+        let (s, frac) = (ms / 1000, ms % 1000);
+        if frac == 0 {
+            format!("{s}s")
+        } else {
+            format!("{s}.{}s", format!("{frac:03}").trim_end_matches('0'))
+        }
+    };
+    let (h, rest) = (ms / 3_600_000, ms % 3_600_000);
+    let (m, rest) = (rest / 60_000, rest % 60_000);
+    match (h, m) {
+        (0, 0) => secs(rest),
+        (0, m) => format!("{m}m{}", secs(rest)),
+        (h, m) => format!("{h}h{m}m{}", secs(rest)),
+    }
+}
+
 /// Go's `time.RFC3339Nano`: `2024-01-02T03:04:05.123456789Z`, trailing zeros
 /// of the fraction trimmed (`…:05.1Z`, `…:05Z`); the zero time is
 /// `0001-01-01T00:00:00Z`.
@@ -333,6 +360,16 @@ pub(crate) fn push_fixed_form(out: &mut String, digits: &[u8], dp: i64, decimals
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn go_durations_print_like_go() {
+        use std::time::Duration;
+        assert_eq!(go_duration(Duration::from_secs(30)), "30s");
+        assert_eq!(go_duration(Duration::from_millis(1500)), "1.5s");
+        assert_eq!(go_duration(Duration::from_secs(90)), "1m30s");
+        assert_eq!(go_duration(Duration::from_secs(7200)), "2h0m0s");
+        assert_eq!(go_duration(Duration::from_millis(500)), "500ms");
+    }
     use chrono::TimeZone;
 
     const KB: f64 = 1000.0;

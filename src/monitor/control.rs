@@ -76,6 +76,10 @@ pub fn stop(
     };
     let mut code = 128 + sig as i32;
     signal_container(&state, sig);
+    if state.status == Status::Paused {
+        // A stopped process would keep the signal pending: let it act on it.
+        let _ = crate::container::procs::thaw(state.pid);
+    }
     let gone = match timeout {
         Some(t) => wait_for_exit(state.pid, state.pid_start, t),
         None => wait_for_exit(
@@ -122,6 +126,9 @@ pub fn kill(ctx: &Context, id: &str, sig: Signal) -> Result<(), ControlError> {
         containers.update_state(id, |s| s.stop_requested = true)?;
     }
     signal_container(&state, sig);
+    if state.status == Status::Paused && sig != Signal::SIGSTOP {
+        let _ = crate::container::procs::thaw(state.pid);
+    }
     if sig == Signal::SIGKILL && wait_for_exit(state.pid, state.pid_start, Duration::from_secs(10))
     {
         settle(&containers, id, &state, 137);

@@ -23,6 +23,7 @@
 
 pub mod attach;
 pub mod control;
+pub mod health;
 
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -194,6 +195,10 @@ fn run_once(
         s.exit_code = 0;
         s.error.clear();
         s.oom_killed = false;
+        s.health = config
+            .healthcheck
+            .as_ref()
+            .map(|_| health::starting_health());
     })?;
     let master = container.take_master();
     match container.start()? {
@@ -258,6 +263,11 @@ fn run_once(
             let mut watch = DetachedWatch {
                 log: &mut *log,
                 server: server.as_deref_mut(),
+                health: config
+                    .healthcheck
+                    .as_ref()
+                    .and_then(|h| health::Checker::new(id, h)),
+                containers,
             };
             let code = runtime::io::pump_with(
                 &mut container,
@@ -269,6 +279,9 @@ fn run_once(
                 },
                 &mut watch,
             )?;
+            if let Some(checker) = watch.health.as_mut() {
+                checker.stop();
+            }
             if let Some(server) = server {
                 server.exited(code);
             }
@@ -288,10 +301,13 @@ fn run_once(
     })
 }
 
-/// A detached container's output: to the log and to attached clients.
+/// A detached container's output: to the log and to attached clients; and
+/// its health checks.
 struct DetachedWatch<'a> {
     log: &'a mut LogWriter,
     server: Option<&'a mut attach::Server>,
+    health: Option<health::Checker>,
+    containers: &'a ContainerStore,
 }
 
 impl runtime::io::Watch for DetachedWatch<'_> {
@@ -307,12 +323,16 @@ impl runtime::io::Watch for DetachedWatch<'_> {
         if let Some(server) = self.server.as_deref() {
             server.fds(fds);
         }
-        -1
+        // The checker's fds come last: `ready` hands the server its own.
+        self.health.as_ref().map_or(-1, |h| h.fds(fds))
     }
 
     fn ready(&mut self, fds: &[libc::pollfd]) {
         if let Some(server) = self.server.as_deref_mut() {
             server.ready(fds);
+        }
+        if let Some(h) = self.health.as_mut() {
+            h.tick(self.containers);
         }
     }
 }
