@@ -1050,7 +1050,10 @@ fn config_json(config: &ContainerConfig, image: Option<&Value>) -> Value {
         null_if_empty(str_list(spec.pointer("/process/env"))),
     );
     c.insert("Cmd".into(), cmd);
-    if let Some(h) = image_cfg("Healthcheck").filter(|v| !v.is_null()) {
+    // The check the monitor runs (flags over the image's), as docker shows it.
+    if let Some(h) = &config.healthcheck {
+        c.insert("Healthcheck".into(), json!(h));
+    } else if let Some(h) = image_cfg("Healthcheck").filter(|v| !v.is_null()) {
         c.insert("Healthcheck".into(), h.clone());
     }
     c.insert("Image".into(), json!(config.image));

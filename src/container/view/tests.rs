@@ -44,6 +44,7 @@ fn config(args: &[&str]) -> ContainerConfig {
         log_max_size: 0,
         log_max_file: 0,
         network_mode: "none".into(),
+        healthcheck: None,
     }
 }
 
