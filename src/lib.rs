@@ -3,8 +3,8 @@
 //! # The map of the house
 //!
 //! berth is one binary that does the docker client's and the docker daemon's
-//! work in-process. Nothing stays resident except, later, one small monitor
-//! per detached container.
+//! work in-process. Nothing stays resident except one small monitor per
+//! detached container.
 //!
 //! | module | owns |
 //! |---|---|
@@ -14,8 +14,9 @@
 //! | [`config`] | `config.toml`: registries (insecure, mirrors), defaults. |
 //! | [`context`] | what every command needs, built once per invocation: paths, config, credentials, the store (opened lazily), the rootless id mapping. |
 //! | [`image`] | everything about images: [`image::reference`] (docker's name normalisation), [`image::auth`] (credentials from berth's, docker's and podman's files and credential helpers), [`image::registry`] (OCI distribution client over oci-client: manifests, platform selection, blob streams), [`image::store`] (content-addressed per-user store: blobs, unpacked layers, `images.json`, locks), [`image::unpack`] and [`image::tarsplit`] (safe layer extraction that never leaves the layer dir, and the metadata to rebuild the exact tar), [`image::pull`] (the pull pipeline), [`image::local`] (docker's rules for finding, listing, inspecting, tagging and removing stored images). |
-//! | [`container`] | the pure part of `run`: image config + docker's run flags → `oci_spec::runtime::Spec` with docker's defaults ([`container::spec`]), user lookup in the image's passwd/group ([`container::user`]), the `-v`/`--mount`/`--tmpfs`/`--ulimit`/`--env-file`/`--security-opt` parsers ([`container::parse`]), generated /etc files ([`container::etc`]), and the records later commands read: config, state, names reserved atomically ([`container::record`]). |
-//! | [`runtime`] | berth's own container runtime (no crun/runc): a [`runtime::ContainerPlan`] (OCI spec + overlay layout) → namespaces, overlay rootfs, mounts, pivot_root, user, capabilities, exec; `create` → `start` → `wait`, [`runtime::run_foreground`]. Called from single-threaded re-execs only. |
+//! | [`container`] | containers as data: image config + docker's run flags → `oci_spec::runtime::Spec` with docker's defaults ([`container::spec`]), user lookup in the image's passwd/group ([`container::user`]), the flag parsers ([`container::parse`]), generated /etc files ([`container::etc`]), creating and removing a container on disk ([`container::create`]), the records every later command reads: config, spec, state, names reserved atomically, the observed liveness of pids ([`container::record`]), the json-file log ([`container::logfile`] writes, [`container::logread`] reads), docker-shaped `ps` rows and inspect JSON ([`container::view`]), files in and out (`cp`, `diff`: [`container::fs`]) and the container's processes (`top`, `pause`: [`container::procs`]). |
+//! | [`runtime`] | berth's own container runtime (no crun/runc): a [`runtime::ContainerPlan`] (OCI spec + overlay layout) → namespaces, overlay rootfs, mounts, pivot_root, user, capabilities, seccomp, exec; `create` → `start` → `wait`; the output pump of the container's parent ([`runtime::io`]), ptys ([`runtime::pty`]), and `exec` into a running container ([`runtime::exec`]). Called from single-threaded processes only. |
+//! | [`monitor`] | the per-container monitor, berth's stand-in for the daemon: the container's parent (the foreground `run`, or a detached `berth internal monitor`), which logs its output, records its start and exit, applies the restart policy ([`monitor`]), runs health checks ([`monitor::health`]), serves `attach` ([`monitor::attach`]); and the commands that act on it through its record and pids: `stop`, `kill`, `rm -f`, `wait`, `prune`, `system boot` ([`monitor::control`]). |
 //! | [`userns`] | entering a user namespace with the caller's full subuid/subgid map (newuidmap/newgidmap), so rootless extraction and removal give files their real owners. |
 //! | [`format`] | docker's output conventions: Go templates with docker's functions, tab-aligned tables, go-units sizes and durations. |
 //!
@@ -47,15 +48,29 @@
 //!    generated `/etc/hosts`, `resolv.conf`, `hostname`, and builds the OCI
 //!    Spec with docker's defaults ([`container::spec::build_spec`]; users
 //!    resolved in the image's `/etc/passwd` by [`container::user`]).
-//! 3. [`runtime::run_foreground`] clones the container's PID 1 with all its
-//!    namespaces at once; rootless, the parent maps its user namespace with
-//!    newuidmap/newgidmap ([`userns`]). The child mounts the overlay of the
-//!    store's layer dirs, `/proc`, `/dev`, `/sys`, binds and tmpfs, pivots,
-//!    masks paths, sets user, rlimits and capabilities, and waits; the parent
-//!    records the pid, lets it exec, forwards signals and reaps it.
-//! 4. The exit code is recorded in `state.json`; `--rm` unregisters the
-//!    container and deletes its directory. berth exits with the container's
-//!    code (125/126/127 for its own failures, 128+N for signal N).
+//! 3. The monitor takes over: in the foreground this very process
+//!    ([`monitor::run_foreground`]); with `-d` a re-exec, `berth internal
+//!    monitor ID` ([`monitor::spawn_detached`]), which reports "started" (or
+//!    the start error, 125/126/127) over a pipe and stays. It claims the
+//!    container in `state.json` (two starts at once: one wins).
+//! 4. [`runtime::create_with_stdio`] clones the container's PID 1 with all
+//!    its namespaces at once; rootless, the parent maps its user namespace
+//!    with newuidmap/newgidmap ([`userns`]). The child mounts the overlay of
+//!    the store's layer dirs, `/proc`, `/dev`, `/sys`, binds and tmpfs,
+//!    pivots, masks paths, sets user, rlimits, capabilities and seccomp, and
+//!    waits; the monitor records the pid and lets it exec.
+//! 5. [`runtime::io::pump`] moves the container's output (pipes, or the pty
+//!    master) to the json-file log and to the caller's terminal (foreground)
+//!    or attached clients (detached), forwards signals, runs health checks,
+//!    and reaps it. The exit is recorded in `state.json`; the restart policy
+//!    may start it again; `--rm` unregisters the container and deletes its
+//!    directory. `run` exits with the container's code (125/126/127 for its
+//!    own failures, 128+N for signal N).
+//!
+//! Later commands never talk to a daemon: `ps`, `inspect`, `logs` read the
+//! records; `stop`, `kill`, `rm -f` signal the recorded pids (checked
+//! against their start time) after telling the monitor their intent in
+//! `state.json`; `exec`, `cp` and `top` join the container's namespaces.
 //!
 //! # Threads and forks
 //!

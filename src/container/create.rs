@@ -162,6 +162,8 @@ pub fn prepare(
         image: image_name.to_string(),
         image_id: image.id.clone(),
         spec: serde_json::Value::Null,
+        command: Vec::new(),
+        mounts: Vec::new(),
         layers: layers.clone(),
         auto_remove: settings.auto_remove,
         labels,
@@ -279,9 +281,24 @@ fn fill(
     };
     let spec = spec::build_spec(&run_opts, &inputs)?;
     config.spec = serde_json::to_value(&spec).expect("spec serialises");
-    let bytes = serde_json::to_vec_pretty(&*config).expect("config serialises");
-    crate::image::store::write_atomic(&dir.join("config.json"), &bytes)?;
-    let _ = containers;
+    config.command = spec
+        .process()
+        .as_ref()
+        .and_then(|p| p.args().clone())
+        .unwrap_or_default();
+    config.mounts = config
+        .spec
+        .get("mounts")
+        .and_then(|m| m.as_array())
+        .map(|list| {
+            list.iter()
+                .filter(|m| m.get("type").and_then(|t| t.as_str()) == Some("bind"))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    containers.write_config(config)?;
+    let _ = dir;
     Ok(ContainerPlan { spec, rootfs })
 }
 

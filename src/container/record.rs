@@ -94,7 +94,18 @@ pub struct ContainerConfig {
     pub image: String,
     pub image_id: String,
     /// The runtime description (an OCI runtime spec), as built at creation.
+    /// Kept in its own file, `spec.json` (most of it is the seccomp profile):
+    /// [`ContainerStore::read_config`] loads it, [`ContainerStore::list`]
+    /// does not (`ps` needs only [`ContainerConfig::command`] and
+    /// [`ContainerConfig::mounts`]). Null when not loaded.
+    #[serde(default, skip_serializing)]
     pub spec: serde_json::Value,
+    /// The spec's `process.args`: what `ps` shows.
+    #[serde(default)]
+    pub command: Vec<String>,
+    /// The spec's bind mounts (OCI `mounts` entries): what `ps` shows.
+    #[serde(default)]
+    pub mounts: Vec<serde_json::Value>,
     /// Layer dirs, top first.
     pub layers: Vec<PathBuf>,
     pub auto_remove: bool,
@@ -274,9 +285,9 @@ impl ContainerState {
             return s;
         }
         let rebooted = !s.boot_id.is_empty() && s.boot_id != boot_id();
-        let alive = !rebooted && process_alive(s.pid, s.pid_start);
-        let monitor_alive = !rebooted && process_alive(s.monitor_pid, s.monitor_start);
-        if alive || monitor_alive {
+        if !rebooted
+            && (process_alive(s.pid, s.pid_start) || process_alive(s.monitor_pid, s.monitor_start))
+        {
             return s;
         }
         s.status = Status::Exited;
@@ -318,10 +329,16 @@ pub fn process_alive(pid: i32, start: u64) -> bool {
     }
 }
 
+/// This boot's id (read once per process: `ps` asks for every container).
 pub fn boot_id() -> String {
-    fs::read_to_string("/proc/sys/kernel/random/boot_id")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_default()
+    static BOOT_ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    BOOT_ID
+        .get_or_init(|| {
+            fs::read_to_string("/proc/sys/kernel/random/boot_id")
+                .map(|s| s.trim().to_string())
+                .unwrap_or_default()
+        })
+        .clone()
 }
 
 pub struct ContainerStore {
@@ -368,13 +385,7 @@ impl ContainerStore {
         let dir = self.dir(&config.id);
         let made = fs::create_dir(&dir)
             .map_err(io_err(&dir))
-            .and_then(|()| {
-                let bytes = serde_json::to_vec_pretty(config).expect("config serialises");
-                write_atomic(&dir.join("config.json"), &bytes).map_err(|e| RecordError::Corrupt {
-                    path: dir.clone(),
-                    message: e.to_string(),
-                })
-            })
+            .and_then(|()| self.write_config(config))
             .and_then(|()| self.write_state(&config.id, &ContainerState::created()));
         if let Err(e) = made {
             let _ = fs::remove_file(&name_path);
@@ -433,7 +444,45 @@ impl ContainerStore {
         Ok(file)
     }
 
+    /// Writes `config.json` and, when the config carries it, `spec.json`
+    /// (first: a config is never without its spec).
+    pub fn write_config(&self, config: &ContainerConfig) -> Result<(), RecordError> {
+        let dir = self.dir(&config.id);
+        let corrupt = |e: crate::image::store::StoreError| RecordError::Corrupt {
+            path: dir.clone(),
+            message: e.to_string(),
+        };
+        if !config.spec.is_null() {
+            let spec = serde_json::to_vec(&config.spec).expect("spec serialises");
+            write_atomic(&dir.join("spec.json"), &spec).map_err(corrupt)?;
+        }
+        let bytes = serde_json::to_vec(config).expect("config serialises");
+        write_atomic(&dir.join("config.json"), &bytes).map_err(corrupt)
+    }
+
+    /// The container's config with its runtime spec.
     pub fn read_config(&self, id: &str) -> Result<ContainerConfig, RecordError> {
+        let mut config = self.read_summary(id)?;
+        if config.spec.is_null() {
+            let path = self.dir(id).join("spec.json");
+            match fs::read(&path) {
+                Ok(bytes) => {
+                    config.spec =
+                        serde_json::from_slice(&bytes).map_err(|e| RecordError::Corrupt {
+                            path,
+                            message: e.to_string(),
+                        })?
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_err(&path)(e)),
+            }
+        }
+        Ok(config)
+    }
+
+    /// The container's config without its runtime spec (unless an older
+    /// record holds it inline).
+    pub fn read_summary(&self, id: &str) -> Result<ContainerConfig, RecordError> {
         let path = self.dir(id).join("config.json");
         let bytes = fs::read(&path).map_err(|e| match e.kind() {
             io::ErrorKind::NotFound => RecordError::NotFound(id.to_string()),
@@ -452,8 +501,9 @@ impl ContainerStore {
         Ok((config, state))
     }
 
-    /// Every container, newest first (docker's `ps` order). Records that
-    /// vanish while listing (a concurrent `rm`) are skipped.
+    /// Every container, newest first (docker's `ps` order), without runtime
+    /// specs ([`ContainerStore::read_summary`]). Records that vanish while
+    /// listing (a concurrent `rm`) are skipped.
     pub fn list(&self) -> Result<Vec<(ContainerConfig, ContainerState)>, RecordError> {
         let entries = fs::read_dir(&self.containers).map_err(io_err(&self.containers))?;
         let mut all = Vec::new();
@@ -464,7 +514,10 @@ impl ContainerStore {
             if id.starts_with('.') {
                 continue;
             }
-            match self.load(id) {
+            let loaded = self
+                .read_summary(id)
+                .and_then(|c| Ok((c, self.read_state(id)?.observed())));
+            match loaded {
                 Ok(c) => all.push(c),
                 Err(RecordError::NotFound(_)) => continue,
                 // Half-created (config not yet written) or being removed.
@@ -537,13 +590,9 @@ impl ContainerStore {
             Err(e) => return Err(io_err(&new_path)(e)),
         }
         config.name = new_name;
-        let bytes = serde_json::to_vec_pretty(&config).expect("config serialises");
-        if let Err(e) = write_atomic(&self.dir(id).join("config.json"), &bytes) {
+        if let Err(e) = self.write_config(&config) {
             let _ = fs::remove_file(&new_path);
-            return Err(RecordError::Corrupt {
-                path: self.dir(id),
-                message: e.to_string(),
-            });
+            return Err(e);
         }
         let _ = fs::remove_file(self.names.join(old));
         Ok(())
@@ -620,6 +669,8 @@ mod tests {
             image: "busybox".into(),
             image_id: "sha256:x".into(),
             spec: serde_json::json!({}),
+            command: vec![],
+            mounts: vec![],
             layers: vec![],
             auto_remove: false,
             labels: Default::default(),

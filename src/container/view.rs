@@ -165,16 +165,20 @@ pub fn status_text(state: &ContainerState, now: DateTime<Utc>) -> String {
 /// The container's process as docker's `Path` and `Args`: the spec's
 /// `process.args` without the `--init` wrapper.
 pub fn process_args(config: &ContainerConfig) -> Vec<String> {
-    let args: Vec<String> = config
-        .spec
-        .pointer("/process/args")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default();
+    let args: Vec<String> = if config.command.is_empty() {
+        config
+            .spec
+            .pointer("/process/args")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    } else {
+        config.command.clone()
+    };
     if args.len() >= 2 && args[0] == super::spec::INIT_PATH && args[1] == "--" {
         return args[2..].to_vec();
     }
@@ -682,8 +686,9 @@ pub struct MountPoint {
 /// The container's binds and volumes (not the generated /etc files, not
 /// `--init`, not the kernel file systems).
 pub fn mounts(config: &ContainerConfig) -> Vec<MountPoint> {
-    let Some(list) = config.spec.get("mounts").and_then(Value::as_array) else {
-        return Vec::new();
+    let list = match config.spec.get("mounts").and_then(Value::as_array) {
+        Some(list) => list,
+        None => &config.mounts,
     };
     let mut out = Vec::new();
     for m in list {

@@ -45,6 +45,8 @@ fn config(args: &[&str]) -> ContainerConfig {
         log_max_file: 0,
         network_mode: "none".into(),
         healthcheck: None,
+        command: vec![],
+        mounts: vec![],
     }
 }
 
