@@ -738,3 +738,96 @@ fn a_paused_container_can_be_stopped() {
         env.berth_cmd(["rm", "frozen"]).assert().success();
     });
 }
+
+#[test]
+fn restart_and_concurrent_commands_on_one_container_never_hang() {
+    let reg = Registry::start(RegistryAuth::None);
+    let image = busybox(&reg);
+    for_each_mode(|env| {
+        env.berth_cmd(["pull", "-q", &image]).assert().success();
+        let id = stdout(
+            env,
+            &["run", "-d", "--name", "again", &image, "sleep", "1000"],
+        );
+        let id = id.trim().to_string();
+        let first_pid = state(env, &id)["pid"].clone();
+        env.berth_cmd(["restart", "-t", "0", "again"])
+            .assert()
+            .success()
+            .stdout("again\n");
+        let st = state(env, &id);
+        assert_eq!(st["status"], "running");
+        assert_ne!(st["pid"], first_pid);
+
+        // stop, rm -f and ps from three "shells" at once: all end, the container goes.
+        let spawn = |args: &[&str]| {
+            env.berth_std()
+                .args(args)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let t = Instant::now();
+        let children = vec![
+            spawn(&["stop", "again"]),
+            spawn(&["rm", "-f", "again"]),
+            spawn(&["ps", "-a"]),
+        ];
+        let outs: Vec<_> = children
+            .into_iter()
+            .map(|c| c.wait_with_output().unwrap())
+            .collect();
+        assert!(t.elapsed() < Duration::from_secs(15), "{:?}", t.elapsed());
+        // rm -f always wins; stop either stopped it or found it gone.
+        assert!(
+            outs[1].status.success(),
+            "{}",
+            String::from_utf8_lossy(&outs[1].stderr)
+        );
+        assert!(outs[2].status.success());
+        if !outs[0].status.success() {
+            assert!(
+                String::from_utf8_lossy(&outs[0].stderr).contains("No such container"),
+                "{}",
+                String::from_utf8_lossy(&outs[0].stderr)
+            );
+        }
+        assert!(!env.data_dir().join("containers").join(&id).exists());
+        assert_eq!(stdout(env, &["ps", "-aq"]), "");
+    });
+}
+
+#[test]
+fn foreground_containers_get_health_checks_too() {
+    let reg = Registry::start(RegistryAuth::None);
+    let image = busybox(&reg);
+    for_each_mode(|env| {
+        env.berth_cmd(["pull", "-q", &image]).assert().success();
+        let mut child = env
+            .berth_std()
+            .args([
+                "run",
+                "--name",
+                "fghc",
+                "--health-cmd",
+                "true",
+                "--health-interval",
+                "100ms",
+                &image,
+                "sleep",
+                "1000",
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_until("a healthy foreground container", || {
+            env.berth_cmd(["inspect", "-f", "{{.State.Health.Status}}", "fghc"])
+                .output()
+                .is_ok_and(|o| o.stdout == b"healthy\n")
+        });
+        env.berth_cmd(["rm", "-f", "fghc"]).assert().success();
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(137));
+    });
+}

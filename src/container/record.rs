@@ -687,6 +687,25 @@ mod tests {
     }
 
     #[test]
+    fn a_running_record_from_another_boot_or_with_dead_pids_reads_as_exited() {
+        let mut s = ContainerState::created();
+        s.status = Status::Running;
+        s.pid = std::process::id() as i32;
+        s.boot_id = boot_id();
+        assert_eq!(s.observed().status, Status::Running);
+        s.boot_id = "another-boot".into();
+        let seen = s.observed();
+        assert_eq!((seen.status, seen.exit_code), (Status::Exited, 255));
+        assert!(seen.error.contains("rebooted"), "{}", seen.error);
+        // Same boot, but neither the container nor its monitor is alive.
+        s.boot_id = boot_id();
+        s.pid_start = 1; // not our start time: the pid was reused
+        let seen = s.observed();
+        assert_eq!(seen.status, Status::Exited);
+        assert!(seen.error.contains("monitor died"), "{}", seen.error);
+    }
+
+    #[test]
     fn names_follow_docker_rules() {
         assert_eq!(validate_name("/web-1").unwrap(), "web-1");
         assert!(validate_name("a").is_err());

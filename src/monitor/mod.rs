@@ -222,17 +222,16 @@ fn run_once(
             sig_proxy,
         } => {
             let _sigpipe = runtime::pty::IgnoreSigpipe::new();
-            let mut sink = |stream: Stream, bytes: &[u8]| {
-                let _ = log.write(stream, bytes);
-                let fd = match stream {
-                    Stream::Stdout => libc::STDOUT_FILENO,
-                    Stream::Stderr => libc::STDERR_FILENO,
-                };
-                runtime::io::write_all(fd, bytes).is_ok()
+            let mut watch = MonitorWatch {
+                log: &mut *log,
+                server: None,
+                health: checker(config),
+                containers,
+                echo: true,
             };
-            match master {
-                Some(m) => runtime::attach_terminal(&mut container, m, *forward_stdin, &mut sink)?,
-                None => runtime::io::pump(
+            let code = match master {
+                Some(m) => runtime::attach_terminal(&mut container, m, *forward_stdin, &mut watch)?,
+                None => runtime::io::pump_with(
                     &mut container,
                     runtime::io::Pump {
                         outputs,
@@ -240,9 +239,13 @@ fn run_once(
                         forward_signals: *sig_proxy,
                         resize: None,
                     },
-                    &mut sink,
+                    &mut watch,
                 )?,
+            };
+            if let Some(checker) = watch.health.as_mut() {
+                checker.stop();
             }
+            code
         }
         Attach::Detached => {
             if let Some(server) = server.as_deref_mut() {
@@ -260,14 +263,12 @@ fn run_once(
             if let Some(m) = master {
                 outputs.push((m, Stream::Stdout));
             }
-            let mut watch = DetachedWatch {
+            let mut watch = MonitorWatch {
                 log: &mut *log,
                 server: server.as_deref_mut(),
-                health: config
-                    .healthcheck
-                    .as_ref()
-                    .and_then(|h| health::Checker::new(id, h)),
+                health: checker(config),
                 containers,
+                echo: false,
             };
             let code = runtime::io::pump_with(
                 &mut container,
@@ -301,20 +302,36 @@ fn run_once(
     })
 }
 
-/// A detached container's output: to the log and to attached clients; and
-/// its health checks.
-struct DetachedWatch<'a> {
+/// What the monitor does while the container runs: output to the log, to
+/// the caller's stdout/stderr (`echo`: foreground) or to attached clients
+/// (detached); and health checks.
+struct MonitorWatch<'a> {
     log: &'a mut LogWriter,
     server: Option<&'a mut attach::Server>,
     health: Option<health::Checker>,
     containers: &'a ContainerStore,
+    echo: bool,
 }
 
-impl runtime::io::Watch for DetachedWatch<'_> {
+fn checker(config: &ContainerConfig) -> Option<health::Checker> {
+    config
+        .healthcheck
+        .as_ref()
+        .and_then(|h| health::Checker::new(&config.id, h))
+}
+
+impl runtime::io::Watch for MonitorWatch<'_> {
     fn output(&mut self, stream: Stream, bytes: &[u8]) -> bool {
         let _ = self.log.write(stream, bytes);
         if let Some(server) = self.server.as_deref_mut() {
             server.output(stream, bytes);
+        }
+        if self.echo {
+            let fd = match stream {
+                Stream::Stdout => libc::STDOUT_FILENO,
+                Stream::Stderr => libc::STDERR_FILENO,
+            };
+            return runtime::io::write_all(fd, bytes).is_ok();
         }
         true
     }

@@ -502,9 +502,12 @@ fn fork_and_wait(
         });
     }
     let code = match master {
-        Some(m) => super::attach_terminal(&mut container, m, opts.interactive, &mut |_, b| {
-            io::write_all(libc::STDOUT_FILENO, b).is_ok()
-        })?,
+        Some(m) => super::attach_terminal(
+            &mut container,
+            m,
+            opts.interactive,
+            &mut io::Sink(&mut |_, b| io::write_all(libc::STDOUT_FILENO, b).is_ok()),
+        )?,
         None => container.wait()?,
     };
     Ok(Outcome {

@@ -44,7 +44,8 @@ pub trait Watch {
     fn ready(&mut self, _fds: &[libc::pollfd]) {}
 }
 
-struct Sink<'a>(&'a mut dyn FnMut(Stream, &[u8]) -> bool);
+/// A [`Watch`] that is just a sink for output.
+pub struct Sink<'a>(pub &'a mut dyn FnMut(Stream, &[u8]) -> bool);
 
 impl Watch for Sink<'_> {
     fn output(&mut self, stream: Stream, bytes: &[u8]) -> bool {

@@ -431,9 +431,12 @@ fn run_blocked(
         });
     }
     let code = match master {
-        Some(master) => attach_terminal(&mut container, master, forward_stdin, &mut |_, b| {
-            io::write_all(libc::STDOUT_FILENO, b).is_ok()
-        })?,
+        Some(master) => attach_terminal(
+            &mut container,
+            master,
+            forward_stdin,
+            &mut io::Sink(&mut |_, b| io::write_all(libc::STDOUT_FILENO, b).is_ok()),
+        )?,
         None => container.wait()?,
     };
     Ok(Outcome {
@@ -449,7 +452,7 @@ pub fn attach_terminal(
     container: &mut Container,
     master: OwnedFd,
     forward_stdin: bool,
-    sink: &mut dyn FnMut(crate::container::logfile::Stream, &[u8]) -> bool,
+    watch: &mut dyn io::Watch,
 ) -> Result<i32, RuntimeError> {
     let _sigpipe = pty::IgnoreSigpipe::new();
     let _raw = if forward_stdin && pty::is_tty(libc::STDIN_FILENO) {
@@ -470,7 +473,7 @@ pub fn attach_terminal(
         forward_signals: container.forward_signals,
         resize: Some(raw),
     };
-    io::pump(container, pump, sink)
+    io::pump_with(container, pump, watch)
 }
 
 fn pipe() -> Result<(OwnedFd, OwnedFd), RuntimeError> {
