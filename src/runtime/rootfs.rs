@@ -176,7 +176,7 @@ pub fn fuse_unavailable() -> Option<String> {
 
 /// Whether `path` is where a FUSE file system is mounted.
 fn is_fuse(path: &Path) -> bool {
-    rustix::fs::statfs(path).is_ok_and(|s| s.f_type as i64 == FUSE_SUPER_MAGIC)
+    rustix::fs::statfs(path).is_ok_and(|s| s.f_type == FUSE_SUPER_MAGIC)
 }
 
 /// fuse-overlayfs's `-o` value: `:` separates layers and `,` options; it
@@ -479,12 +479,12 @@ fn apply_dir(
         remove_at(dst, &name).map_err(io(here()))?;
         if ft.is_file() {
             let key = (md.dev(), md.ino());
-            if md.nlink() > 1 {
-                if let Some((first_dir, first_name)) = links.get(&key) {
-                    rustix::fs::linkat(first_dir, first_name, dst, &name, AtFlags::empty())
-                        .map_err(io(format!("hard-linking {}", here())))?;
-                    continue;
-                }
+            if md.nlink() > 1
+                && let Some((first_dir, first_name)) = links.get(&key)
+            {
+                rustix::fs::linkat(first_dir, first_name, dst, &name, AtFlags::empty())
+                    .map_err(io(format!("hard-linking {}", here())))?;
+                continue;
             }
             let out = rustix::fs::openat(
                 dst,
@@ -551,7 +551,10 @@ fn timestamps(md: &std::fs::Metadata) -> Timestamps {
 }
 
 /// The xattrs of `src` worth copying: not overlay's own markers.
-fn source_xattrs(src: &Path, buf: &mut [u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, String> {
+/// Extended attributes: (name, value) pairs.
+type Xattrs = Vec<(Vec<u8>, Vec<u8>)>;
+
+fn source_xattrs(src: &Path, buf: &mut [u8]) -> Result<Xattrs, String> {
     let n = match rustix::fs::llistxattr(src, &mut *buf) {
         Ok(n) => n,
         Err(rustix::io::Errno::NOTSUP) => return Ok(Vec::new()),
@@ -754,9 +757,8 @@ mod tests {
         assert_eq!(read("opq/new").as_deref(), Some("new"));
         if user_xattrs {
             assert!(!dest.join("opq/old").exists() && !dest.join("opq/sub").exists());
-            assert_eq!(
-                crate::image::store::has_opaque_marker(&dest.join("opq")),
-                false,
+            assert!(
+                !crate::image::store::has_opaque_marker(&dest.join("opq")),
                 "overlay's markers are not copied"
             );
             let mut v = [0u8; 8];
