@@ -17,6 +17,7 @@ packages=(
   attr            # getfattr/setfattr, to check xattrs by hand
   util-linux      # setpriv, to run berth as the test user
   tini            # tini-static, the init `run --init` binds into containers
+  fuse-overlayfs  # the rootfs storage driver overlay falls back to (tests/overlay.rs)
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -28,6 +29,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # Debian starts docker-registry as a service on :5000; the tests start their own.
 if command -v systemctl >/dev/null 2>&1; then systemctl disable --now docker-registry >/dev/null 2>&1 || true; fi
+# No udev: /dev/fuse is 0600 root, so rootless fuse-overlayfs cannot open it (DESIGN §6).
+if [ -c /dev/fuse ]; then chmod 0666 /dev/fuse; fi
 bash "$here/setup-test-user.sh"
 # A second user without /etc/subuid ranges: berth's single-id fallback.
 BERTH_TEST_USER="${BERTH_TEST_NOSUB_USER:-berthnosub}" BERTH_TEST_NO_SUBIDS=1 bash "$here/setup-test-user.sh"

@@ -3,7 +3,8 @@
 //! Order (each step needs what the previous one set up):
 //! 1. wait for `GO` (rootless: the parent has written the id maps);
 //! 2. join namespaces given by path; bring `lo` up in a new network namespace;
-//! 3. make `/` rprivate, mount the overlay, the spec's mounts, /dev nodes;
+//! 3. make `/` rprivate, mount the rootfs (overlay; fuse-overlayfs or a copy
+//!    when it fails: [`super::rootfs`]), the spec's mounts, /dev nodes;
 //! 4. pivot_root; create the working directory; masked paths, read-only
 //!    paths, read-only root; hostname; with `process.terminal`, the pty
 //!    from the container's devpts becomes stdio and controlling terminal;
@@ -66,6 +67,8 @@ pub struct Prepared {
     new_uts: bool,
     new_mountns: bool,
     rootfs: RootfsPlan,
+    /// How the rootfs is made ([`super::rootfs`], `BERTH_STORAGE_DRIVER`).
+    driver: super::rootfs::Driver,
     mounts: Vec<Mount>,
     masked: Vec<String>,
     readonly: Vec<String>,
@@ -218,6 +221,7 @@ impl Prepared {
             new_uts: clone_flags.contains(CloneFlags::CLONE_NEWUTS),
             new_mountns: clone_flags.contains(CloneFlags::CLONE_NEWNS),
             rootfs: plan.rootfs.clone(),
+            driver: super::rootfs::Driver::from_env().map_err(RuntimeError::InvalidPlan)?,
             mounts: spec.mounts().clone().unwrap_or_default(),
             masked: linux
                 .and_then(|l| l.masked_paths().clone())
@@ -323,7 +327,7 @@ fn setup(
         None::<&str>,
     )
     .map_err(sys("making / rprivate"))?;
-    mounts::mount_overlay(&p.rootfs)?;
+    super::rootfs::mount_rootfs(&p.rootfs, p.driver, warnings)?;
     let root = rustix::fs::open(
         &p.rootfs.merged,
         rustix::fs::OFlags::PATH | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC,

@@ -48,6 +48,7 @@ mod init;
 pub mod io;
 mod mounts;
 pub mod pty;
+pub mod rootfs;
 pub mod seccomp;
 mod sync;
 

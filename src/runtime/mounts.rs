@@ -171,7 +171,7 @@ fn common_parent(paths: &[&Path]) -> Option<PathBuf> {
 /// The container's `/` takes its attributes from the upper dir: give it the
 /// image's root permissions (usually 0755), whatever the caller created it
 /// with, or a non-root user in the container could not even traverse `/`.
-fn match_root_mode(r: &RootfsPlan) -> Result<(), InitError> {
+pub(super) fn match_root_mode(r: &RootfsPlan) -> Result<(), InitError> {
     use std::os::unix::fs::PermissionsExt;
     let Some(top) = r.lower.first() else {
         return Err(InitError::Other("the rootfs has no layers".into()));
