@@ -228,6 +228,7 @@ fn run_once(
                 health: checker(config),
                 containers,
                 echo: true,
+                released: true,
             };
             let code = match master {
                 Some(m) => runtime::attach_terminal(&mut container, m, *forward_stdin, &mut watch)?,
@@ -269,6 +270,7 @@ fn run_once(
                 health: checker(config),
                 containers,
                 echo: false,
+                released: false,
             };
             let code = runtime::io::pump_with(
                 &mut container,
@@ -311,6 +313,8 @@ struct MonitorWatch<'a> {
     health: Option<health::Checker>,
     containers: &'a ContainerStore,
     echo: bool,
+    /// Start-up memory given back yet (detached monitors, before their first sleep).
+    released: bool,
 }
 
 fn checker(config: &ContainerConfig) -> Option<health::Checker> {
@@ -337,6 +341,12 @@ impl runtime::io::Watch for MonitorWatch<'_> {
     }
 
     fn fds(&mut self, fds: &mut Vec<libc::pollfd>) -> i32 {
+        if !self.released {
+            // Just before the loop's first sleep: everything start-up touched
+            // is behind us, and what the loop needs faults back in.
+            self.released = true;
+            release_startup_code();
+        }
         if let Some(server) = self.server.as_deref() {
             server.fds(fds);
         }
@@ -551,7 +561,6 @@ fn detached_loop(
                         Ok(()) => send(0, String::new(), warnings),
                         Err(e) => send(e.exit_code(), e.to_string(), warnings),
                     }
-                    release_startup_code();
                 }
             },
         );
