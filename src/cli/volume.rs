@@ -223,7 +223,7 @@ impl Filters {
         if !self.names.is_empty() && !self.names.iter().any(|n| v.meta.name.contains(n.as_str())) {
             return false;
         }
-        self.drivers.is_empty() || self.drivers.iter().any(|d| *d == v.meta.driver)
+        self.drivers.is_empty() || self.drivers.contains(&v.meta.driver)
     }
 }
 
