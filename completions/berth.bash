@@ -112,6 +112,9 @@ _berth() {
             berth,version)
                 cmd="berth__subcmd__version"
                 ;;
+            berth,volume)
+                cmd="berth__subcmd__volume"
+                ;;
             berth,wait)
                 cmd="berth__subcmd__wait"
                 ;;
@@ -352,6 +355,9 @@ _berth() {
             berth__subcmd__help,version)
                 cmd="berth__subcmd__help__subcmd__version"
                 ;;
+            berth__subcmd__help,volume)
+                cmd="berth__subcmd__help__subcmd__volume"
+                ;;
             berth__subcmd__help,wait)
                 cmd="berth__subcmd__help__subcmd__wait"
                 ;;
@@ -463,8 +469,26 @@ _berth() {
             berth__subcmd__help__subcmd__internal,unpack)
                 cmd="berth__subcmd__help__subcmd__internal__subcmd__unpack"
                 ;;
+            berth__subcmd__help__subcmd__internal,volume-copy-up)
+                cmd="berth__subcmd__help__subcmd__internal__subcmd__volume__subcmd__copy__subcmd__up"
+                ;;
             berth__subcmd__help__subcmd__system,boot)
                 cmd="berth__subcmd__help__subcmd__system__subcmd__boot"
+                ;;
+            berth__subcmd__help__subcmd__volume,create)
+                cmd="berth__subcmd__help__subcmd__volume__subcmd__create"
+                ;;
+            berth__subcmd__help__subcmd__volume,inspect)
+                cmd="berth__subcmd__help__subcmd__volume__subcmd__inspect"
+                ;;
+            berth__subcmd__help__subcmd__volume,ls)
+                cmd="berth__subcmd__help__subcmd__volume__subcmd__ls"
+                ;;
+            berth__subcmd__help__subcmd__volume,prune)
+                cmd="berth__subcmd__help__subcmd__volume__subcmd__prune"
+                ;;
+            berth__subcmd__help__subcmd__volume,rm)
+                cmd="berth__subcmd__help__subcmd__volume__subcmd__rm"
                 ;;
             berth__subcmd__image,help)
                 cmd="berth__subcmd__image__subcmd__help"
@@ -547,6 +571,9 @@ _berth() {
             berth__subcmd__internal,unpack)
                 cmd="berth__subcmd__internal__subcmd__unpack"
                 ;;
+            berth__subcmd__internal,volume-copy-up)
+                cmd="berth__subcmd__internal__subcmd__volume__subcmd__copy__subcmd__up"
+                ;;
             berth__subcmd__internal__subcmd__help,changes)
                 cmd="berth__subcmd__internal__subcmd__help__subcmd__changes"
                 ;;
@@ -574,6 +601,9 @@ _berth() {
             berth__subcmd__internal__subcmd__help,unpack)
                 cmd="berth__subcmd__internal__subcmd__help__subcmd__unpack"
                 ;;
+            berth__subcmd__internal__subcmd__help,volume-copy-up)
+                cmd="berth__subcmd__internal__subcmd__help__subcmd__volume__subcmd__copy__subcmd__up"
+                ;;
             berth__subcmd__system,boot)
                 cmd="berth__subcmd__system__subcmd__boot"
                 ;;
@@ -586,6 +616,48 @@ _berth() {
             berth__subcmd__system__subcmd__help,help)
                 cmd="berth__subcmd__system__subcmd__help__subcmd__help"
                 ;;
+            berth__subcmd__volume,create)
+                cmd="berth__subcmd__volume__subcmd__create"
+                ;;
+            berth__subcmd__volume,help)
+                cmd="berth__subcmd__volume__subcmd__help"
+                ;;
+            berth__subcmd__volume,inspect)
+                cmd="berth__subcmd__volume__subcmd__inspect"
+                ;;
+            berth__subcmd__volume,list)
+                cmd="berth__subcmd__volume__subcmd__ls"
+                ;;
+            berth__subcmd__volume,ls)
+                cmd="berth__subcmd__volume__subcmd__ls"
+                ;;
+            berth__subcmd__volume,prune)
+                cmd="berth__subcmd__volume__subcmd__prune"
+                ;;
+            berth__subcmd__volume,remove)
+                cmd="berth__subcmd__volume__subcmd__rm"
+                ;;
+            berth__subcmd__volume,rm)
+                cmd="berth__subcmd__volume__subcmd__rm"
+                ;;
+            berth__subcmd__volume__subcmd__help,create)
+                cmd="berth__subcmd__volume__subcmd__help__subcmd__create"
+                ;;
+            berth__subcmd__volume__subcmd__help,help)
+                cmd="berth__subcmd__volume__subcmd__help__subcmd__help"
+                ;;
+            berth__subcmd__volume__subcmd__help,inspect)
+                cmd="berth__subcmd__volume__subcmd__help__subcmd__inspect"
+                ;;
+            berth__subcmd__volume__subcmd__help,ls)
+                cmd="berth__subcmd__volume__subcmd__help__subcmd__ls"
+                ;;
+            berth__subcmd__volume__subcmd__help,prune)
+                cmd="berth__subcmd__volume__subcmd__help__subcmd__prune"
+                ;;
+            berth__subcmd__volume__subcmd__help,rm)
+                cmd="berth__subcmd__volume__subcmd__help__subcmd__rm"
+                ;;
             *)
                 ;;
         esac
@@ -593,7 +665,7 @@ _berth() {
 
     case "${cmd}" in
         berth)
-            opts="-v -D -l -h --version --debug --log-level --help run create start stop restart kill rm wait exec attach cp diff rename top pause unpause ps logs pull images rmi tag history inspect image container system login logout version completion internal help"
+            opts="-v -D -l -h --version --debug --log-level --help run create start stop restart kill rm wait exec attach cp diff rename top pause unpause ps logs pull images rmi tag history inspect image container volume system login logout version completion internal help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -701,7 +773,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__create)
-            opts="-d -i -t -e -w -u -h -v -l -q -D --help --rm --detach --interactive --tty --env --env-file --workdir --user --group-add --entrypoint --name --hostname --volume --mount --tmpfs --read-only --init --platform --pull --ulimit --shm-size --label --cap-add --cap-drop --privileged --security-opt --network --userns --sig-proxy --restart --stop-signal --stop-timeout --log-driver --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --quiet --debug"
+            opts="-d -i -t -e -w -u -h -v -l -q -D --help --rm --detach --interactive --tty --env --env-file --workdir --user --group-add --entrypoint --name --hostname --volume --mount --volumes-from --tmpfs --read-only --init --platform --pull --ulimit --shm-size --label --cap-add --cap-drop --privileged --security-opt --network --userns --sig-proxy --restart --stop-signal --stop-timeout --log-driver --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --quiet --debug"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -764,6 +836,10 @@ _berth() {
                     return 0
                     ;;
                 --mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --volumes-from)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1465,7 +1541,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__run)
-            opts="-d -i -t -e -w -u -h -v -l -q -D --help --rm --detach --interactive --tty --env --env-file --workdir --user --group-add --entrypoint --name --hostname --volume --mount --tmpfs --read-only --init --platform --pull --ulimit --shm-size --label --cap-add --cap-drop --privileged --security-opt --network --userns --sig-proxy --restart --stop-signal --stop-timeout --log-driver --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --quiet --debug"
+            opts="-d -i -t -e -w -u -h -v -l -q -D --help --rm --detach --interactive --tty --env --env-file --workdir --user --group-add --entrypoint --name --hostname --volume --mount --volumes-from --tmpfs --read-only --init --platform --pull --ulimit --shm-size --label --cap-add --cap-drop --privileged --security-opt --network --userns --sig-proxy --restart --stop-signal --stop-timeout --log-driver --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --quiet --debug"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1528,6 +1604,10 @@ _berth() {
                     return 0
                     ;;
                 --mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --volumes-from)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1739,7 +1819,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__create)
-            opts="-d -i -t -e -w -u -h -v -l -q -D --help --rm --detach --interactive --tty --env --env-file --workdir --user --group-add --entrypoint --name --hostname --volume --mount --tmpfs --read-only --init --platform --pull --ulimit --shm-size --label --cap-add --cap-drop --privileged --security-opt --network --userns --sig-proxy --restart --stop-signal --stop-timeout --log-driver --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --quiet --debug"
+            opts="-d -i -t -e -w -u -h -v -l -q -D --help --rm --detach --interactive --tty --env --env-file --workdir --user --group-add --entrypoint --name --hostname --volume --mount --volumes-from --tmpfs --read-only --init --platform --pull --ulimit --shm-size --label --cap-add --cap-drop --privileged --security-opt --network --userns --sig-proxy --restart --stop-signal --stop-timeout --log-driver --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --quiet --debug"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1802,6 +1882,10 @@ _berth() {
                     return 0
                     ;;
                 --mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --volumes-from)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1965,7 +2049,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__help)
-            opts="run create start stop restart kill rm wait exec attach cp diff rename top pause unpause ps logs pull images rmi tag history inspect image container system login logout version completion internal help"
+            opts="run create start stop restart kill rm wait exec attach cp diff rename top pause unpause ps logs pull images rmi tag history inspect image container volume system login logout version completion internal help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2539,7 +2623,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__help__subcmd__internal)
-            opts="unpack rm run-plan monitor exec cp-out cp-in changes"
+            opts="unpack rm run-plan monitor exec cp-out cp-in volume-copy-up changes"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2651,6 +2735,20 @@ _berth() {
             return 0
             ;;
         berth__subcmd__help__subcmd__internal__subcmd__unpack)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__help__subcmd__internal__subcmd__volume__subcmd__copy__subcmd__up)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2933,6 +3031,90 @@ _berth() {
         berth__subcmd__help__subcmd__version)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__help__subcmd__volume)
+            opts="create ls inspect rm prune"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__help__subcmd__volume__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__help__subcmd__volume__subcmd__inspect)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__help__subcmd__volume__subcmd__ls)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__help__subcmd__volume__subcmd__prune)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__help__subcmd__volume__subcmd__rm)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -3327,7 +3509,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal)
-            opts="-D -h --userns --debug --help unpack rm run-plan monitor exec cp-out cp-in changes help"
+            opts="-D -h --userns --debug --help unpack rm run-plan monitor exec cp-out cp-in volume-copy-up changes help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3489,7 +3671,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal__subcmd__help)
-            opts="unpack rm run-plan monitor exec cp-out cp-in changes help"
+            opts="unpack rm run-plan monitor exec cp-out cp-in volume-copy-up changes help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3628,6 +3810,20 @@ _berth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        berth__subcmd__internal__subcmd__help__subcmd__volume__subcmd__copy__subcmd__up)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         berth__subcmd__internal__subcmd__monitor)
             opts="-D -h --report-fd --debug --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -3686,6 +3882,32 @@ _berth() {
                     return 0
                     ;;
                 --tar-split)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__internal__subcmd__volume__subcmd__copy__subcmd__up)
+            opts="-D -h --dest --path --lower --debug --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dest)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lower)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3935,7 +4157,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__run)
-            opts="-d -i -t -e -w -u -h -v -l -q -D --help --rm --detach --interactive --tty --env --env-file --workdir --user --group-add --entrypoint --name --hostname --volume --mount --tmpfs --read-only --init --platform --pull --ulimit --shm-size --label --cap-add --cap-drop --privileged --security-opt --network --userns --sig-proxy --restart --stop-signal --stop-timeout --log-driver --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --quiet --debug"
+            opts="-d -i -t -e -w -u -h -v -l -q -D --help --rm --detach --interactive --tty --env --env-file --workdir --user --group-add --entrypoint --name --hostname --volume --mount --volumes-from --tmpfs --read-only --init --platform --pull --ulimit --shm-size --label --cap-add --cap-drop --privileged --security-opt --network --userns --sig-proxy --restart --stop-signal --stop-timeout --log-driver --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --quiet --debug"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3998,6 +4220,10 @@ _berth() {
                     return 0
                     ;;
                 --mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --volumes-from)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -4279,6 +4505,236 @@ _berth() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__volume)
+            opts="-D -h --debug --help create ls list inspect rm remove prune help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__volume__subcmd__create)
+            opts="-d -o -D -h --driver --label --opt --name --debug --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --driver)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --opt)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__volume__subcmd__help)
+            opts="create ls inspect rm prune help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__volume__subcmd__help__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__volume__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__volume__subcmd__help__subcmd__inspect)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__volume__subcmd__help__subcmd__ls)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__volume__subcmd__help__subcmd__prune)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__volume__subcmd__help__subcmd__rm)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__volume__subcmd__inspect)
+            opts="-f -D -h --format --debug --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__volume__subcmd__ls)
+            opts="-f -q -D -h --filter --format --quiet --debug --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --filter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__volume__subcmd__prune)
+            opts="-a -f -D -h --all --force --filter --debug --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --filter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__volume__subcmd__rm)
+            opts="-f -D -h --force --debug --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;

@@ -17,6 +17,7 @@
 //! | [`container`] | containers as data: image config + docker's run flags → `oci_spec::runtime::Spec` with docker's defaults ([`container::spec`]), user lookup in the image's passwd/group ([`container::user`]), the flag parsers ([`container::parse`]), generated /etc files ([`container::etc`]), creating and removing a container on disk ([`container::create`]), the records every later command reads: config, spec, state, names reserved atomically, the observed liveness of pids ([`container::record`]), the json-file log ([`container::logfile`] writes, [`container::logread`] reads), docker-shaped `ps` rows and inspect JSON ([`container::view`]), files in and out (`cp`, `diff`: [`container::fs`]) and the container's processes (`top`, `pause`: [`container::procs`]). |
 //! | [`runtime`] | berth's own container runtime (no crun/runc): a [`runtime::ContainerPlan`] (OCI spec + overlay layout) → namespaces, overlay rootfs, mounts, pivot_root, user, capabilities, seccomp, exec; `create` → `start` → `wait`; the output pump of the container's parent ([`runtime::io`]), ptys ([`runtime::pty`]), and `exec` into a running container ([`runtime::exec`]). Called from single-threaded processes only. |
 //! | [`monitor`] | the per-container monitor, berth's stand-in for the daemon: the container's parent (the foreground `run`, or a detached `berth internal monitor`), which logs its output, records its start and exit, applies the restart policy ([`monitor`]), runs health checks ([`monitor::health`]), serves `attach` ([`monitor::attach`]); and the commands that act on it through its record and pids: `stop`, `kill`, `rm -f`, `wait`, `prune`, `system boot` ([`monitor::control`]). |
+//! | [`volume`] | named and anonymous volumes (docker's `local` driver): `volumes/<name>/_data` + `volume.json`, names taken atomically (rename without replace), users read from container records (in use: never removed), `rm -v`/`--rm`/prune rules, and copy-up of the image's files into a new volume ([`volume::copyup`]). |
 //! | [`userns`] | entering a user namespace with the caller's full subuid/subgid map (newuidmap/newgidmap), so rootless extraction and removal give files their real owners. |
 //! | [`format`] | docker's output conventions: Go templates with docker's functions, tab-aligned tables, go-units sizes and durations. |
 //!
@@ -90,3 +91,4 @@ pub mod monitor;
 pub mod paths;
 pub mod runtime;
 pub mod userns;
+pub mod volume;

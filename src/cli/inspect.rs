@@ -1,6 +1,6 @@
-//! `inspect [-f FORMAT] [-s] [--type container|image] NAME…` and `image inspect`.
+//! `inspect [-f FORMAT] [-s] [--type container|image|volume] NAME…` and `image inspect`.
 //! Without `--type`, a name is looked up as a container first, then as an
-//! image, as docker does. Volumes and networks join as they arrive.
+//! image, then as a volume, as docker does. Networks join as they arrive.
 
 use serde_json::Value;
 
@@ -30,17 +30,16 @@ enum Kind {
     Any,
     Container,
     Image,
+    Volume,
 }
 
 pub fn exec(ctx: &Context, args: Args) -> anyhow::Result<()> {
     let kind = match args.kind.as_deref() {
         Some("container") => Kind::Container,
         Some("image") => Kind::Image,
+        Some("volume") => Kind::Volume,
         None => Kind::Any,
-        Some(
-            k @ ("config" | "network" | "node" | "plugin" | "secret" | "service" | "task"
-            | "volume"),
-        ) => {
+        Some(k @ ("config" | "network" | "node" | "plugin" | "secret" | "service" | "task")) => {
             return Err(crate::error::NotImplemented(format!("inspect --type {k}")).into());
         }
         Some(k) => anyhow::bail!("\"{k}\" is not a valid value for --type"),
@@ -71,7 +70,7 @@ fn inspect(
     kind: Kind,
     size: bool,
 ) -> anyhow::Result<()> {
-    let containers = if kind == Kind::Image {
+    let containers = if matches!(kind, Kind::Image | Kind::Volume) {
         None
     } else {
         Some(ContainerStore::open(&ctx.paths.data)?)
@@ -98,7 +97,7 @@ fn inspect(
                 Err(e) => return Err(e.into()),
             }
         }
-        if kind != Kind::Container {
+        if matches!(kind, Kind::Any | Kind::Image) {
             match local::find(images()?, name) {
                 Ok((image, _)) => {
                     values.push(local::inspect(ctx.store()?, image)?);
@@ -107,6 +106,12 @@ fn inspect(
                 Err(local::ImageError::NotFound(_)) => {}
                 Err(e) => return Err(e.into()),
             }
+        }
+        if matches!(kind, Kind::Any | Kind::Volume)
+            && let [Ok(v)] = &super::volume::inspect_values(ctx, std::slice::from_ref(name))?[..]
+        {
+            values.push(v.clone());
+            continue;
         }
         missing.push(name.clone());
     }

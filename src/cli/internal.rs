@@ -64,6 +64,16 @@ enum Helper {
         #[arg(long)]
         keep_owner: bool,
     },
+    /// Copy the image's PATH (from the LAYERs, top first) into the empty
+    /// volume dir DEST; print `copied` if anything was.
+    VolumeCopyUp {
+        #[arg(long)]
+        dest: PathBuf,
+        #[arg(long)]
+        path: String,
+        #[arg(long = "lower")]
+        lower: Vec<PathBuf>,
+    },
     /// `diff`: the changes of UPPER against the image LAYERs (top first), one per line.
     Changes {
         #[arg(long)]
@@ -129,6 +139,11 @@ pub fn exec(args: Args) -> i32 {
             keep_owner,
         } => cp_in(&target, &dest, keep_owner),
         Helper::Changes { upper, lower } => changes(&upper, &lower),
+        Helper::VolumeCopyUp { dest, path, lower } => {
+            crate::volume::copyup::copy_up(&lower, &path, &dest)
+                .map(|copied| println!("{}", if copied { "copied" } else { "empty" }))
+                .map_err(|e| e.to_string())
+        }
         Helper::RunPlan { .. } | Helper::Monitor { .. } | Helper::Exec(_) => {
             unreachable!("handled above")
         }

@@ -44,6 +44,7 @@ mod tag;
 mod top;
 mod unpause;
 mod version;
+mod volume;
 mod wait;
 
 /// The docker release whose command line berth follows.
@@ -127,6 +128,9 @@ enum Command {
     /// Manage containers
     #[command(subcommand)]
     Container(container::Command),
+    /// Manage volumes
+    #[command(subcommand)]
+    Volume(volume::Command),
     /// Manage berth (`system boot`: start containers with a restart policy after a reboot)
     #[command(subcommand)]
     System(system::Command),
@@ -272,6 +276,7 @@ fn run(command: Command, as_docker: bool) -> anyhow::Result<()> {
                 Command::Image(cmd) => image::exec(&ctx, cmd),
                 Command::Container(cmd) => container::exec(&ctx, cmd),
                 Command::System(cmd) => system::exec(&ctx, cmd),
+                Command::Volume(cmd) => volume::exec(&ctx, cmd),
                 Command::Login(args) => login::exec(&ctx, args),
                 Command::Logout(args) => logout::exec(&ctx, args),
                 _ => unreachable!(),

@@ -1,4 +1,5 @@
-//! `rm [-f] [-v] CONTAINER...`: removes containers; `-f` kills running ones at once.
+//! `rm [-f] [-v] CONTAINER...`: removes containers; `-f` kills running ones
+//! at once; `-v` removes their anonymous volumes (named ones always stay).
 
 use crate::container::record::ContainerStore;
 use crate::context::Context;
@@ -27,7 +28,7 @@ pub fn exec(ctx: &Context, args: Args) -> anyhow::Result<()> {
     let store = ContainerStore::open(&ctx.paths.data)?;
     super::each(&args.containers, |name| {
         let id = store.resolve(name)?;
-        control::remove(ctx, &id, args.force)?;
+        control::remove(ctx, &id, args.force, args.volumes)?;
         println!("{name}");
         Ok(())
     })

@@ -68,6 +68,9 @@ pub struct Args {
     /// Attach a filesystem mount to the container
     #[arg(long)]
     mount: Vec<String>,
+    /// Mount volumes from the specified container(s)
+    #[arg(long = "volumes-from", value_name = "CONTAINER[:ro|rw]")]
+    volumes_from: Vec<String>,
     /// Mount a tmpfs directory
     #[arg(long)]
     tmpfs: Vec<String>,
@@ -340,11 +343,27 @@ fn run_options(args: &Args, command: &[String]) -> anyhow::Result<RunOptions> {
     }
     let mut binds = Vec::new();
     let mut tmpfs = Vec::new();
+    let mut volumes = Vec::new();
     for v in &args.volume {
-        push_mount(parse::parse_volume(v)?, &mut binds, &mut tmpfs)?;
+        push_mount(
+            parse::parse_volume(v)?,
+            &mut binds,
+            &mut tmpfs,
+            &mut volumes,
+        )?;
     }
     for m in &args.mount {
-        push_mount(parse::parse_mount(m)?, &mut binds, &mut tmpfs)?;
+        push_mount(parse::parse_mount(m)?, &mut binds, &mut tmpfs, &mut volumes)?;
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    let destinations = binds
+        .iter()
+        .map(|b| &b.destination)
+        .chain(volumes.iter().map(|v| &v.destination));
+    for d in destinations {
+        if !seen.insert(parse::clean_path(d)) {
+            bail!("Duplicate mount point: {}", parse::clean_path(d));
+        }
     }
     for t in &args.tmpfs {
         tmpfs.push(parse::parse_tmpfs(t)?);
@@ -373,6 +392,8 @@ fn run_options(args: &Args, command: &[String]) -> anyhow::Result<RunOptions> {
         hostname: args.hostname.clone(),
         binds,
         tmpfs,
+        volumes,
+        volumes_from: args.volumes_from.clone(),
         read_only: args.read_only,
         privileged: args.privileged,
         cap_add: args.cap_add.clone(),
@@ -394,6 +415,7 @@ fn push_mount(
     m: BindOrVolume,
     binds: &mut Vec<crate::container::spec::BindMount>,
     tmpfs: &mut Vec<crate::container::spec::TmpfsMount>,
+    volumes: &mut Vec<parse::VolumeMount>,
 ) -> anyhow::Result<()> {
     match m {
         BindOrVolume::Bind {
@@ -409,7 +431,8 @@ fn push_mount(
             binds.push(mount);
         }
         BindOrVolume::Tmpfs(t) => tmpfs.push(t),
-        BindOrVolume::Volume(_) => bail!(NotImplemented("named and anonymous volumes".into())),
+        // Named volumes are made on first use, anonymous ones named, at creation.
+        BindOrVolume::Volume(v) => volumes.push(v),
     }
     Ok(())
 }

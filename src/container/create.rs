@@ -24,6 +24,10 @@ pub enum CreateError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Userns(#[from] crate::userns::UsernsError),
+    #[error(transparent)]
+    Volume(#[from] crate::volume::VolumeError),
+    #[error("{0}")]
+    Invalid(String),
     #[error("preparing container {what}: {source}")]
     Io {
         what: String,
@@ -188,26 +192,281 @@ pub fn prepare(
             NetworkMode::Host => "host".into(),
             NetworkMode::None => "none".into(),
         },
+        volumes: Vec::new(),
+    };
+    let (volumes, inherited_binds) = plan_volumes(ctx, opts, &image_config)?;
+    config.volumes = volumes
+        .iter()
+        .map(|v| record::VolumeRef {
+            name: v.name.clone(),
+            destination: v.destination.clone(),
+        })
+        .collect();
+    // From the record's creation until its volumes exist, none of them can be removed.
+    let volume_store = crate::volume::VolumeStore::open(&ctx.paths.data)?;
+    let _volume_lock = if volumes.is_empty() {
+        None
+    } else {
+        Some(volume_store.lock_shared()?)
     };
     let dir = match given {
         Some(_) => containers.create(&config)?,
         None => create_with_generated_name(&containers, &mut config)?,
     };
-    match fill(
-        ctx,
-        &containers,
-        &mut config,
-        &dir,
-        &image_config,
-        &layers,
-        opts,
-    ) {
+    let mut opts = opts.clone();
+    opts.binds.extend(inherited_binds);
+    let mounted = mount_volumes(ctx, &volume_store, &volumes, &layers, &mut opts);
+    drop(_volume_lock);
+    let filled = mounted.and_then(|()| {
+        fill(
+            ctx,
+            &containers,
+            &mut config,
+            &dir,
+            &image_config,
+            &layers,
+            &opts,
+        )
+    });
+    match filled {
         Ok(plan) => Ok(Prepared { config, plan }),
         Err(e) => {
-            let _ = remove(ctx, &config);
+            let _ = remove_with(ctx, &config, true);
             Err(e)
         }
     }
+}
+
+/// A volume the container will mount.
+#[derive(Debug, Clone)]
+struct PlannedVolume {
+    name: String,
+    destination: String,
+    read_only: bool,
+    no_copy: bool,
+    subpath: Option<String>,
+    /// Made for this container (`-v /path`, the image's `VOLUME`s).
+    anonymous: bool,
+}
+
+/// docker's volume sources, in its order of precedence: `-v`/`--mount`
+/// (named ones made on first use, anonymous ones named now), then
+/// `--volumes-from` (its volumes and binds, for destinations still free),
+/// then the image's `VOLUME`s (anonymous) where nothing else is mounted.
+fn plan_volumes(
+    ctx: &Context,
+    opts: &RunOptions,
+    image_config: &serde_json::Value,
+) -> Result<(Vec<PlannedVolume>, Vec<spec::BindMount>), CreateError> {
+    use super::parse::clean_path;
+    let mut taken: std::collections::BTreeSet<String> = opts
+        .binds
+        .iter()
+        .map(|b| clean_path(&b.destination))
+        .chain(opts.tmpfs.iter().map(|t| clean_path(&t.destination)))
+        .collect();
+    let mut planned = Vec::new();
+    for v in &opts.volumes {
+        let destination = clean_path(&v.destination);
+        taken.insert(destination.clone());
+        planned.push(PlannedVolume {
+            name: v.name.clone().unwrap_or_else(crate::volume::generate_name),
+            destination,
+            read_only: v.read_only,
+            no_copy: v.no_copy,
+            subpath: v.subpath.clone(),
+            anonymous: v.name.is_none(),
+        });
+    }
+    let mut binds = Vec::new();
+    if !opts.volumes_from.is_empty() {
+        let containers = ContainerStore::open(&ctx.paths.data)?;
+        for from in &opts.volumes_from {
+            let (name, mode) = match from.rsplit_once(':') {
+                Some((n, m @ ("ro" | "rw"))) => (n, Some(m == "ro")),
+                Some((_, m)) => {
+                    return Err(CreateError::Invalid(format!("invalid mode: {m}")));
+                }
+                None => (from.as_str(), None),
+            };
+            let id = containers.resolve(name)?;
+            let other = containers.read_config(&id)?;
+            for m in super::view::mounts(&other) {
+                let destination = clean_path(&m.destination);
+                if !taken.insert(destination.clone()) {
+                    continue;
+                }
+                let read_only = mode.unwrap_or(m.read_only);
+                match m.name {
+                    Some(volume) => planned.push(PlannedVolume {
+                        name: volume,
+                        destination,
+                        read_only,
+                        no_copy: true,
+                        subpath: None,
+                        anonymous: false,
+                    }),
+                    None => binds.push(spec::BindMount {
+                        source: PathBuf::from(&m.source),
+                        destination,
+                        read_only,
+                        propagation: Some(m.propagation),
+                    }),
+                }
+            }
+        }
+    }
+    if let Some(image_volumes) = image_config
+        .pointer("/config/Volumes")
+        .and_then(|v| v.as_object())
+    {
+        for dst in image_volumes.keys() {
+            let destination = clean_path(dst);
+            if !destination.starts_with('/') || !taken.insert(destination.clone()) {
+                continue;
+            }
+            planned.push(PlannedVolume {
+                name: crate::volume::generate_name(),
+                destination,
+                read_only: false,
+                no_copy: false,
+                subpath: None,
+                anonymous: true,
+            });
+        }
+    }
+    Ok((planned, binds))
+}
+
+/// Makes the planned volumes that don't exist yet, copies the image's files
+/// into new ones, and turns each into the bind (or tmpfs) the spec mounts.
+fn mount_volumes(
+    ctx: &Context,
+    store: &crate::volume::VolumeStore,
+    volumes: &[PlannedVolume],
+    layers: &[PathBuf],
+    opts: &mut RunOptions,
+) -> Result<(), CreateError> {
+    use crate::volume::MountKind;
+    for v in volumes {
+        let labels = if v.anonymous {
+            [(crate::volume::ANONYMOUS_LABEL.to_string(), String::new())].into()
+        } else {
+            Default::default()
+        };
+        let (volume, _) = store.create(Some(&v.name), None, labels, Default::default())?;
+        match volume.mount_kind() {
+            MountKind::Directory => {
+                let mut source = volume.mountpoint.clone();
+                if let Some(sub) = &v.subpath {
+                    let clean = super::parse::clean_path(sub);
+                    if sub.starts_with('/') || clean.starts_with("..") {
+                        return Err(CreateError::Invalid(format!(
+                            "invalid volume subpath: {sub}: must be relative and stay inside the volume"
+                        )));
+                    }
+                    source = source.join(clean);
+                    if !source.exists() {
+                        return Err(CreateError::Invalid(format!(
+                            "cannot access path {}: no such file or directory",
+                            source.display()
+                        )));
+                    }
+                } else if !v.no_copy && !store.is_populated(&v.name) {
+                    copy_up(ctx, store, &volume, layers, &v.destination)?;
+                }
+                opts.binds.push(spec::BindMount {
+                    source,
+                    destination: v.destination.clone(),
+                    read_only: v.read_only,
+                    propagation: None,
+                });
+            }
+            MountKind::Tmpfs { options } => {
+                let mut options: Vec<String> = options
+                    .split(',')
+                    .filter(|o| !o.is_empty())
+                    .map(String::from)
+                    .collect();
+                if v.read_only {
+                    options.push("ro".into());
+                }
+                opts.tmpfs.push(spec::TmpfsMount {
+                    destination: v.destination.clone(),
+                    options,
+                });
+            }
+            MountKind::Bind { device, read_only } => opts.binds.push(spec::BindMount {
+                source: device,
+                destination: v.destination.clone(),
+                read_only: read_only || v.read_only,
+                propagation: None,
+            }),
+            MountKind::Unsupported(t) => {
+                return Err(CreateError::Invalid(format!(
+                    "volume {}: type {t} is not supported",
+                    v.name
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Fills an empty, never populated volume with the image's files at
+/// `destination` (rootless inside the user namespace, so owners are the
+/// real subordinate ids), and marks it populated if anything was copied.
+fn copy_up(
+    ctx: &Context,
+    store: &crate::volume::VolumeStore,
+    volume: &crate::volume::Volume,
+    layers: &[PathBuf],
+    destination: &str,
+) -> Result<(), CreateError> {
+    let name = &volume.meta.name;
+    // One copy at a time per volume; the second sees it populated.
+    let lock_path = store.volume_dir(name).join("volume.json");
+    let lock = std::fs::File::open(&lock_path).map_err(io(lock_path.display().to_string()))?;
+    lock.lock().map_err(io(lock_path.display().to_string()))?;
+    if store.is_populated(name) {
+        return Ok(());
+    }
+    let what = || format!("copying the image's {destination} into volume {name}");
+    let copied = if ctx.paths.rootless {
+        let mapping = ctx.id_mapping()?.cloned();
+        let mut args: Vec<std::ffi::OsString> = vec![
+            "volume-copy-up".into(),
+            "--dest".into(),
+            volume.mountpoint.clone().into(),
+            "--path".into(),
+            destination.into(),
+        ];
+        for l in layers {
+            args.push("--lower".into());
+            args.push(l.clone().into());
+        }
+        let child = crate::userns::spawn_helper(&ctx.paths, mapping.as_ref(), args)?;
+        let out = child.wait_with_output().map_err(io(what()))?;
+        if !out.status.success() {
+            return Err(CreateError::Io {
+                what: what(),
+                source: std::io::Error::other(
+                    String::from_utf8_lossy(&out.stderr)
+                        .trim()
+                        .trim_start_matches("Error: ")
+                        .to_string(),
+                ),
+            });
+        }
+        String::from_utf8_lossy(&out.stdout).trim() == "copied"
+    } else {
+        crate::volume::copyup::copy_up(layers, destination, &volume.mountpoint)
+            .map_err(io(what()))?
+    };
+    if copied {
+        store.mark_populated(name)?;
+    }
+    Ok(())
 }
 
 fn fill(
@@ -316,8 +575,28 @@ pub fn find_init_binary() -> Option<PathBuf> {
 }
 
 /// Removes the container: its name and record at once, then its files (some
-/// owned by subuids when rootless, so through the user namespace).
+/// owned by subuids when rootless, so through the user namespace). A `--rm`
+/// container takes its anonymous volumes with it, as docker's does.
 pub fn remove(ctx: &Context, config: &ContainerConfig) -> Result<(), CreateError> {
+    remove_with(ctx, config, config.auto_remove)
+}
+
+/// [`remove`]; with `anonymous_volumes` (`rm -v`) also the anonymous volumes
+/// it mounts that no other container uses. Named volumes always stay.
+pub fn remove_with(
+    ctx: &Context,
+    config: &ContainerConfig,
+    anonymous_volumes: bool,
+) -> Result<(), CreateError> {
+    remove_container(ctx, config)?;
+    if anonymous_volumes && !config.volumes.is_empty() {
+        let names: Vec<String> = config.volumes.iter().map(|v| v.name.clone()).collect();
+        crate::volume::remove_anonymous(ctx, &names)?;
+    }
+    Ok(())
+}
+
+fn remove_container(ctx: &Context, config: &ContainerConfig) -> Result<(), CreateError> {
     let containers = ContainerStore::open(&ctx.paths.data)?;
     let gone = containers.unregister(config)?;
     // overlay leaves `work/work` mode 000; we own it, so opening it up lets an

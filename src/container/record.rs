@@ -136,6 +136,17 @@ pub struct ContainerConfig {
     /// The health check the monitor runs: `--health-*` over the image's HEALTHCHECK.
     #[serde(default)]
     pub healthcheck: Option<Healthcheck>,
+    /// The volumes it mounts (named, anonymous, `--volumes-from`): what
+    /// `volume rm` checks and `rm -v` removes.
+    #[serde(default)]
+    pub volumes: Vec<VolumeRef>,
+}
+
+/// One volume a container mounts.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct VolumeRef {
+    pub name: String,
+    pub destination: String,
 }
 
 /// docker's `Config.Healthcheck` (durations in nanoseconds, 0: the default).
@@ -683,6 +694,7 @@ mod tests {
             log_max_file: 0,
             network_mode: String::new(),
             healthcheck: None,
+            volumes: vec![],
         }
     }
 

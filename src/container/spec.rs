@@ -166,6 +166,13 @@ pub struct RunOptions {
     pub hostname: Option<String>,
     pub binds: Vec<BindMount>,
     pub tmpfs: Vec<TmpfsMount>,
+    /// `-v NAME:/path`, `-v /path`, `--mount type=volume`: resolved by
+    /// [`crate::container::create`] into binds of `volumes/<name>/_data`
+    /// (or tmpfs/bind for volumes made with `--opt type=…`) before
+    /// [`build_spec`], which never sees them.
+    pub volumes: Vec<parse::VolumeMount>,
+    /// `--volumes-from CTR[:ro|rw]`: likewise resolved at creation.
+    pub volumes_from: Vec<String>,
     pub read_only: bool,
     pub privileged: bool,
     pub cap_add: Vec<String>,

@@ -438,6 +438,8 @@ pub struct PsFilters {
     pub since: Option<String>,
     pub health: Vec<String>,
     pub network: Vec<String>,
+    /// A volume name or mount destination (docker's `volume` filter).
+    pub volume: Vec<String>,
 }
 
 impl PsFilters {
@@ -473,6 +475,7 @@ impl PsFilters {
                     f.health.push(v)
                 }
                 "network" => f.network.push(v),
+                "volume" => f.volume.push(v),
                 _ => return Err(FilterError::Invalid(key.to_string())),
             }
         }
@@ -554,6 +557,19 @@ impl PsFilters {
         }
         if !self.network.is_empty() && !self.network.iter().any(|n| n == network_name(config)) {
             return false;
+        }
+        if !self.volume.is_empty() {
+            let mounts = mounts(config);
+            let uses = |w: &String| {
+                config
+                    .volumes
+                    .iter()
+                    .any(|v| &v.name == w || &v.destination == w)
+                    || mounts.iter().any(|m| &m.source == w || &m.destination == w)
+            };
+            if !self.volume.iter().any(uses) {
+                return false;
+            }
         }
         true
     }

@@ -136,8 +136,9 @@ pub fn kill(ctx: &Context, id: &str, sig: Signal) -> Result<(), ControlError> {
     Ok(())
 }
 
-/// `rm [-f]`: a running container is refused, or with `force` killed at once.
-pub fn remove(ctx: &Context, id: &str, force: bool) -> Result<(), ControlError> {
+/// `rm [-f] [-v]`: a running container is refused, or with `force` killed
+/// at once; `volumes` also removes its anonymous volumes no other container uses.
+pub fn remove(ctx: &Context, id: &str, force: bool, volumes: bool) -> Result<(), ControlError> {
     let containers = ContainerStore::open(&ctx.paths.data)?;
     let (config, state) = containers.load(id)?;
     let live_monitor = record::process_alive(state.monitor_pid, state.monitor_start);
@@ -150,7 +151,7 @@ pub fn remove(ctx: &Context, id: &str, force: bool) -> Result<(), ControlError> 
         wait_for_exit(state.pid, state.pid_start, Duration::from_secs(10));
         wait_for_exit(state.monitor_pid, state.monitor_start, MONITOR_GRACE);
     }
-    create::remove(ctx, &config)?;
+    create::remove_with(ctx, &config, volumes || config.auto_remove)?;
     Ok(())
 }
 

@@ -45,6 +45,7 @@ fn config(args: &[&str]) -> ContainerConfig {
         log_max_file: 0,
         network_mode: "none".into(),
         healthcheck: None,
+        volumes: vec![],
         command: vec![],
         mounts: vec![],
     }
