@@ -716,7 +716,20 @@ pub fn mounts(config: &ContainerConfig) -> Vec<MountPoint> {
         let generated = matches!(dst, "/etc/hosts" | "/etc/hostname" | "/etc/resolv.conf")
             && Path::new(src).parent().and_then(Path::file_name)
                 == Some(std::ffi::OsStr::new(&config.id));
-        if generated || dst == super::spec::INIT_PATH {
+        // Rootless, the runtime binds /sys and the standard device nodes
+        // from the host: its own mounts, not the user's.
+        let runtime_bind = src == dst
+            && matches!(
+                dst,
+                "/sys"
+                    | "/dev/null"
+                    | "/dev/zero"
+                    | "/dev/full"
+                    | "/dev/random"
+                    | "/dev/urandom"
+                    | "/dev/tty"
+            );
+        if generated || runtime_bind || dst == super::spec::INIT_PATH {
             continue;
         }
         let options: Vec<&str> = m
