@@ -831,3 +831,58 @@ fn foreground_containers_get_health_checks_too() {
         assert_eq!(status.code(), Some(137));
     });
 }
+
+#[test]
+fn attach_to_a_terminal_detaches_with_the_detach_keys() {
+    use std::io::Write;
+    let reg = Registry::start(RegistryAuth::None);
+    let image = busybox(&reg);
+    for_each_mode(|env| {
+        env.berth_cmd(["pull", "-q", &image]).assert().success();
+        stdout(
+            env,
+            &["run", "-d", "-i", "-t", "--name", "tty1", &image, "sh"],
+        );
+        let berth = support::berth::berth_bin().display().to_string();
+        // script(1) gives attach a terminal and passes our input through it.
+        let mut child = env
+            .std_command("script")
+            .args([
+                "-qec",
+                &format!("{berth} attach --detach-keys ctrl-a,x tty1"),
+                "/dev/null",
+            ])
+            .env("TERM", "xterm")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut input = child.stdin.take().unwrap();
+        std::thread::sleep(Duration::from_millis(800));
+        input.write_all(b"echo hi-$((6*7))\n").unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        input.write_all(b"\x01x").unwrap();
+        let start = Instant::now();
+        let out = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "attach did not detach"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        drop(input);
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut text).unwrap();
+        assert!(out.success(), "{out:?}: {text}");
+        assert!(text.contains("hi-42"), "{text}");
+        // Detached, not stopped: the shell still runs.
+        assert_eq!(
+            stdout(env, &["inspect", "-f", "{{.State.Status}}", "tty1"]),
+            "running\n"
+        );
+        env.berth_cmd(["rm", "-f", "tty1"]).assert().success();
+    });
+}

@@ -16,18 +16,17 @@ pub struct Args {
     /// Proxy all received signals to the process
     #[arg(long = "sig-proxy", default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     sig_proxy: bool,
-    /// Override the key sequence for detaching a container (only the default ctrl-p,ctrl-q)
+    /// Override the key sequence for detaching a container
     #[arg(long = "detach-keys")]
     detach_keys: Option<String>,
     container: String,
 }
 
 pub fn exec(ctx: &Context, args: Args) -> anyhow::Result<()> {
-    if let Some(keys) = args.detach_keys.as_deref()
-        && keys != "ctrl-p,ctrl-q"
-    {
-        return Err(crate::error::NotImplemented(format!("--detach-keys {keys}")).into());
-    }
+    let detach_keys = match args.detach_keys.as_deref() {
+        None | Some("") => attach::DetachKeys::default(),
+        Some(keys) => attach::DetachKeys::parse(keys).map_err(anyhow::Error::msg)?,
+    };
     let store = ContainerStore::open(&ctx.paths.data)?;
     let id = store.resolve(&args.container)?;
     let (config, state) = store.load(&id)?;
@@ -52,6 +51,7 @@ pub fn exec(ctx: &Context, args: Args) -> anyhow::Result<()> {
         stdin: config.open_stdin && !args.no_stdin,
         tty: config.tty,
         proxy_to: (args.sig_proxy && !config.tty).then_some(state.pid),
+        detach_keys,
     };
     match attach::run_client(stream, &opts)? {
         Ended::Exited(0) | Ended::Detached => Ok(()),

@@ -292,19 +292,78 @@ fn pollfd(fd: RawFd, events: libc::c_short) -> libc::pollfd {
     }
 }
 
-/// A stdin-side detach sequence (docker's default ctrl-p ctrl-q).
-pub const DETACH_KEYS: [u8; 2] = [0x10, 0x11];
+/// The key sequence that detaches a client (docker's default ctrl-p,ctrl-q).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DetachKeys {
+    keys: Vec<u8>,
+    matched: usize,
+}
 
-/// Position just past the detach sequence in `seen` + `data`, if it completes there.
-pub fn find_detach(prev: Option<u8>, data: &[u8]) -> Option<usize> {
-    let mut last = prev;
-    for (i, &b) in data.iter().enumerate() {
-        if last == Some(DETACH_KEYS[0]) && b == DETACH_KEYS[1] {
-            return Some(i + 1);
+impl Default for DetachKeys {
+    fn default() -> Self {
+        DetachKeys {
+            keys: vec![0x10, 0x11],
+            matched: 0,
         }
-        last = Some(b);
     }
-    None
+}
+
+impl DetachKeys {
+    /// docker's `--detach-keys` format: comma-separated keys, each a single
+    /// character or `ctrl-X` (X a letter or one of `@[\]^_`).
+    pub fn parse(spec: &str) -> Result<DetachKeys, String> {
+        let invalid = || format!("Invalid detach keys ({spec}) provided");
+        let mut keys = Vec::new();
+        for key in spec.split(',') {
+            let code = match key.strip_prefix("ctrl-") {
+                Some(x) if x.len() == 1 => {
+                    let c = x.as_bytes()[0].to_ascii_lowercase();
+                    match c {
+                        b'a'..=b'z' => c - b'a' + 1,
+                        b'@' => 0,
+                        b'[' => 27,
+                        b'\\' => 28,
+                        b']' => 29,
+                        b'^' => 30,
+                        b'_' => 31,
+                        _ => return Err(invalid()),
+                    }
+                }
+                None if key.len() == 1 => key.as_bytes()[0],
+                _ => return Err(invalid()),
+            };
+            keys.push(code);
+        }
+        if keys.is_empty() {
+            return Err(invalid());
+        }
+        Ok(DetachKeys { keys, matched: 0 })
+    }
+
+    /// Feeds typed bytes; the index just past the completed sequence, if it
+    /// completes in `data` (it may have started in an earlier read).
+    pub fn feed(&mut self, data: &[u8]) -> Option<usize> {
+        for (i, &b) in data.iter().enumerate() {
+            if b == self.keys[self.matched] {
+                self.matched += 1;
+                if self.matched == self.keys.len() {
+                    self.matched = 0;
+                    return Some(i + 1);
+                }
+            } else {
+                self.matched = usize::from(b == self.keys[0]);
+            }
+        }
+        None
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
 }
 
 /// Writes a whole frame to a (blocking) stream.
@@ -340,9 +399,16 @@ mod tests {
 
     #[test]
     fn the_detach_sequence_is_found_across_reads() {
-        assert_eq!(find_detach(None, b"ab\x10\x11cd"), Some(4));
-        assert_eq!(find_detach(Some(0x10), b"\x11"), Some(1));
-        assert_eq!(find_detach(None, b"\x10x\x11"), None);
+        let mut keys = DetachKeys::default();
+        assert_eq!(keys.feed(b"ab\x10\x11cd"), Some(4));
+        assert_eq!(keys.feed(b"\x10"), None);
+        assert_eq!(keys.feed(b"\x11"), Some(1));
+        assert_eq!(keys.feed(b"\x10x\x11"), None);
+        let mut custom = DetachKeys::parse("ctrl-a,x").unwrap();
+        assert_eq!(custom.feed(b"\x01\x01x"), Some(3));
+        assert_eq!(DetachKeys::parse("ctrl-\\").unwrap().keys, vec![28]);
+        assert!(DetachKeys::parse("ctrl-ab").is_err());
+        assert!(DetachKeys::parse("").is_err());
     }
 }
 
@@ -355,6 +421,8 @@ pub struct ClientOptions {
     pub tty: bool,
     /// Forward SIGINT/SIGTERM/… to this pid (`--sig-proxy`, no terminal).
     pub proxy_to: Option<i32>,
+    /// `--detach-keys` (terminal only).
+    pub detach_keys: DetachKeys,
 }
 
 /// What ended an attach session.
@@ -419,7 +487,7 @@ fn client_loop(
     use nix::sys::signal::Signal;
 
     let mut stdin_open = opts.stdin;
-    let mut last_key = None;
+    let mut detach = opts.detach_keys.clone();
     let mut received = Vec::new();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
@@ -458,16 +526,15 @@ fn client_loop(
                 Ok(n) => {
                     let data = &buf[..n];
                     if opts.tty
-                        && let Some(end) = find_detach(last_key, data)
+                        && let Some(end) = detach.feed(data)
                     {
-                        // What came before the keys still goes (minus ctrl-p).
-                        let before = end.saturating_sub(2);
+                        // What came before the keys still goes.
+                        let before = end.saturating_sub(detach.len());
                         if before > 0 {
                             let _ = send(stream, STDIN, &data[..before]);
                         }
                         return Ok(Ended::Detached);
                     }
-                    last_key = data.last().copied();
                     if send(stream, STDIN, data).is_err() {
                         stdin_open = false;
                     }
