@@ -168,15 +168,8 @@ fn prune(ctx: &Context, args: PruneArgs) -> anyhow::Result<()> {
             _ => anyhow::bail!("invalid filter '{key}'"),
         }
     }
-    if !args.force && super::output::stdin_is_tty() {
-        eprint!(
-            "WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] "
-        );
-        let mut answer = String::new();
-        std::io::stdin().read_line(&mut answer)?;
-        if !matches!(answer.trim(), "y" | "Y" | "yes") {
-            return Ok(());
-        }
+    if !super::output::confirm_removal("all stopped containers", args.force)? {
+        return Ok(());
     }
     let (removed, reclaimed) = crate::monitor::control::prune(ctx, until, &labels)?;
     if !removed.is_empty() {

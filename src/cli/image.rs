@@ -65,18 +65,13 @@ fn prune(ctx: &Context, args: PruneArgs) -> anyhow::Result<()> {
     if !args.filter.is_empty() {
         return Err(crate::error::NotImplemented("image prune --filter".into()).into());
     }
-    if !args.force && super::output::stdin_is_tty() {
-        let what = if args.all {
-            "all images without at least one container associated to them"
-        } else {
-            "all dangling images"
-        };
-        eprint!("WARNING! This will remove {what}.\nAre you sure you want to continue? [y/N] ");
-        let mut answer = String::new();
-        std::io::stdin().read_line(&mut answer)?;
-        if !matches!(answer.trim(), "y" | "Y" | "yes") {
-            return Ok(());
-        }
+    let what = if args.all {
+        "all images without at least one container associated to them"
+    } else {
+        "all dangling images"
+    };
+    if !super::output::confirm_removal(what, args.force)? {
+        return Ok(());
     }
     let store = ctx.store()?;
     let users = crate::container::record::ContainerStore::open(&ctx.paths.data)?.image_users()?;

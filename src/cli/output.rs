@@ -41,3 +41,15 @@ pub fn print_inspect(values: &[Value], format: Option<&str>) -> anyhow::Result<(
 pub fn stdin_is_tty() -> bool {
     nix::unistd::isatty(std::io::stdin()).unwrap_or(false)
 }
+
+/// docker's prune confirmation: `WARNING! This will remove WHAT.` and a
+/// `[y/N]` question, asked only on a terminal without `-f`. True: go on.
+pub fn confirm_removal(what: &str, force: bool) -> std::io::Result<bool> {
+    if force || !stdin_is_tty() {
+        return Ok(true);
+    }
+    eprint!("WARNING! This will remove {what}.\nAre you sure you want to continue? [y/N] ");
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}

@@ -1,7 +1,5 @@
 //! `restart [-t N] [-s SIG] CONTAINER...`: `stop`, then `start`.
 
-use std::time::Duration;
-
 use crate::container::record::ContainerStore;
 use crate::context::Context;
 use crate::monitor::{self, MonitorError, control};
@@ -32,9 +30,7 @@ pub fn exec(ctx: &Context, args: Args) -> anyhow::Result<()> {
         .transpose()?;
     super::each(&args.containers, |name| {
         let id = store.resolve(name)?;
-        let configured = store.read_config(&id)?.stop_timeout;
-        let secs = args.time.or(configured).unwrap_or(10);
-        let timeout = (secs >= 0).then(|| Duration::from_secs(secs as u64));
+        let timeout = control::stop_timeout(args.time, store.read_summary(&id)?.stop_timeout);
         control::stop(ctx, &id, timeout, sig)?;
         match monitor::spawn_detached(&id) {
             Ok(warnings) => super::run::report_warnings(&warnings),

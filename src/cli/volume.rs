@@ -300,18 +300,13 @@ fn prune(ctx: &Context, args: PruneArgs) -> anyhow::Result<()> {
             _ => bail!("invalid filter '{key}'"),
         }
     }
-    if !args.force && super::output::stdin_is_tty() {
-        let what = if all {
-            "all local volumes not used by at least one container"
-        } else {
-            "anonymous local volumes not used by at least one container"
-        };
-        eprint!("WARNING! This will remove {what}.\nAre you sure you want to continue? [y/N] ");
-        let mut answer = String::new();
-        std::io::stdin().read_line(&mut answer)?;
-        if !matches!(answer.trim(), "y" | "Y" | "yes") {
-            return Ok(());
-        }
+    let what = if all {
+        "all local volumes not used by at least one container"
+    } else {
+        "anonymous local volumes not used by at least one container"
+    };
+    if !super::output::confirm_removal(what, args.force)? {
+        return Ok(());
     }
     let (removed, reclaimed) = volume::prune(ctx, all, &labels)?;
     if !removed.is_empty() {

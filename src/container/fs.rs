@@ -102,66 +102,18 @@ pub fn enter_stopped(
         None::<&str>,
     )
     .map_err(|e| err("making / private", e))?;
-    // The same options as `runtime::mounts::mount_overlay` (private to the
-    // runtime): userxattr in both modes, paths relative to a common parent
-    // when the option string would not fit in a page.
-    let mut data = overlay_data(lower, upper, work, None);
-    if data.len() > 4000 {
-        let mut all: Vec<&Path> = lower.iter().map(|p| p.as_path()).collect();
-        all.push(upper);
-        all.push(work);
-        if let Some(base) = common_parent(&all) {
-            nix::unistd::chdir(&base).map_err(|e| err(base.display(), e))?;
-            data = overlay_data(lower, upper, work, Some(&base));
-        }
-    }
-    mount(
-        Some("overlay"),
-        merged,
-        Some("overlay"),
-        MsFlags::empty(),
-        Some(data.as_str()),
-    )
-    .map_err(|e| err(format!("mounting the overlay on {}", merged.display()), e))?;
+    let plan = crate::runtime::RootfsPlan {
+        lower: lower.to_vec(),
+        upper: upper.to_path_buf(),
+        work: work.to_path_buf(),
+        merged: merged.to_path_buf(),
+    };
+    crate::runtime::mounts::mount_overlay_dirs(&plan)
+        .map_err(|e| err("mounting the container's overlay", e))?;
     nix::unistd::chdir(merged).map_err(|e| err(merged.display(), e))?;
     nix::unistd::chroot(".").map_err(|e| err("chroot to the container's root", e))?;
     nix::unistd::chdir("/").map_err(|e| err("chdir /", e))?;
     Ok(())
-}
-
-fn overlay_escape(p: &Path) -> String {
-    let mut s = String::new();
-    for c in p.to_string_lossy().chars() {
-        if matches!(c, '\\' | ':' | ',') {
-            s.push('\\');
-        }
-        s.push(c);
-    }
-    s
-}
-
-fn overlay_data(lower: &[PathBuf], upper: &Path, work: &Path, base: Option<&Path>) -> String {
-    let rel = |p: &Path| match base {
-        Some(b) => p.strip_prefix(b).unwrap_or(p).to_path_buf(),
-        None => p.to_path_buf(),
-    };
-    let lower: Vec<String> = lower.iter().map(|p| overlay_escape(&rel(p))).collect();
-    format!(
-        "lowerdir={},upperdir={},workdir={},userxattr",
-        lower.join(":"),
-        overlay_escape(&rel(upper)),
-        overlay_escape(&rel(work))
-    )
-}
-
-fn common_parent(paths: &[&Path]) -> Option<PathBuf> {
-    let mut common = paths.first()?.parent()?.to_path_buf();
-    for p in paths {
-        while !p.starts_with(&common) {
-            common = common.parent()?.to_path_buf();
-        }
-    }
-    Some(common)
 }
 
 // ---------------------------------------------------------------------------

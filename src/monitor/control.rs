@@ -45,6 +45,13 @@ pub fn parse_signal(s: &str) -> Result<Signal, ControlError> {
     name.parse::<Signal>().map_err(|_| invalid())
 }
 
+/// `stop`/`restart`'s grace period: `-t`, else `--stop-timeout`, else 10 s;
+/// negative waits forever (None).
+pub fn stop_timeout(flag: Option<i64>, configured: Option<i64>) -> Option<Duration> {
+    let secs = flag.or(configured).unwrap_or(10);
+    (secs >= 0).then(|| Duration::from_secs(secs as u64))
+}
+
 /// How long the monitor may take to write the exit once the container is gone.
 const MONITOR_GRACE: Duration = Duration::from_secs(5);
 
@@ -201,7 +208,7 @@ pub fn prune(
         if !label_ok {
             continue;
         }
-        let size = dir_size(&containers.dir(&config.id).join("upper"));
+        let size = crate::container::view::dir_size(&containers.dir(&config.id).join("upper"));
         match create::remove(ctx, &config) {
             Ok(()) => {
                 reclaimed += size;
@@ -212,21 +219,6 @@ pub fn prune(
         }
     }
     Ok((removed, reclaimed))
-}
-
-/// Bytes of the regular files under `dir` (those we may read).
-fn dir_size(dir: &std::path::Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|e| match e.file_type() {
-            Ok(t) if t.is_dir() => dir_size(&e.path()),
-            Ok(t) if t.is_file() => e.metadata().map(|m| m.len()).unwrap_or(0),
-            _ => 0,
-        })
-        .sum()
 }
 
 /// A container `system boot` tried to start, and how it went.

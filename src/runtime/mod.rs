@@ -46,7 +46,7 @@ pub mod caps;
 pub mod exec;
 mod init;
 pub mod io;
-mod mounts;
+pub mod mounts;
 pub mod pty;
 pub mod rootfs;
 pub mod seccomp;

@@ -194,6 +194,13 @@ pub(super) fn match_root_mode(r: &RootfsPlan) -> Result<(), InitError> {
 /// store's whiteouts and opaque markers are written for it).
 pub fn mount_overlay(r: &RootfsPlan) -> Result<(), InitError> {
     match_root_mode(r)?;
+    mount_overlay_dirs(r)
+}
+
+/// The overlay mount itself (userxattr in both modes, the store's layer
+/// conventions), without touching the root dir's mode: also how `cp` and
+/// `diff` see a container that is not running.
+pub fn mount_overlay_dirs(r: &RootfsPlan) -> Result<(), InitError> {
     let mut data = overlay_data(r, None);
     // The options must fit in one page: with many layers, use paths
     // relative to a common parent and chdir there.

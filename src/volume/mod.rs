@@ -527,7 +527,7 @@ pub fn prune(
         {
             continue;
         }
-        let size = dir_size(&v.mountpoint);
+        let size = crate::container::view::dir_size(&v.mountpoint);
         match store.unlink(&v.meta.name) {
             Ok(t) => {
                 trees.push(t);
@@ -559,21 +559,6 @@ pub fn parse_pairs(list: &[String]) -> BTreeMap<String, String> {
             None => (s.clone(), String::new()),
         })
         .collect()
-}
-
-/// Bytes of the regular files under `dir` (those we may read).
-pub fn dir_size(dir: &Path) -> u64 {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|e| match e.file_type() {
-            Ok(t) if t.is_dir() => dir_size(&e.path()),
-            Ok(t) if t.is_file() => e.metadata().map(|m| m.len()).unwrap_or(0),
-            _ => 0,
-        })
-        .sum()
 }
 
 #[cfg(test)]
