@@ -13,11 +13,13 @@
 //! | [`paths`] | where things live: root vs rootless data, runtime and config dirs (`$XDG_DATA_HOME/berth`, `/var/lib/berth`, …), and the overrides the tests use. |
 //! | [`config`] | `config.toml`: registries (insecure, mirrors), defaults. |
 //! | [`context`] | what every command needs, built once per invocation: paths, config, credentials, the store (opened lazily), the rootless id mapping. |
-//! | [`image`] | everything about images: [`image::reference`] (docker's name normalisation), [`image::auth`] (credentials from berth's, docker's and podman's files and credential helpers), [`image::registry`] (OCI distribution client over oci-client: manifests, platform selection, blob streams), [`image::store`] (content-addressed per-user store: blobs, unpacked layers, `images.json`, locks), [`image::unpack`] and [`image::tarsplit`] (safe layer extraction that never leaves the layer dir, and the metadata to rebuild the exact tar), [`image::pull`] (the pull pipeline), [`image::local`] (docker's rules for finding, listing, inspecting, tagging and removing stored images). |
-//! | [`container`] | containers as data: image config + docker's run flags → `oci_spec::runtime::Spec` with docker's defaults ([`container::spec`]), user lookup in the image's passwd/group ([`container::user`]), the flag parsers ([`container::parse`]), generated /etc files ([`container::etc`]), creating and removing a container on disk ([`container::create`]), the records every later command reads: config, spec, state, names reserved atomically, the observed liveness of pids ([`container::record`]), the json-file log ([`container::logfile`] writes, [`container::logread`] reads), docker-shaped `ps` rows and inspect JSON ([`container::view`]), files in and out (`cp`, `diff`: [`container::fs`]) and the container's processes (`top`, `pause`: [`container::procs`]). |
+//! | [`image`] | everything about images: [`image::reference`] (docker's name normalisation), [`image::auth`] (credentials from berth's, docker's and podman's files and credential helpers), [`image::registry`] (OCI distribution client over oci-client: manifests, platform selection, blob streams), [`image::store`] (content-addressed per-user store: blobs, unpacked layers, `images.json`, locks), [`image::unpack`] and [`image::tarsplit`] (safe layer extraction that never leaves the layer dir, and the metadata to rebuild the exact tar), [`image::pull`] (the pull pipeline), [`image::push`] (the push pipeline: reuse or cross-repository mount of known blobs, else the exact tar rebuilt, gzipped and streamed in one pass), [`image::upload`] (the registry's write API over reqwest), [`image::blobinfo`] (which compressed blobs hold a layer, and where they were seen), [`image::local`] (docker's rules for finding, listing, inspecting, tagging and removing stored images), [`image::layers`] (layers and images made locally: `store_layer` from a tar stream, `write_image`, `open_tar` to rebuild a stored layer's exact tar), [`image::archive`] (`save`/`load`), [`image::changes`] (`--change` Dockerfile instructions). |
+//! | [`container`] | containers as data: image config + docker's run flags → `oci_spec::runtime::Spec` with docker's defaults ([`container::spec`]), user lookup in the image's passwd/group ([`container::user`]), the flag parsers ([`container::parse`]), generated /etc files ([`container::etc`]), creating and removing a container on disk ([`container::create`]), the records every later command reads: config, spec, state, names reserved atomically, the observed liveness of pids ([`container::record`]), the json-file log ([`container::logfile`] writes, [`container::logread`] reads), docker-shaped `ps` rows and inspect JSON ([`container::view`]), files in and out (`cp`, `diff`, `export`, the layer diff of `commit`: [`container::fs`]), the container's processes (`top`, `pause`: [`container::procs`]), `commit`/`import` ([`container::commit`]) and `system df` ([`container::usage`]). |
 //! | [`runtime`] | berth's own container runtime (no crun/runc): a [`runtime::ContainerPlan`] (OCI spec + overlay layout) → namespaces, overlay rootfs, mounts, pivot_root, user, capabilities, seccomp, exec; `create` → `start` → `wait`; the output pump of the container's parent ([`runtime::io`]), ptys ([`runtime::pty`]), and `exec` into a running container ([`runtime::exec`]). Called from single-threaded processes only. |
 //! | [`monitor`] | the per-container monitor, berth's stand-in for the daemon: the container's parent (the foreground `run`, or a detached `berth internal monitor`), which logs its output, records its start and exit, applies the restart policy ([`monitor`]), runs health checks ([`monitor::health`]), serves `attach` ([`monitor::attach`]); and the commands that act on it through its record and pids: `stop`, `kill`, `rm -f`, `wait`, `prune`, `system boot` ([`monitor::control`]). |
+//! | [`build`] | the parsing half of `build`: our Dockerfile parser ([`build::dockerfile`]: directives, continuations, heredocs, every instruction and flag, errors with lines), BuildKit's variable substitution and ARG/ENV scopes ([`build::expand`]), `--target` and the stage dependency graph ([`build::stages`]), `.dockerignore` with moby's patternmatcher semantics ([`build::ignore`]), and the build context: walk, tar extraction, COPY source globs and content hashes ([`build::context`]). |
 //! | [`volume`] | named and anonymous volumes (docker's `local` driver): `volumes/<name>/_data` + `volume.json`, names taken atomically (rename without replace), users read from container records (in use: never removed), `rm -v`/`--rm`/prune rules, and copy-up of the image's files into a new volume ([`volume::copyup`]). |
+//! | [`network`] | container networking: the rootless default network (pasta, slirp4netns as fallback) that the monitor connects before the command starts and stops at exit, published ports (`-p`, `-P`: parsing, free-port picking, docker's `port`/`ps`/inspect shapes: [`network::ports`]); user-defined networks: the records and address allocation ([`network::store`]), bridges, NAT and veth pairs ([`network::bridge`]), the per-user holder process that keeps the rootless bridges' namespaces and answers DNS for container names ([`network::holder`], [`network::dns`]), and what `network rm/prune/connect/disconnect` do ([`network::manage`]). |
 //! | [`userns`] | entering a user namespace with the caller's full subuid/subgid map (newuidmap/newgidmap), so rootless extraction and removal give files their real owners. |
 //! | [`format`] | docker's output conventions: Go templates with docker's functions, tab-aligned tables, go-units sizes and durations. |
 //!
@@ -59,7 +61,12 @@
 //!    with newuidmap/newgidmap ([`userns`]). The child mounts the overlay of
 //!    the store's layer dirs, `/proc`, `/dev`, `/sys`, binds and tmpfs,
 //!    pivots, masks paths, sets user, rlimits, capabilities and seccomp, and
-//!    waits; the monitor records the pid and lets it exec.
+//!    waits. Meanwhile the monitor connects its network: rootless on the
+//!    default network it starts pasta on the container's namespace (with the
+//!    published ports); on a user-defined network the container was cloned
+//!    inside the network holder's user namespace ([`network::holder`]) and
+//!    now gets a veth pair into the network's bridge. Then the monitor
+//!    records the pid and lets it exec.
 //! 5. [`runtime::io::pump`] moves the container's output (pipes, or the pty
 //!    master) to the json-file log and to the caller's terminal (foreground)
 //!    or attached clients (detached), forwards signals, runs health checks,
@@ -80,6 +87,7 @@
 //! `unshare`/`clone` runs in a fresh single-threaded re-exec of berth
 //! (`berth internal …`), dispatched in [`cli::main`] before any runtime starts.
 
+pub mod build;
 pub mod cli;
 pub mod config;
 pub mod container;
@@ -88,6 +96,7 @@ pub mod error;
 pub mod format;
 pub mod image;
 pub mod monitor;
+pub mod network;
 pub mod paths;
 pub mod runtime;
 pub mod userns;

@@ -18,6 +18,8 @@ packages=(
   util-linux      # setpriv, to run berth as the test user
   tini            # tini-static, the init `run --init` binds into containers
   fuse-overlayfs  # the rootfs storage driver overlay falls back to (tests/overlay.rs)
+  passt           # pasta: the rootless default network and published ports
+  slirp4netns     # the fallback network helper when pasta is missing
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -469,3 +469,53 @@ fn volumes_from_shares_volumes_and_binds() {
         env.berth_cmd(["volume", "rm", "shared"]).assert().success();
     });
 }
+
+#[test]
+fn mount_volume_options_make_the_new_volume() {
+    let reg = Registry::start(RegistryAuth::None);
+    let img = busybox(&reg);
+    for_each_mode(|env| {
+        stdout(env, &["pull", "-q", &img]);
+        // volume-opt: a tmpfs volume; volume-label on the new volume.
+        let out = stdout(
+            env,
+            &[
+                "run",
+                "--rm",
+                "--mount",
+                "type=volume,src=scratchvol,dst=/data,volume-opt=type=tmpfs,volume-opt=device=tmpfs,volume-label=purpose=test",
+                &img,
+                "sh",
+                "-c",
+                "grep ' /data ' /proc/mounts",
+            ],
+        );
+        assert!(out.contains("tmpfs"), "{out}");
+        let inspect = stdout(
+            env,
+            &[
+                "volume",
+                "inspect",
+                "-f",
+                "{{.Options.type}} {{.Labels.purpose}}",
+                "scratchvol",
+            ],
+        );
+        assert_eq!(inspect.trim(), "tmpfs test");
+        // Another driver than local: docker's refusal, nothing created.
+        env.berth_cmd([
+            "run",
+            "--rm",
+            "--mount",
+            "type=volume,src=othervol,dst=/d,volume-driver=nfs",
+            &img,
+            "true",
+        ])
+        .assert()
+        .code(125);
+        env.berth_cmd(["volume", "inspect", "othervol"])
+            .assert()
+            .code(1);
+        stdout(env, &["volume", "rm", "scratchvol"]);
+    });
+}

@@ -37,6 +37,10 @@ pub enum Command {
     Cp(super::cp::Args),
     /// Inspect changes to files or directories on a container's filesystem
     Diff(super::diff::Args),
+    /// Create a new image from a container's changes
+    Commit(super::commit::Args),
+    /// Export a container's filesystem as a tar archive
+    Export(super::export::Args),
     /// Rename a container
     Rename(super::rename::Args),
     /// Display the running processes of a container
@@ -110,6 +114,8 @@ pub fn exec(ctx: &Context, cmd: Command) -> anyhow::Result<()> {
         Command::Attach(args) => super::attach::exec(ctx, args),
         Command::Cp(args) => super::cp::exec(ctx, args),
         Command::Diff(args) => super::diff::exec(ctx, args),
+        Command::Commit(args) => super::commit::exec(ctx, args),
+        Command::Export(args) => super::export::exec(ctx, args),
         Command::Rename(args) => super::rename::exec(ctx, args),
         Command::Top(args) => super::top::exec(ctx, args),
         Command::Pause(args) => super::pause::exec(ctx, args),
@@ -119,28 +125,50 @@ pub fn exec(ctx: &Context, cmd: Command) -> anyhow::Result<()> {
     }
 }
 
-/// `port`: berth publishes no ports yet (networking comes with its own
-/// issue), so a container has none: nothing to list, and a given port is
-/// docker's "no public port" error.
+/// `port CTR [PORT[/PROTO]]`: the running container's published ports as
+/// docker prints them (`80/tcp -> 0.0.0.0:8080`, or `0.0.0.0:8080` for a
+/// given port); a port not published is docker's "no public port" error.
 pub fn port(ctx: &Context, args: PortArgs) -> anyhow::Result<()> {
     let store = crate::container::record::ContainerStore::open(&ctx.paths.data)?;
     let id = store.resolve(&args.container)?;
-    store.load(&id)?;
-    if let Some(port) = args.port {
-        let port = if port.contains('/') {
-            port
-        } else {
-            format!("{port}/tcp")
-        };
-        return Err(ExitStatus::with_message(
-            1,
-            format!(
-                "Error: No public port '{port}' published for {}",
-                args.container
-            ),
-        )
-        .into());
+    let (_config, state) = store.load(&id)?;
+    let published = if state.status.is_running() {
+        state.ports
+    } else {
+        Vec::new()
+    };
+    let mut out = String::new();
+    match args.port {
+        Some(port) => {
+            let key = if port.contains('/') {
+                port.to_ascii_lowercase()
+            } else {
+                format!("{port}/tcp")
+            };
+            let found: Vec<_> = published.iter().filter(|b| b.key() == key).collect();
+            if found.is_empty() {
+                return Err(ExitStatus::with_message(
+                    1,
+                    format!(
+                        "Error: No public port '{key}' published for {}",
+                        args.container
+                    ),
+                )
+                .into());
+            }
+            for b in found {
+                out.push_str(&b.host_addr());
+                out.push('\n');
+            }
+        }
+        None => {
+            for line in crate::network::ports::port_lines(&published) {
+                out.push_str(&line);
+                out.push('\n');
+            }
+        }
     }
+    print!("{out}");
     Ok(())
 }
 

@@ -20,7 +20,7 @@ use crate::container::fs::{
 };
 use crate::container::record::{ContainerConfig, ContainerStore};
 use crate::context::Context;
-use crate::userns::{IdMapping, IdRange};
+use crate::userns::IdMapping;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -74,44 +74,23 @@ pub fn exec(ctx: &Context, args: Args) -> anyhow::Result<()> {
     }
 }
 
-/// The id map the container was created with (`linux.uidMappings`), if any.
-fn spec_mapping(config: &ContainerConfig) -> Option<IdMapping> {
-    let ranges = |key: &str| -> Option<Vec<IdRange>> {
-        let list = config.spec.get("linux")?.get(key)?.as_array()?;
-        list.iter()
-            .map(|m| {
-                Some(IdRange {
-                    container: m.get("containerID")?.as_u64()? as u32,
-                    host: m.get("hostID")?.as_u64()? as u32,
-                    size: m.get("size")?.as_u64()? as u32,
-                })
-            })
-            .collect()
-    };
-    Some(IdMapping {
-        uids: ranges("uidMappings")?,
-        gids: ranges("gidMappings")?,
-    })
-}
-
-/// The user namespace a helper reading a container's files needs: the
-/// container's own map (rootless), so owners are what the container sees.
+/// The user namespace a helper reading a container's files needs: see
+/// [`crate::container::fs::container_mapping`].
 pub(super) fn container_mapping(
     ctx: &Context,
     config: &ContainerConfig,
 ) -> anyhow::Result<Option<IdMapping>> {
-    if !ctx.paths.rootless {
-        return Ok(None);
-    }
-    match spec_mapping(config) {
-        Some(m) => Ok(Some(m)),
-        None => Ok(ctx.id_mapping()?.cloned()),
-    }
+    Ok(crate::container::fs::container_mapping(ctx, config)?)
 }
 
 /// Starts a cp helper (`cp-out`/`cp-in` + its own args) inside the
 /// container's file system.
-fn spawn(ctx: &Context, name: &str, helper: &str, extra: Vec<OsString>) -> anyhow::Result<Child> {
+pub(super) fn spawn(
+    ctx: &Context,
+    name: &str,
+    helper: &str,
+    extra: Vec<OsString>,
+) -> anyhow::Result<Child> {
     let store = ContainerStore::open(&ctx.paths.data)?;
     let id = store.resolve(name)?;
     let (config, state) = store.load(&id)?;
@@ -145,7 +124,7 @@ fn spawn(ctx: &Context, name: &str, helper: &str, extra: Vec<OsString>) -> anyho
 }
 
 /// Waits for the helper; its error message (without the `Error: ` prefix) if it failed.
-fn finish(mut child: Child) -> anyhow::Result<()> {
+pub(super) fn finish(mut child: Child) -> anyhow::Result<()> {
     drop(child.stdin.take());
     drop(child.stdout.take());
     let mut stderr = String::new();

@@ -9,6 +9,8 @@ pub enum Command {
     Ls(super::images::Args),
     /// Download an image from a registry
     Pull(super::pull::Args),
+    /// Upload an image to a registry
+    Push(super::push::Args),
     /// Remove one or more images
     #[command(visible_alias = "remove")]
     Rm(super::rmi::Args),
@@ -20,6 +22,12 @@ pub enum Command {
     History(super::history::Args),
     /// Remove unused images
     Prune(PruneArgs),
+    /// Save one or more images to a tar archive (streamed to STDOUT by default)
+    Save(super::save::Args),
+    /// Load an image from a tar archive or STDIN
+    Load(super::load::Args),
+    /// Import the contents from a tarball to create a filesystem image
+    Import(super::import::Args),
 }
 
 #[derive(clap::Args, Debug)]
@@ -51,6 +59,7 @@ pub fn exec(ctx: &Context, cmd: Command) -> anyhow::Result<()> {
     match cmd {
         Command::Ls(args) => super::images::exec(ctx, args),
         Command::Pull(args) => super::pull::exec(ctx, args),
+        Command::Push(args) => super::push::exec(ctx, args),
         Command::Rm(args) => super::rmi::exec(ctx, args),
         Command::Tag(args) => super::tag::exec(ctx, args),
         Command::History(args) => super::history::exec(ctx, args),
@@ -58,6 +67,9 @@ pub fn exec(ctx: &Context, cmd: Command) -> anyhow::Result<()> {
             super::inspect::inspect_images(ctx, &args.images, args.format.as_deref())
         }
         Command::Prune(args) => prune(ctx, args),
+        Command::Save(args) => super::save::exec(ctx, args),
+        Command::Load(args) => super::load::exec(ctx, args),
+        Command::Import(args) => super::import::exec(ctx, args),
     }
 }
 

@@ -31,6 +31,7 @@ enum Kind {
     Container,
     Image,
     Volume,
+    Network,
 }
 
 pub fn exec(ctx: &Context, args: Args) -> anyhow::Result<()> {
@@ -38,8 +39,9 @@ pub fn exec(ctx: &Context, args: Args) -> anyhow::Result<()> {
         Some("container") => Kind::Container,
         Some("image") => Kind::Image,
         Some("volume") => Kind::Volume,
+        Some("network") => Kind::Network,
         None => Kind::Any,
-        Some(k @ ("config" | "network" | "node" | "plugin" | "secret" | "service" | "task")) => {
+        Some(k @ ("config" | "node" | "plugin" | "secret" | "service" | "task")) => {
             return Err(crate::error::NotImplemented(format!("inspect --type {k}")).into());
         }
         Some(k) => anyhow::bail!("\"{k}\" is not a valid value for --type"),
@@ -70,7 +72,7 @@ fn inspect(
     kind: Kind,
     size: bool,
 ) -> anyhow::Result<()> {
-    let containers = if matches!(kind, Kind::Image | Kind::Volume) {
+    let containers = if matches!(kind, Kind::Image | Kind::Volume | Kind::Network) {
         None
     } else {
         Some(ContainerStore::open(&ctx.paths.data)?)
@@ -111,6 +113,12 @@ fn inspect(
             && let [Ok(v)] = &super::volume::inspect_values(ctx, std::slice::from_ref(name))?[..]
         {
             values.push(v.clone());
+            continue;
+        }
+        if matches!(kind, Kind::Any | Kind::Network)
+            && let Some(v) = super::network::inspect_value(ctx, name)?
+        {
+            values.push(v);
             continue;
         }
         missing.push(name.clone());

@@ -27,8 +27,39 @@ enum Helper {
         #[arg(long)]
         rootless: bool,
     },
+    /// Write the exact tar stream of the store layer in LAYER_DIR on stdout.
+    LayerTar { layer_dir: PathBuf },
+    /// Write a container's changes (UPPER against the LOWER layers, top
+    /// first) as a layer tar on stdout.
+    LayerDiff {
+        #[arg(long)]
+        upper: PathBuf,
+        #[arg(long = "lower")]
+        lower: Vec<PathBuf>,
+        /// Paths left out when they are empty mount points (volumes, binds).
+        #[arg(long = "skip")]
+        skip: Vec<String>,
+    },
+    /// `export`: the container's whole file system as a tar on stdout.
+    Export {
+        #[command(flatten)]
+        target: CpTarget,
+    },
     /// Delete directory trees.
     Rm { paths: Vec<PathBuf> },
+    /// Be the network holder of user-defined networks (`network::holder`):
+    /// print `ready PID` of the daemon it forks.
+    NetnsHolder {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        dir: PathBuf,
+        /// Rootless: a network namespace of its own, for the bridges.
+        #[arg(long)]
+        own_netns: bool,
+        #[arg(long = "upstream")]
+        upstreams: Vec<std::net::Ipv4Addr>,
+    },
     /// Run the container described by a serialised `runtime::ContainerPlan`
     /// in the foreground; exit with its status (125 if it cannot start).
     RunPlan { plan: PathBuf },
@@ -128,6 +159,34 @@ pub fn exec(args: Args) -> i32 {
             rootless,
         } => unpack(&dest, &tar_split, rootless),
         Helper::Rm { paths } => remove(&paths),
+        Helper::NetnsHolder {
+            data,
+            dir,
+            own_netns,
+            upstreams,
+        } => crate::network::holder::run(crate::network::holder::HolderArgs {
+            data,
+            dir,
+            own_netns,
+            upstreams,
+        })
+        .map_err(|e| e.to_string()),
+        Helper::LayerTar { layer_dir } => raw_stdout().and_then(|f| {
+            let out = io::BufWriter::with_capacity(256 * 1024, f);
+            crate::image::layers::write_layer_tar(&layer_dir, out)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        }),
+        Helper::LayerDiff { upper, lower, skip } => raw_stdout().and_then(|f| {
+            let out = io::BufWriter::with_capacity(256 * 1024, f);
+            crate::container::fs::write_layer_diff(out, &upper, &lower, &skip)
+                .and_then(|mut w| {
+                    w.flush()
+                        .map_err(|e| crate::container::fs::FsError(e.to_string()))
+                })
+                .map_err(|e| e.to_string())
+        }),
+        Helper::Export { target } => export(&target),
         Helper::CpOut {
             target,
             path,
@@ -361,5 +420,12 @@ fn changes(upper: &std::path::Path, lower: &[PathBuf]) -> Result<(), String> {
     for c in all {
         writeln!(out, "{} {}", c.kind.letter(), c.path).map_err(|e| e.to_string())?;
     }
+    out.flush().map_err(|e| e.to_string())
+}
+
+fn export(t: &CpTarget) -> Result<(), String> {
+    enter(t)?;
+    let out = io::BufWriter::with_capacity(256 * 1024, raw_stdout()?);
+    let mut out = crate::container::fs::write_export(out).map_err(|e| e.to_string())?;
     out.flush().map_err(|e| e.to_string())
 }

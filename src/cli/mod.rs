@@ -11,6 +11,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use crate::error::{ExitStatus, NotImplemented};
 
 mod attach;
+mod commit;
 mod completion;
 mod container;
 mod cp;
@@ -18,25 +19,31 @@ mod create;
 mod diff;
 pub mod docs;
 mod exec;
+mod export;
 mod history;
 mod image;
 mod images;
+mod import;
 mod inspect;
 mod internal;
 mod kill;
+mod load;
 mod login;
 mod logout;
 mod logs;
+mod network;
 mod output;
 mod pause;
 mod progress;
 mod ps;
 mod pull;
+mod push;
 mod rename;
 mod restart;
 mod rm;
 mod rmi;
 mod run;
+mod save;
 mod start;
 mod stop;
 mod system;
@@ -106,18 +113,32 @@ enum Command {
     Pause(pause::Args),
     /// Unpause all processes within one or more containers
     Unpause(unpause::Args),
+    /// List port mappings or a specific mapping for the container
+    Port(container::PortArgs),
     /// List containers
     Ps(ps::Args),
     /// Fetch the logs of a container
     Logs(logs::Args),
     /// Download an image from a registry
     Pull(pull::Args),
+    /// Upload an image to a registry
+    Push(push::Args),
     /// List images
     Images(images::Args),
     /// Remove one or more images
     Rmi(rmi::Args),
     /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
     Tag(tag::Args),
+    /// Save one or more images to a tar archive (streamed to STDOUT by default)
+    Save(save::Args),
+    /// Load an image from a tar archive or STDIN
+    Load(load::Args),
+    /// Import the contents from a tarball to create a filesystem image
+    Import(import::Args),
+    /// Create a new image from a container's changes
+    Commit(commit::Args),
+    /// Export a container's filesystem as a tar archive
+    Export(export::Args),
     /// Show the history of an image
     History(history::Args),
     /// Return low-level information on objects
@@ -131,6 +152,9 @@ enum Command {
     /// Manage volumes
     #[command(subcommand)]
     Volume(volume::Command),
+    /// Manage networks
+    #[command(subcommand)]
+    Network(network::Command),
     /// Manage berth (`system boot`: start containers with a restart policy after a reboot)
     #[command(subcommand)]
     System(system::Command),
@@ -251,6 +275,7 @@ fn run(command: Command, as_docker: bool) -> anyhow::Result<()> {
             match other {
                 Command::Run(args) => run::exec(&ctx, *args),
                 Command::Pull(args) => pull::exec(&ctx, args),
+                Command::Push(args) => push::exec(&ctx, args),
                 Command::Create(args) => create::exec(&ctx, *args),
                 Command::Start(args) => start::exec(&ctx, args),
                 Command::Stop(args) => stop::exec(&ctx, args),
@@ -266,17 +291,24 @@ fn run(command: Command, as_docker: bool) -> anyhow::Result<()> {
                 Command::Top(args) => top::exec(&ctx, args),
                 Command::Pause(args) => pause::exec(&ctx, args),
                 Command::Unpause(args) => unpause::exec(&ctx, args),
+                Command::Port(args) => container::port(&ctx, args),
                 Command::Ps(args) => ps::exec(&ctx, args),
                 Command::Logs(args) => logs::exec(&ctx, args),
                 Command::Images(args) => images::exec(&ctx, args),
                 Command::Rmi(args) => rmi::exec(&ctx, args),
                 Command::Tag(args) => tag::exec(&ctx, args),
+                Command::Save(args) => save::exec(&ctx, args),
+                Command::Load(args) => load::exec(&ctx, args),
+                Command::Import(args) => import::exec(&ctx, args),
+                Command::Commit(args) => commit::exec(&ctx, args),
+                Command::Export(args) => export::exec(&ctx, args),
                 Command::History(args) => history::exec(&ctx, args),
                 Command::Inspect(args) => inspect::exec(&ctx, args),
                 Command::Image(cmd) => image::exec(&ctx, cmd),
                 Command::Container(cmd) => container::exec(&ctx, cmd),
                 Command::System(cmd) => system::exec(&ctx, cmd),
                 Command::Volume(cmd) => volume::exec(&ctx, cmd),
+                Command::Network(cmd) => network::exec(&ctx, cmd),
                 Command::Login(args) => login::exec(&ctx, args),
                 Command::Logout(args) => logout::exec(&ctx, args),
                 _ => unreachable!(),

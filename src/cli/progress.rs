@@ -1,4 +1,4 @@
-//! Rendering of pull progress: bars on a terminal, docker's plain lines otherwise.
+//! Rendering of pull and push progress: bars on a terminal, docker's plain lines otherwise.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::image::pull::{LayerState, PullEvent};
+use crate::image::push::{PushEvent, PushState};
 
 /// Where pull output goes: stdout for `pull`, stderr for `run` (whose stdout is the container's).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,7 +40,8 @@ impl Stream {
 
 pub enum Progress {
     Quiet,
-    Lines(Stream, Mutex<HashMap<String, LayerState>>),
+    /// Docker's non-TTY output: each state change of a layer once, no byte counts.
+    Lines(Stream, Mutex<HashMap<String, String>>),
     Bars {
         multi: MultiProgress,
         bars: Mutex<HashMap<String, ProgressBar>>,
@@ -65,69 +67,90 @@ impl Progress {
         Progress::Lines(stream, Mutex::new(HashMap::new()))
     }
 
-    pub fn handle(&self, event: PullEvent) {
-        if let PullEvent::Warning(w) = &event {
-            eprintln!("WARNING: {w}");
-            return;
-        }
+    /// A line of its own (`latest: Pulling from …`), above the bars.
+    pub fn line(&self, text: &str) {
         match self {
             Progress::Quiet => {}
-            Progress::Lines(stream, seen) => match event {
-                PullEvent::Resolved {
-                    tag_or_digest,
-                    repository,
-                } => {
-                    stream.line(&format!("{tag_or_digest}: Pulling from {repository}"));
+            Progress::Lines(stream, _) => stream.line(text),
+            Progress::Bars { multi, .. } => {
+                let _ = multi.println(text);
+            }
+        }
+    }
+
+    /// A layer's state. `transfer`: the state that bytes move in (its bar shows
+    /// them; the plain output leaves it out, as docker's does). `done`: the last state.
+    fn layer(&self, id: &str, text: &str, transfer: bool, done: bool) {
+        match self {
+            Progress::Quiet => {}
+            Progress::Lines(stream, seen) => {
+                let mut seen = seen.lock().unwrap();
+                if transfer || seen.get(id).map(String::as_str) == Some(text) {
+                    return;
                 }
-                PullEvent::Layer { id, state } => {
-                    // Docker's non-TTY output prints each state change once.
-                    let mut seen = seen.lock().unwrap();
-                    if state == LayerState::Downloading || seen.get(&id) == Some(&state) {
-                        return;
-                    }
-                    seen.insert(id.clone(), state);
-                    stream.line(&format!("{id}: {}", state.docker_text()));
+                seen.insert(id.to_string(), text.to_string());
+                stream.line(&format!("{id}: {text}"));
+            }
+            Progress::Bars { multi, bars } => {
+                let mut bars = bars.lock().unwrap();
+                let bar = bars.entry(id.to_string()).or_insert_with(|| {
+                    let bar = multi.add(ProgressBar::new(0));
+                    bar.set_style(
+                        ProgressStyle::with_template(
+                            "{prefix}: {msg:<18} {bar:40} {bytes:>10}/{total_bytes:<10}",
+                        )
+                        .expect("valid template")
+                        .progress_chars("=> "),
+                    );
+                    bar.set_prefix(id.to_string());
+                    bar
+                });
+                bar.set_message(text.to_string());
+                if done {
+                    bar.set_style(
+                        ProgressStyle::with_template("{prefix}: {msg}").expect("valid template"),
+                    );
+                    bar.finish_with_message(text.to_string());
                 }
-                PullEvent::Progress { .. } | PullEvent::Warning(_) => {}
-            },
-            Progress::Bars { multi, bars } => match event {
-                PullEvent::Resolved {
-                    tag_or_digest,
-                    repository,
-                } => {
-                    let _ = multi.println(format!("{tag_or_digest}: Pulling from {repository}"));
-                }
-                PullEvent::Layer { id, state } => {
-                    let mut bars = bars.lock().unwrap();
-                    let bar = bars.entry(id.clone()).or_insert_with(|| {
-                        let bar = multi.add(ProgressBar::new(0));
-                        bar.set_style(
-                            ProgressStyle::with_template(
-                                "{prefix}: {msg:<18} {bar:40} {bytes:>10}/{total_bytes:<10}",
-                            )
-                            .expect("valid template")
-                            .progress_chars("=> "),
-                        );
-                        bar.set_prefix(id.clone());
-                        bar
-                    });
-                    bar.set_message(state.docker_text());
-                    if matches!(state, LayerState::PullComplete | LayerState::AlreadyExists) {
-                        bar.set_style(
-                            ProgressStyle::with_template("{prefix}: {msg}")
-                                .expect("valid template"),
-                        );
-                        bar.finish_with_message(state.docker_text());
-                    }
-                }
-                PullEvent::Progress { id, current, total } => {
-                    if let Some(bar) = bars.lock().unwrap().get(&id) {
-                        bar.set_length(total);
-                        bar.set_position(current);
-                    }
-                }
-                PullEvent::Warning(_) => {}
-            },
+            }
+        }
+    }
+
+    fn bytes(&self, id: &str, current: u64, total: u64) {
+        if let Progress::Bars { bars, .. } = self
+            && let Some(bar) = bars.lock().unwrap().get(id)
+        {
+            bar.set_length(total);
+            bar.set_position(current);
+        }
+    }
+
+    pub fn handle(&self, event: PullEvent) {
+        match event {
+            PullEvent::Warning(w) => eprintln!("WARNING: {w}"),
+            PullEvent::Resolved {
+                tag_or_digest,
+                repository,
+            } => self.line(&format!("{tag_or_digest}: Pulling from {repository}")),
+            PullEvent::Layer { id, state } => self.layer(
+                &id,
+                state.docker_text(),
+                state == LayerState::Downloading,
+                matches!(state, LayerState::PullComplete | LayerState::AlreadyExists),
+            ),
+            PullEvent::Progress { id, current, total } => self.bytes(&id, current, total),
+        }
+    }
+
+    pub fn handle_push(&self, event: PushEvent) {
+        match event {
+            PushEvent::Layer { id, state } => self.layer(
+                &id,
+                &state.docker_text(),
+                state == PushState::Pushing,
+                state.is_final(),
+            ),
+            PushEvent::Progress { id, current, total } => self.bytes(&id, current, total),
         }
     }
 }

@@ -107,9 +107,30 @@ pub struct Args {
     /// Security Options
     #[arg(long = "security-opt")]
     security_opt: Vec<String>,
-    /// Connect a container to a network ("none" or "host" for now)
+    /// Connect a container to a network ("bridge" (default, rootless), "host", "none")
     #[arg(long, alias = "net")]
     network: Option<String>,
+    /// Add network-scoped alias for the container
+    #[arg(long = "network-alias", alias = "net-alias")]
+    network_alias: Vec<String>,
+    /// IPv4 address (e.g., 172.30.100.104)
+    #[arg(long)]
+    ip: Option<std::net::Ipv4Addr>,
+    /// Publish a container's port(s) to the host ([IP:][HOST_PORT:]CONTAINER_PORT[/PROTO])
+    #[arg(short = 'p', long = "publish")]
+    publish: Vec<String>,
+    /// Publish all exposed ports to random ports
+    #[arg(short = 'P', long = "publish-all")]
+    publish_all: bool,
+    /// Add a custom host-to-IP mapping (host:ip; ip may be "host-gateway")
+    #[arg(long = "add-host")]
+    add_host: Vec<String>,
+    /// Set custom DNS servers
+    #[arg(long)]
+    dns: Vec<String>,
+    /// Set custom DNS search domains
+    #[arg(long = "dns-search")]
+    dns_search: Vec<String>,
     /// User namespace to use ("host" or "" as default; podman's "keep-id[:uid=UID,gid=GID]")
     #[arg(long)]
     userns: Option<String>,
@@ -207,7 +228,7 @@ pub(super) fn create_container(ctx: &Context, args: &Args) -> anyhow::Result<cre
         .image_and_command
         .split_first()
         .expect("clap requires IMAGE");
-    let opts = run_options(args, command)?;
+    let opts = run_options(args, command, ctx.paths.rootless)?;
     let settings = settings(args)?;
     let image = find_or_pull(ctx, args, image_name)?;
     Ok(create::prepare(ctx, &image, image_name, &opts, &settings)?)
@@ -324,7 +345,7 @@ fn healthcheck_flags(args: &Args) -> anyhow::Result<crate::container::record::He
     })
 }
 
-fn run_options(args: &Args, command: &[String]) -> anyhow::Result<RunOptions> {
+fn run_options(args: &Args, command: &[String], rootless: bool) -> anyhow::Result<RunOptions> {
     let lookup = |k: &str| std::env::var(k).ok();
     let mut env = Vec::new();
     for f in &args.env_file {
@@ -368,13 +389,7 @@ fn run_options(args: &Args, command: &[String]) -> anyhow::Result<RunOptions> {
     for t in &args.tmpfs {
         tmpfs.push(parse::parse_tmpfs(t)?);
     }
-    let network = match args.network.as_deref() {
-        None | Some("host") | Some("default") => NetworkMode::Host,
-        Some("none") => NetworkMode::None,
-        Some(other) => bail!(NotImplemented(format!(
-            "--network {other} (only none and host so far)"
-        ))),
-    };
+    let network = network_options(args, rootless)?;
     let shm_size = args
         .shm_size
         .as_deref()
@@ -401,13 +416,121 @@ fn run_options(args: &Args, command: &[String]) -> anyhow::Result<RunOptions> {
         security_opt: args.security_opt.clone(),
         ulimits: args.ulimit.clone(),
         shm_size,
-        network,
+        network: network.mode,
+        network_container: args
+            .network
+            .as_deref()
+            .and_then(|n| n.strip_prefix("container:"))
+            .map(String::from),
+        networks: network.networks,
+        publish: network.publish,
+        publish_all: args.publish_all && network.mode == NetworkMode::Bridge,
+        add_hosts: network.add_hosts,
+        dns: args.dns.clone(),
+        dns_search: args.dns_search.clone(),
         init: args.init,
         tty: args.tty,
         interactive: args.interactive,
         labels: args.label.clone(),
         userns: args.userns.clone(),
         no_sig_proxy: !args.sig_proxy,
+    })
+}
+
+struct NetworkOptions {
+    mode: NetworkMode,
+    networks: Vec<crate::container::spec::NetworkRequest>,
+    publish: Vec<crate::network::ports::PortBinding>,
+    add_hosts: Vec<(String, String)>,
+}
+
+/// `--network`, `-p`, `--add-host`. Rootless, the default network
+/// (`bridge`, also `default` and no flag) is berth's pasta/slirp4netns
+/// network; as root it is not implemented yet, and no flag means the host's
+/// network (what berth always did as root).
+fn network_options(args: &Args, rootless: bool) -> anyhow::Result<NetworkOptions> {
+    let mode = match args.network.as_deref() {
+        None if rootless => NetworkMode::Bridge,
+        None => NetworkMode::Host,
+        Some("host") => NetworkMode::Host,
+        Some("none") => NetworkMode::None,
+        Some("bridge") | Some("default") if rootless => NetworkMode::Bridge,
+        Some(n @ ("bridge" | "default")) => bail!(NotImplemented(format!(
+            "--network {n} as root (berth's root bridge is still to come: use --network host or none, or run rootless)"
+        ))),
+        Some(other) if other.starts_with("container:") => {
+            let conflicts = [
+                ("hostname", args.hostname.is_some()),
+                ("dns", !args.dns.is_empty() || !args.dns_search.is_empty()),
+                ("add-host", !args.add_host.is_empty()),
+            ];
+            if let Some((what, _)) = conflicts.iter().find(|(_, set)| *set) {
+                bail!("conflicting options: {what} and the network mode");
+            }
+            NetworkMode::Container
+        }
+        Some(_) => NetworkMode::User,
+    };
+    let networks = match (mode, args.network.as_deref()) {
+        (NetworkMode::User, Some(name)) => vec![crate::container::spec::NetworkRequest {
+            network: name.to_string(),
+            aliases: args.network_alias.clone(),
+            ip: args.ip,
+        }],
+        _ => {
+            if !args.network_alias.is_empty() {
+                bail!("network-scoped aliases are only supported for user-defined networks");
+            }
+            if args.ip.is_some() {
+                bail!(
+                    "user specified IP address is supported only when connecting to networks with user configured subnets"
+                );
+            }
+            Vec::new()
+        }
+    };
+    let mut publish = Vec::new();
+    for p in &args.publish {
+        publish.extend(crate::network::ports::parse_publish(p)?);
+    }
+    if !publish.is_empty() && mode == NetworkMode::User {
+        bail!(NotImplemented(
+            "-p with a user-defined network (publish on the default network, or use --network host)"
+                .into()
+        ));
+    }
+    if (!publish.is_empty() || args.publish_all) && mode != NetworkMode::Bridge {
+        if mode == NetworkMode::Host {
+            // docker ignores published ports with the host's network (with a warning).
+            eprintln!("WARNING: Published ports are discarded when using host network mode");
+            publish.clear();
+        } else {
+            bail!("conflicting options: port publishing and the container type network mode");
+        }
+    }
+    let mut add_hosts = Vec::new();
+    for h in &args.add_host {
+        // docker accepts `name:ip` and `name=ip`; an IPv6 address has colons.
+        let (name, ip) = h
+            .split_once('=')
+            .or_else(|| h.split_once(':'))
+            .with_context(|| format!("bad format for add-host: {h:?}"))?;
+        if name.is_empty()
+            || (ip != "host-gateway"
+                && ip
+                    .trim_matches(['[', ']'])
+                    .parse::<std::net::IpAddr>()
+                    .is_err())
+        {
+            bail!("invalid IP address in add-host: {ip:?}");
+        }
+        add_hosts.push((name.to_string(), ip.trim_matches(['[', ']']).to_string()));
+    }
+    Ok(NetworkOptions {
+        mode,
+        networks,
+        publish,
+        add_hosts,
     })
 }
 

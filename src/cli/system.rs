@@ -1,4 +1,5 @@
-//! `system SUBCOMMAND`. `boot` does what docker's daemon does when it
+//! `system SUBCOMMAND`. `df` reports disk usage
+//! ([`crate::container::usage`]). `boot` does what docker's daemon does when it
 //! starts: berth has no daemon, so a login or boot hook calls it (README:
 //! a systemd user unit, or a cron `@reboot` line).
 
@@ -9,10 +10,13 @@ use crate::error::ExitStatus;
 pub enum Command {
     /// Start the containers whose restart policy says so (always, unless-stopped)
     Boot,
+    /// Show docker disk usage
+    Df(DfArgs),
 }
 
 pub fn exec(ctx: &Context, cmd: Command) -> anyhow::Result<()> {
     match cmd {
+        Command::Df(args) => df(ctx, args),
         Command::Boot => {
             let mut failed = false;
             for (name, result) in crate::monitor::control::boot(ctx)? {
@@ -30,4 +34,112 @@ pub fn exec(ctx: &Context, cmd: Command) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DfArgs {
+    /// Show detailed information on space usage
+    #[arg(short, long)]
+    verbose: bool,
+    /// Format output using a custom template: 'table', 'table TEMPLATE', 'json', or a Go template
+    #[arg(long)]
+    format: Option<String>,
+}
+
+const DF_TABLE: &str = "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}";
+const DF_HEADERS: &[(&str, &str)] = &[
+    ("Type", "TYPE"),
+    ("TotalCount", "TOTAL"),
+    ("Active", "ACTIVE"),
+    ("Size", "SIZE"),
+    ("Reclaimable", "RECLAIMABLE"),
+];
+
+/// `system df`: docker's summary table, or (`-v`) its per-object tables.
+fn df(ctx: &Context, args: DfArgs) -> anyhow::Result<()> {
+    use crate::format::table::ListFormat;
+    use crate::format::template::TemplateData;
+    use crate::format::units::{human_size, human_size_with_precision};
+    let usage = crate::container::usage::disk_usage(ctx)?;
+    let size4 = |b: u64| human_size_with_precision(b as f64, 4);
+    if args.verbose && args.format.is_none() {
+        return df_verbose(&usage);
+    }
+    let rows: Vec<TemplateData> = usage
+        .summary()
+        .iter()
+        .map(|r| {
+            let reclaimable = match r.percent {
+                Some(p) => format!("{} ({p}%)", size4(r.reclaimable)),
+                None => size4(r.reclaimable),
+            };
+            TemplateData::from_json(&serde_json::json!({
+                "Type": r.kind,
+                "TotalCount": r.total.to_string(),
+                "Active": r.active.to_string(),
+                "Size": size4(r.size),
+                "Reclaimable": reclaimable,
+            }))
+        })
+        .collect();
+    let _ = human_size;
+    let format = ListFormat::parse(args.format.as_deref(), DF_TABLE)?;
+    print!("{}", format.render(DF_HEADERS, &rows)?);
+    Ok(())
+}
+
+fn df_verbose(usage: &crate::container::usage::DiskUsage) -> anyhow::Result<()> {
+    use crate::container::view;
+    use crate::format::table::TabWriter;
+    use crate::format::units::{human_size, human_size_with_precision, time_ago};
+    let size4 = |b: u64| human_size_with_precision(b as f64, 4);
+    let now = chrono::Utc::now();
+    let mut out = String::from("Images space usage:\n\n");
+    let mut t = String::from(
+        "REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE\tSHARED SIZE\tUNIQUE SIZE\tCONTAINERS\n",
+    );
+    for i in &usage.images {
+        for (repo, tag) in crate::container::usage::repo_tags(&i.record) {
+            t.push_str(&format!(
+                "{repo}\t{tag}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+                crate::image::local::short_id(&i.record.id),
+                i.created.map(|c| time_ago(c, now)).unwrap_or_default(),
+                human_size(i.size as f64),
+                size4(i.shared_size),
+                size4(i.size - i.shared_size),
+                i.containers
+            ));
+        }
+    }
+    out.push_str(&TabWriter::DOCKER.format(&t));
+    out.push_str("\nContainers space usage:\n\n");
+    let mut t =
+        String::from("CONTAINER ID\tIMAGE\tCOMMAND\tLOCAL VOLUMES\tSIZE\tCREATED\tSTATUS\tNAMES\n");
+    for c in &usage.containers {
+        t.push_str(&format!(
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+            &c.config.id[..12],
+            c.config.image,
+            view::command_column(&view::process_args(&c.config), true),
+            c.volumes,
+            size4(c.size_rw),
+            time_ago(c.config.created, now),
+            view::status_text(&c.state, now),
+            c.config.name
+        ));
+    }
+    out.push_str(&TabWriter::DOCKER.format(&t));
+    out.push_str("\nLocal Volumes space usage:\n\n");
+    let mut t = String::from("VOLUME NAME\tLINKS\tSIZE\n");
+    for v in &usage.volumes {
+        t.push_str(&format!("{}\t{}\t{}\n", v.name, v.links, size4(v.size)));
+    }
+    out.push_str(&TabWriter::DOCKER.format(&t));
+    out.push_str("\nBuild cache usage: 0B\n\n");
+    out.push_str(
+        &TabWriter::DOCKER
+            .format("CACHE ID\tCACHE TYPE\tSIZE\tCREATED\tLAST USED\tUSAGE\tSHARED\n"),
+    );
+    print!("{out}");
+    Ok(())
 }

@@ -28,6 +28,8 @@ pub enum CreateError {
     Volume(#[from] crate::volume::VolumeError),
     #[error("{0}")]
     Invalid(String),
+    #[error(transparent)]
+    Network(#[from] crate::network::NetworkError),
     #[error("preparing container {what}: {source}")]
     Io {
         what: String,
@@ -188,11 +190,17 @@ pub fn prepare(
             &settings.healthcheck,
             image_config.pointer("/config/Healthcheck"),
         ),
-        network_mode: match opts.network {
-            NetworkMode::Host => "host".into(),
-            NetworkMode::None => "none".into(),
-        },
+        network_mode: opts.network.name().into(),
+        network_helper: String::new(),
+        port_bindings: opts.publish.clone(),
+        publish_all: opts.publish_all,
+        exposed_ports: image_config
+            .pointer("/config/ExposedPorts")
+            .and_then(|v| v.as_object())
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default(),
         volumes: Vec::new(),
+        networks: Vec::new(),
     };
     let (volumes, inherited_binds) = plan_volumes(ctx, opts, &image_config)?;
     config.volumes = volumes
@@ -209,10 +217,41 @@ pub fn prepare(
     } else {
         Some(volume_store.lock_shared()?)
     };
+    // Network: the helper of the default network is chosen now (the
+    // addresses in /etc/hosts depend on it); a missing one fails here.
+    let helper = match opts.network {
+        NetworkMode::Bridge => Some(crate::network::Helper::find()?),
+        _ => None,
+    };
+    if let Some(h) = helper {
+        config.network_helper = h.name().into();
+    }
+    // User-defined networks: addresses are handed out under the network
+    // store's lock, held until the record that holds them is written.
+    let _network_lock = if opts.network == NetworkMode::User {
+        let networks = crate::network::store::NetworkStore::open(&ctx.paths.data)
+            .map_err(crate::network::NetworkError::from)?;
+        let (lock, endpoints) =
+            crate::network::plan_endpoints(&networks, &containers, &opts.networks, &[])?;
+        config.network_mode = endpoints
+            .first()
+            .map(|e| e.network.clone())
+            .unwrap_or_default();
+        config.networks = endpoints;
+        Some(lock)
+    } else {
+        None
+    };
+    if let Some(target) = &opts.network_container {
+        // docker records the other container's full id.
+        let target_id = containers.resolve(target)?;
+        config.network_mode = format!("container:{target_id}");
+    }
     let dir = match given {
         Some(_) => containers.create(&config)?,
         None => create_with_generated_name(&containers, &mut config)?,
     };
+    drop(_network_lock);
     let mut opts = opts.clone();
     opts.binds.extend(inherited_binds);
     let mounted = mount_volumes(ctx, &volume_store, &volumes, &layers, &mut opts);
@@ -238,7 +277,7 @@ pub fn prepare(
 }
 
 /// A volume the container will mount.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 struct PlannedVolume {
     name: String,
     destination: String,
@@ -247,6 +286,10 @@ struct PlannedVolume {
     subpath: Option<String>,
     /// Made for this container (`-v /path`, the image's `VOLUME`s).
     anonymous: bool,
+    /// `--mount volume-driver/-label/-opt`: used only when the volume is new.
+    driver: Option<String>,
+    labels: std::collections::BTreeMap<String, String>,
+    options: std::collections::BTreeMap<String, String>,
 }
 
 /// docker's volume sources, in its order of precedence: `-v`/`--mount`
@@ -276,6 +319,9 @@ fn plan_volumes(
             no_copy: v.no_copy,
             subpath: v.subpath.clone(),
             anonymous: v.name.is_none(),
+            driver: v.driver.clone(),
+            labels: v.labels.iter().cloned().collect(),
+            options: v.options.iter().cloned().collect(),
         });
     }
     let mut binds = Vec::new();
@@ -305,6 +351,7 @@ fn plan_volumes(
                         no_copy: true,
                         subpath: None,
                         anonymous: false,
+                        ..Default::default()
                     }),
                     None => binds.push(spec::BindMount {
                         source: PathBuf::from(&m.source),
@@ -332,6 +379,7 @@ fn plan_volumes(
                 no_copy: false,
                 subpath: None,
                 anonymous: true,
+                ..Default::default()
             });
         }
     }
@@ -349,12 +397,16 @@ fn mount_volumes(
 ) -> Result<(), CreateError> {
     use crate::volume::MountKind;
     for v in volumes {
-        let labels = if v.anonymous {
-            [(crate::volume::ANONYMOUS_LABEL.to_string(), String::new())].into()
-        } else {
-            Default::default()
-        };
-        let (volume, _) = store.create(Some(&v.name), None, labels, Default::default())?;
+        let mut labels = v.labels.clone();
+        if v.anonymous {
+            labels.insert(crate::volume::ANONYMOUS_LABEL.to_string(), String::new());
+        }
+        let (volume, _) = store.create(
+            Some(&v.name),
+            v.driver.as_deref(),
+            labels,
+            v.options.clone(),
+        )?;
         match volume.mount_kind() {
             MountKind::Directory => {
                 let mut source = volume.mountpoint.clone();
@@ -500,7 +552,13 @@ fn fill(
             .ok()
             .and_then(|h| h.into_string().ok())
             .unwrap_or_else(|| config.id[..12].to_string()),
-        (None, NetworkMode::None) => config.id[..12].to_string(),
+        (None, NetworkMode::None | NetworkMode::Bridge | NetworkMode::User) => {
+            config.id[..12].to_string()
+        }
+        // docker: the other container's name for the network, its files.
+        (None, NetworkMode::Container) => read_target_file(containers, config, "hostname")?
+            .trim()
+            .to_string(),
     };
     let etc = EtcFiles {
         hosts: dir.join("hosts"),
@@ -510,16 +568,24 @@ fn fill(
     };
     let host_hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
     let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
-    let mut hosts = super::etc::generate_hosts(&opts.network, &host_hosts, &[]);
-    if matches!(opts.network, NetworkMode::None) {
-        hosts.push_str(&format!("127.0.0.1\t{hostname}\n"));
-    }
+    let (hosts, resolv) = if opts.network == NetworkMode::Container {
+        (
+            read_target_file(containers, config, "hosts")?,
+            read_target_file(containers, config, "resolv.conf")?,
+        )
+    } else {
+        network_etc(
+            opts,
+            &hostname,
+            config,
+            ctx.paths.rootless,
+            &host_hosts,
+            &host_resolv,
+        )?
+    };
     let writes = [
         (&etc.hosts, hosts),
-        (
-            &etc.resolv_conf,
-            super::etc::generate_resolv_conf(&host_resolv, &opts.network),
-        ),
+        (&etc.resolv_conf, resolv),
         (&etc.hostname, super::etc::hostname_file(&hostname)),
     ];
     for (path, text) in writes {
@@ -559,6 +625,97 @@ fn fill(
     containers.write_config(config)?;
     let _ = dir;
     Ok(ContainerPlan { spec, rootfs })
+}
+
+/// A generated /etc file of the container whose network namespace
+/// `config` shares (`--network container:ID`).
+fn read_target_file(
+    containers: &ContainerStore,
+    config: &ContainerConfig,
+    name: &str,
+) -> Result<String, CreateError> {
+    let target = config
+        .network_mode
+        .strip_prefix("container:")
+        .unwrap_or_default();
+    let path = containers.dir(target).join(name);
+    std::fs::read_to_string(&path).map_err(io(path.display().to_string()))
+}
+
+/// The network part of `/etc/hosts` and `/etc/resolv.conf`: docker's
+/// content for the mode, the container's own name (none: 127.0.0.1;
+/// default network: its address), `host.docker.internal` and
+/// `host.containers.internal` on the default network, `--add-host` (with
+/// `host-gateway` resolved), `--dns`/`--dns-search`.
+fn network_etc(
+    opts: &RunOptions,
+    hostname: &str,
+    config: &ContainerConfig,
+    rootless: bool,
+    host_hosts: &str,
+    host_resolv: &str,
+) -> Result<(String, String), CreateError> {
+    let addrs = match opts.network {
+        NetworkMode::Bridge => {
+            crate::network::Helper::parse(&config.network_helper).and_then(|h| h.addresses())
+        }
+        // Rootless, user-defined networks live in a namespace that pasta
+        // connects like the default network's; as root the bridge's
+        // gateway is the host.
+        NetworkMode::User => config.networks.first().and_then(|e| {
+            let gateway = if rootless {
+                crate::network::Helper::Pasta.addresses()?.gateway
+            } else {
+                e.gateway
+            };
+            Some(crate::network::Addresses {
+                gateway,
+                container: e.ip,
+            })
+        }),
+        _ => None,
+    };
+    // What `host-gateway` means: the host's loopback as seen from inside.
+    let gateway = match (opts.network, addrs) {
+        (NetworkMode::Host, _) => Some("127.0.0.1".to_string()),
+        (_, Some(a)) => Some(a.gateway.to_string()),
+        _ => None,
+    };
+    let mut extra = Vec::new();
+    match opts.network {
+        NetworkMode::None => extra.push((hostname.to_string(), "127.0.0.1".to_string())),
+        NetworkMode::Bridge | NetworkMode::User => {
+            if let Some(a) = addrs {
+                extra.push((hostname.to_string(), a.container.to_string()));
+                for name in crate::network::HOST_NAMES {
+                    extra.push((name.to_string(), a.gateway.to_string()));
+                }
+            }
+        }
+        NetworkMode::Host | NetworkMode::Container => {}
+    }
+    for (name, ip) in &opts.add_hosts {
+        let ip = if ip == "host-gateway" {
+            gateway.clone().ok_or_else(|| {
+                SpecError::Invalid(format!(
+                    "--add-host {name}:host-gateway: the container has no network to reach the host through"
+                ))
+            })?
+        } else {
+            ip.clone()
+        };
+        extra.push((name.clone(), ip));
+    }
+    let hosts = super::etc::generate_hosts(&opts.network, host_hosts, &extra);
+    // On a user-defined network the resolver is berth's DNS server on the
+    // network's gateway (docker's embedded DNS): container names first,
+    // the host's resolvers for the rest.
+    let resolv = match config.networks.first() {
+        Some(e) => super::etc::resolv_conf_with_nameserver(host_resolv, &e.gateway.to_string()),
+        None => super::etc::generate_resolv_conf(host_resolv, &opts.network),
+    };
+    let resolv = super::etc::apply_dns_flags(&resolv, &opts.dns, &opts.dns_search);
+    Ok((hosts, resolv))
 }
 
 /// A static init for `--init`: docker's own `docker-init` (tini) or Debian's

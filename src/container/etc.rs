@@ -8,8 +8,13 @@
 //!   host's with loopback nameservers removed (they would point into the
 //!   container's own empty namespace) and docker's fallback nameservers when
 //!   none is left.
-//! - Bridge networks (a later issue) use the same resolv.conf filtering and
-//!   add `IP\thostname` to hosts.
+//! - the default network (`bridge`, [`crate::network`]): docker's default
+//!   localhost lines, `IP\thostname`, `host.docker.internal` and
+//!   `host.containers.internal` at the address that reaches the host (added
+//!   by the caller as extra hosts), and the same resolv.conf filtering as
+//!   `none` (the host's loopback resolvers are not reachable as such).
+//! - `--dns`/`--dns-search` replace the nameservers/search domains
+//!   ([`apply_dns_flags`]), `--add-host` lines come last, as docker's.
 
 use super::spec::NetworkMode;
 
@@ -39,10 +44,44 @@ pub fn generate_hosts(
             }
             s
         }
-        NetworkMode::None => DEFAULT_HOSTS.to_string(),
+        NetworkMode::None | NetworkMode::Bridge | NetworkMode::User | NetworkMode::Container => {
+            DEFAULT_HOSTS.to_string()
+        }
     };
     for (name, ip) in extra {
         out.push_str(&format!("{ip}\t{name}\n"));
+    }
+    out
+}
+
+/// docker's `--dns`/`--dns-search` over a generated resolv.conf: given
+/// nameservers replace all `nameserver` lines, given search domains replace
+/// `search`/`domain` lines (`--dns-search .` means none); other lines stay.
+pub fn apply_dns_flags(resolv: &str, dns: &[String], search: &[String]) -> String {
+    if dns.is_empty() && search.is_empty() {
+        return resolv.to_string();
+    }
+    let mut out = String::new();
+    for line in resolv.lines() {
+        let first = line.split_whitespace().next();
+        if (!dns.is_empty() && first == Some("nameserver"))
+            || (!search.is_empty() && matches!(first, Some("search") | Some("domain")))
+        {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    let domains: Vec<&str> = search
+        .iter()
+        .map(String::as_str)
+        .filter(|d| *d != ".")
+        .collect();
+    if !domains.is_empty() {
+        out.push_str(&format!("search {}\n", domains.join(" ")));
+    }
+    for ns in dns {
+        out.push_str(&format!("nameserver {ns}\n"));
     }
     out
 }
@@ -59,6 +98,21 @@ fn is_loopback_nameserver(addr: &str) -> bool {
         Ok(ip) => ip.is_loopback(),
         Err(_) => false,
     }
+}
+
+/// `/etc/resolv.conf` pointing at one resolver (berth's DNS server of a
+/// user-defined network), the host's search and options lines kept.
+pub fn resolv_conf_with_nameserver(host_resolv: &str, nameserver: &str) -> String {
+    let mut out = String::new();
+    for line in host_resolv.lines() {
+        if line.split_whitespace().next() == Some("nameserver") {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.push_str(&format!("nameserver {nameserver}\n"));
+    out
 }
 
 /// `/etc/resolv.conf` from the host's text.
@@ -129,6 +183,22 @@ mod tests {
             "search lan\nnameserver 8.8.8.8\nnameserver 8.8.4.4\n"
         );
         assert_eq!(hostname_file("abc"), "abc\n");
+        assert_eq!(
+            apply_dns_flags(
+                "nameserver 10.0.0.1\nsearch lan\noptions ndots:2\n",
+                &["1.1.1.1".into()],
+                &["example.com".into(), "corp".into()]
+            ),
+            "options ndots:2\nsearch example.com corp\nnameserver 1.1.1.1\n"
+        );
+        assert_eq!(
+            apply_dns_flags("nameserver 10.0.0.1\nsearch lan\n", &[], &[".".into()]),
+            "nameserver 10.0.0.1\n"
+        );
+        assert_eq!(
+            generate_hosts(&NetworkMode::Bridge, "ignored", &[]),
+            DEFAULT_HOSTS
+        );
     }
 
     proptest::proptest! {

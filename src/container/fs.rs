@@ -48,6 +48,43 @@ fn errno_io(e: Errno) -> io::Error {
     io::Error::from_raw_os_error(e.raw_os_error())
 }
 
+/// The id map the container was created with (`linux.uidMappings`), if any.
+fn spec_mapping(config: &super::record::ContainerConfig) -> Option<crate::userns::IdMapping> {
+    use crate::userns::{IdMapping, IdRange};
+    let ranges = |key: &str| -> Option<Vec<IdRange>> {
+        let list = config.spec.get("linux")?.get(key)?.as_array()?;
+        list.iter()
+            .map(|m| {
+                Some(IdRange {
+                    container: m.get("containerID")?.as_u64()? as u32,
+                    host: m.get("hostID")?.as_u64()? as u32,
+                    size: m.get("size")?.as_u64()? as u32,
+                })
+            })
+            .collect()
+    };
+    Some(IdMapping {
+        uids: ranges("uidMappings")?,
+        gids: ranges("gidMappings")?,
+    })
+}
+
+/// The user namespace a helper reading a container's files needs: the
+/// container's own map (rootless), so owners are what the container sees.
+/// None as root. `config` must be loaded with its spec.
+pub fn container_mapping(
+    ctx: &crate::context::Context,
+    config: &super::record::ContainerConfig,
+) -> Result<Option<crate::userns::IdMapping>, crate::userns::UsernsError> {
+    if !ctx.paths.rootless {
+        return Ok(None);
+    }
+    match spec_mapping(config) {
+        Some(m) => Ok(Some(m)),
+        None => Ok(ctx.id_mapping()?.cloned()),
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Entering the container's file system (helpers only: single-threaded).
 
@@ -300,6 +337,60 @@ fn add_entry<W: Write>(
     meta: &fs::Metadata,
     links: &mut HashMap<(u64, u64), PathBuf>,
 ) -> Result<(), FsError> {
+    append_node(b, path, name, meta, links, &NodeOptions::default())?;
+    if meta.file_type().is_dir() {
+        for (child, child_name, m) in children(path, name)? {
+            add_entry(b, &child, &child_name, &m, links)?;
+        }
+    }
+    Ok(())
+}
+
+/// The entries of directory `path` (archived as `name`) in byte order of names,
+/// with their lstat; entries removed meanwhile are skipped.
+fn children(path: &Path, name: &Path) -> Result<Vec<(PathBuf, PathBuf, fs::Metadata)>, FsError> {
+    let mut names: Vec<OsString> = fs::read_dir(path)
+        .map_err(|e| err(format!("reading directory {}", path.display()), e))?
+        .map(|e| e.map(|e| e.file_name()))
+        .collect::<Result<_, _>>()
+        .map_err(|e| err(format!("reading directory {}", path.display()), e))?;
+    names.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    let mut out = Vec::with_capacity(names.len());
+    for n in names {
+        let child = path.join(&n);
+        let m = match fs::symlink_metadata(&child) {
+            Ok(m) => m,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue, // removed meanwhile
+            Err(e) => return Err(err(format!("lstat {}", child.display()), e)),
+        };
+        let child_name = if name == Path::new(".") || name.as_os_str().is_empty() {
+            PathBuf::from(&n)
+        } else {
+            name.join(&n)
+        };
+        out.push((child, child_name, m));
+    }
+    Ok(out)
+}
+
+/// How [`append_node`] writes one entry.
+#[derive(Debug, Clone, Default)]
+struct NodeOptions {
+    /// Extended attributes as PAX `SCHILY.xattr.*` records (overlay's own left out).
+    xattrs: bool,
+    /// Write a regular file as empty (a bind-mounted file seen through a mount point).
+    no_content: bool,
+}
+
+/// Writes one entry (a directory without its contents).
+fn append_node<W: Write>(
+    b: &mut tar::Builder<W>,
+    path: &Path,
+    name: &Path,
+    meta: &fs::Metadata,
+    links: &mut HashMap<(u64, u64), PathBuf>,
+    opts: &NodeOptions,
+) -> Result<(), FsError> {
     let werr = |e: io::Error| err(format!("archiving {}", path.display()), e);
     let ft = meta.file_type();
     let mut h = tar::Header::new_gnu();
@@ -308,6 +399,14 @@ fn add_entry<W: Write>(
     h.set_gid(meta.gid().into());
     h.set_mtime(meta.mtime().max(0) as u64);
     h.set_size(0);
+    if opts.xattrs
+        && !(ft.is_file() && meta.nlink() > 1 && links.contains_key(&(meta.dev(), meta.ino())))
+    {
+        let records = xattr_records(path)?;
+        if !records.is_empty() {
+            append_pax(b, &records).map_err(werr)?;
+        }
+    }
     if ft.is_dir() {
         h.set_entry_type(tar::EntryType::Directory);
         // Directory names end with `/`, as docker's (and GNU tar's) do; the
@@ -323,26 +422,6 @@ fn add_entry<W: Write>(
         } else {
             b.append_data(&mut h, name, io::empty()).map_err(werr)?;
         }
-        let mut names: Vec<OsString> = fs::read_dir(path)
-            .map_err(|e| err(format!("reading directory {}", path.display()), e))?
-            .map(|e| e.map(|e| e.file_name()))
-            .collect::<Result<_, _>>()
-            .map_err(|e| err(format!("reading directory {}", path.display()), e))?;
-        names.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
-        for n in names {
-            let child = path.join(&n);
-            let m = match fs::symlink_metadata(&child) {
-                Ok(m) => m,
-                Err(e) if e.kind() == io::ErrorKind::NotFound => continue, // removed meanwhile
-                Err(e) => return Err(err(format!("lstat {}", child.display()), e)),
-            };
-            let child_name = if name == Path::new(".") {
-                PathBuf::from(&n)
-            } else {
-                name.join(&n)
-            };
-            add_entry(b, &child, &child_name, &m, links)?;
-        }
         return Ok(());
     }
     if ft.is_symlink() {
@@ -351,13 +430,17 @@ fn add_entry<W: Write>(
         return b.append_link(&mut h, name, &target).map_err(werr);
     }
     if ft.is_file() {
-        if meta.nlink() > 1 {
+        if meta.nlink() > 1 && !opts.no_content {
             let key = (meta.dev(), meta.ino());
             if let Some(first) = links.get(&key) {
                 h.set_entry_type(tar::EntryType::Link);
                 return b.append_link(&mut h, name, first).map_err(werr);
             }
             links.insert(key, name.to_path_buf());
+        }
+        h.set_entry_type(tar::EntryType::Regular);
+        if opts.no_content {
+            return b.append_data(&mut h, name, io::empty()).map_err(werr);
         }
         let f = rustix::fs::open(
             path,
@@ -368,7 +451,6 @@ fn add_entry<W: Write>(
         let f = fs::File::from(f);
         // The size now: a file growing while it is read is cut at this size.
         let len = f.metadata().map_err(werr)?.len();
-        h.set_entry_type(tar::EntryType::Regular);
         h.set_size(len);
         return b
             .append_data(&mut h, name, Exactly { r: f, left: len })
@@ -389,6 +471,230 @@ fn add_entry<W: Write>(
         let _ = h.set_device_minor(rustix::fs::minor(dev));
     }
     b.append_data(&mut h, name, io::empty()).map_err(werr)
+}
+
+/// The extended attributes of `path` (not followed) worth keeping in a layer:
+/// everything but overlay's own (`*.overlay.*`), sorted by name.
+fn xattr_records(path: &Path) -> Result<Vec<(String, Vec<u8>)>, FsError> {
+    let mut names = vec![0u8; 4096];
+    let n = loop {
+        match rustix::fs::llistxattr(path, &mut names) {
+            Ok(n) => break n,
+            Err(Errno::RANGE) => names.resize(names.len() * 4, 0),
+            Err(Errno::NOTSUP) => return Ok(vec![]),
+            Err(e) => {
+                return Err(err(
+                    format!("listing xattrs of {}", path.display()),
+                    errno_io(e),
+                ));
+            }
+        }
+    };
+    let mut out = Vec::new();
+    for raw in names[..n].split(|&c| c == 0).filter(|n| !n.is_empty()) {
+        let Ok(key) = std::str::from_utf8(raw) else {
+            continue;
+        };
+        if key.starts_with("trusted.overlay.")
+            || key.starts_with("user.overlay.")
+            || key.starts_with("user.fuseoverlayfs.")
+        {
+            continue;
+        }
+        let mut value = vec![0u8; 256];
+        let len = loop {
+            match rustix::fs::lgetxattr(path, key, &mut value) {
+                Ok(n) => break Some(n),
+                Err(Errno::RANGE) => value.resize(value.len() * 4, 0),
+                Err(Errno::NODATA) => break None,
+                Err(e) => {
+                    return Err(err(
+                        format!("reading xattr {key} of {}", path.display()),
+                        errno_io(e),
+                    ));
+                }
+            }
+        };
+        if let Some(len) = len {
+            value.truncate(len);
+            out.push((key.to_string(), value));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// A PAX extended header (`x`) carrying `SCHILY.xattr.*` records for the next entry.
+fn append_pax<W: Write>(b: &mut tar::Builder<W>, xattrs: &[(String, Vec<u8>)]) -> io::Result<()> {
+    let mut data = Vec::new();
+    for (k, v) in xattrs {
+        let key = format!("SCHILY.xattr.{k}");
+        // "<len> <key>=<value>\n" where len counts itself.
+        let rest = 1 + key.len() + 1 + v.len() + 1;
+        let mut len = rest + 1;
+        while len.to_string().len() + rest != len {
+            len = len.to_string().len() + rest;
+        }
+        data.extend_from_slice(len.to_string().as_bytes());
+        data.push(b' ');
+        data.extend_from_slice(key.as_bytes());
+        data.push(b'=');
+        data.extend_from_slice(v);
+        data.push(b'\n');
+    }
+    let mut h = tar::Header::new_ustar();
+    h.set_entry_type(tar::EntryType::XHeader);
+    h.set_path("PaxHeaders.0/xattrs")?;
+    h.set_mode(0o644);
+    h.set_size(data.len() as u64);
+    h.set_cksum();
+    b.append(&h, &data[..])
+}
+
+// ---------------------------------------------------------------------------
+// Layer diff (commit) and export.
+
+/// Writes the changes in a container's `upper` dir (against its image
+/// layers `lower`, top first) as a layer tar, the way docker's overlay
+/// driver does: the upper dir as it is, overlay whiteouts (0/0 character
+/// devices) as `.wh.NAME` entries, opaque directories followed by a
+/// `.wh..wh..opq` entry, owners as stored (run this where they read as the
+/// container sees them), hard links, symlinks, xattrs (file capabilities
+/// included) kept. Left out, as docker keeps them in its init layer or
+/// never in the container's: the runtime's own mount points
+/// (`INIT_PATHS`: `/etc/hosts`, `/proc`, …) and the `skip` paths (bind and volume destinations)
+/// when they exist only as an empty directory or file made for the mount.
+pub fn write_layer_diff<W: Write>(
+    out: W,
+    upper: &Path,
+    lower: &[PathBuf],
+    skip: &[String],
+) -> Result<W, FsError> {
+    let lowers: Vec<OwnedFd> = lower
+        .iter()
+        .map(|l| {
+            rustix::fs::open(
+                l,
+                OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .map_err(|e| err(l.display(), errno_io(e)))
+        })
+        .collect::<Result<_, _>>()?;
+    let mut b = tar::Builder::new(out);
+    b.mode(tar::HeaderMode::Complete);
+    let mut links = HashMap::new();
+    let mut st = DiffWalk {
+        lowers: &lowers,
+        skip,
+        links: &mut links,
+    };
+    st.walk(&mut b, upper, Path::new(""))?;
+    b.into_inner().map_err(|e| err("writing the layer", e))
+}
+
+struct DiffWalk<'a> {
+    lowers: &'a [OwnedFd],
+    skip: &'a [String],
+    links: &'a mut HashMap<(u64, u64), PathBuf>,
+}
+
+impl DiffWalk<'_> {
+    fn walk<W: Write>(
+        &mut self,
+        b: &mut tar::Builder<W>,
+        dir: &Path,
+        rel: &Path,
+    ) -> Result<(), FsError> {
+        let opts = NodeOptions {
+            xattrs: true,
+            no_content: false,
+        };
+        for (path, name, meta) in children(dir, rel)? {
+            let ft = meta.file_type();
+            let shown = format!("/{}", name.display());
+            if ft.is_char_device() && meta.rdev() == 0 {
+                let base = name.file_name().unwrap_or_default();
+                let mut wh = OsString::from(".wh.");
+                wh.push(base);
+                let wh_name = name.with_file_name(wh);
+                let mut h = tar::Header::new_gnu();
+                h.set_entry_type(tar::EntryType::Regular);
+                h.set_mode(0o644);
+                h.set_size(0);
+                h.set_mtime(meta.mtime().max(0) as u64);
+                b.append_data(&mut h, &wh_name, io::empty())
+                    .map_err(|e| err(format!("archiving {}", path.display()), e))?;
+                continue;
+            }
+            let mount_stub = (INIT_PATHS.contains(&shown.as_str())
+                || self.skip.iter().any(|s| s.trim_end_matches('/') == shown))
+                && in_lower(self.lowers, &name).is_none()
+                && ((ft.is_dir() && dir_is_empty(&path)) || (ft.is_file() && meta.len() == 0));
+            if mount_stub {
+                continue;
+            }
+            append_node(b, &path, &name, &meta, self.links, &opts)?;
+            if ft.is_dir() {
+                if is_opaque(&path) {
+                    let mut h = tar::Header::new_gnu();
+                    h.set_entry_type(tar::EntryType::Regular);
+                    h.set_mode(0o644);
+                    h.set_size(0);
+                    h.set_mtime(meta.mtime().max(0) as u64);
+                    b.append_data(&mut h, name.join(".wh..wh..opq"), io::empty())
+                        .map_err(|e| err(format!("archiving {}", path.display()), e))?;
+                }
+                self.walk(b, &path, &name)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn dir_is_empty(path: &Path) -> bool {
+    fs::read_dir(path).is_ok_and(|mut d| d.next().is_none())
+}
+
+/// Writes the whole file system under `/` (this process's root: the
+/// container's, entered with [`enter_running`] or [`enter_stopped`]) as
+/// `docker export` does: entries named without a leading `./`, nothing
+/// below a mount point (`/proc`, `/sys`, `/dev`, volumes: their directory
+/// only), bind-mounted files (`/etc/hosts`, …) as empty files.
+pub fn write_export<W: Write>(out: W) -> Result<W, FsError> {
+    let mut b = tar::Builder::new(out);
+    b.mode(tar::HeaderMode::Complete);
+    let root = fs::symlink_metadata("/").map_err(|e| err("lstat /", e))?;
+    let mut links = HashMap::new();
+    export_dir(
+        &mut b,
+        Path::new("/"),
+        Path::new(""),
+        root.dev(),
+        &mut links,
+    )?;
+    b.into_inner().map_err(|e| err("writing the archive", e))
+}
+
+fn export_dir<W: Write>(
+    b: &mut tar::Builder<W>,
+    dir: &Path,
+    rel: &Path,
+    dev: u64,
+    links: &mut HashMap<(u64, u64), PathBuf>,
+) -> Result<(), FsError> {
+    for (path, name, meta) in children(dir, rel)? {
+        let other_fs = meta.dev() != dev;
+        let opts = NodeOptions {
+            xattrs: true,
+            no_content: other_fs,
+        };
+        append_node(b, &path, &name, &meta, links, &opts)?;
+        if meta.is_dir() && !other_fs {
+            export_dir(b, &path, &name, dev, links)?;
+        }
+    }
+    Ok(())
 }
 
 /// Exactly `left` bytes of `r`: zeros when it ends early (a file truncated
@@ -1040,5 +1346,103 @@ mod tests {
         let e = extract(&bytes[..], root.as_fd(), Path::new(""), &opts).unwrap_err();
         assert!(e.to_string().contains("leaves"), "{e}");
         assert!(!out.path().join("evil").exists());
+    }
+}
+
+#[cfg(test)]
+mod layer_diff_tests {
+    use super::*;
+
+    #[test]
+    fn pax_xattr_records_read_back() {
+        let mut b = tar::Builder::new(Vec::new());
+        let records = vec![
+            ("security.capability".to_string(), vec![1u8, 0, 0, 2, 0, 4]),
+            ("user.long".to_string(), vec![b'x'; 95]),
+        ];
+        append_pax(&mut b, &records).unwrap();
+        let mut h = tar::Header::new_gnu();
+        h.set_size(0);
+        h.set_mode(0o644);
+        b.append_data(&mut h, "f", io::empty()).unwrap();
+        let data = b.into_inner().unwrap();
+        let mut ar = tar::Archive::new(&data[..]);
+        let mut e = ar.entries().unwrap().next().unwrap().unwrap();
+        assert_eq!(e.path().unwrap(), Path::new("f"));
+        let ext: Vec<(String, Vec<u8>)> = e
+            .pax_extensions()
+            .unwrap()
+            .unwrap()
+            .map(|x| {
+                let x = x.unwrap();
+                (x.key().unwrap().to_string(), x.value_bytes().to_vec())
+            })
+            .collect();
+        assert_eq!(
+            ext,
+            vec![
+                (
+                    "SCHILY.xattr.security.capability".to_string(),
+                    records[0].1.clone()
+                ),
+                ("SCHILY.xattr.user.long".to_string(), records[1].1.clone()),
+            ]
+        );
+    }
+
+    #[test]
+    fn layer_diff_converts_whiteouts_and_skips_mount_stubs() {
+        if !nix::unistd::geteuid().is_root() {
+            return; // mknod of a whiteout needs root
+        }
+        let tmp = std::env::temp_dir().join(format!("berth-diff-test-{}", std::process::id()));
+        let (upper, lower) = (tmp.join("upper"), tmp.join("lower"));
+        fs::create_dir_all(upper.join("etc")).unwrap();
+        fs::create_dir_all(upper.join("gone/sub")).unwrap();
+        fs::create_dir_all(upper.join("vol")).unwrap();
+        fs::create_dir_all(upper.join("proc")).unwrap();
+        fs::create_dir_all(lower.join("etc")).unwrap();
+        fs::write(upper.join("etc/hosts"), b"").unwrap();
+        fs::write(upper.join("etc/new"), b"new\n").unwrap();
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            upper.join("etc/old"),
+            FileType::CharacterDevice,
+            Mode::empty(),
+            0,
+        )
+        .unwrap();
+        rustix::fs::setxattr(
+            upper.join("gone"),
+            "user.overlay.opaque",
+            b"y",
+            rustix::fs::XattrFlags::empty(),
+        )
+        .unwrap();
+        let out = write_layer_diff(
+            Vec::new(),
+            &upper,
+            std::slice::from_ref(&lower),
+            &["/vol".into()],
+        )
+        .unwrap();
+        let names: Vec<String> = tar::Archive::new(&out[..])
+            .entries()
+            .unwrap()
+            .map(|e| String::from_utf8_lossy(&e.unwrap().path_bytes()).into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            // In the order of the upper dir's names, as docker's walk.
+            [
+                "etc/",
+                "etc/new",
+                "etc/.wh.old",
+                "gone/",
+                "gone/.wh..wh..opq",
+                "gone/sub/"
+            ]
+        );
+        fs::remove_dir_all(&tmp).unwrap();
     }
 }

@@ -13,6 +13,7 @@
 //!   its file system, docker's copy path rules, tar in and out, changes.
 //! - [`procs`]: a running container's processes (`top`, `pause`).
 
+pub mod commit;
 pub mod create;
 pub mod etc;
 pub mod fs;
@@ -22,6 +23,7 @@ pub mod parse;
 pub mod procs;
 pub mod record;
 pub mod spec;
+pub mod usage;
 pub mod user;
 pub mod view;
 

@@ -35,6 +35,12 @@ pub struct VolumeMount {
     /// volume.
     pub no_copy: bool,
     pub subpath: Option<String>,
+    /// `--mount volume-driver=`, `volume-label=k=v`, `volume-opt=k=v`: how
+    /// the volume is made when it does not exist yet (docker's rule: an
+    /// existing volume keeps its own).
+    pub driver: Option<String>,
+    pub labels: Vec<(String, String)>,
+    pub options: Vec<(String, String)>,
 }
 
 const PROPAGATIONS: [&str; 6] = [
@@ -203,6 +209,9 @@ pub fn parse_volume(raw: &str) -> Result<BindOrVolume, SpecError> {
         read_only: mode.read_only,
         no_copy: mode.no_copy,
         subpath: None,
+        driver: None,
+        labels: Vec::new(),
+        options: Vec::new(),
     }))
 }
 
@@ -280,6 +289,9 @@ pub fn parse_mount(raw: &str) -> Result<BindOrVolume, SpecError> {
     let mut propagation: Option<String> = None;
     let mut no_copy = false;
     let mut subpath: Option<String> = None;
+    let mut volume_driver: Option<String> = None;
+    let mut volume_labels: Vec<(String, String)> = Vec::new();
+    let mut volume_options: Vec<(String, String)> = Vec::new();
     let mut tmpfs_size: Option<i64> = None;
     let mut tmpfs_mode: Option<u32> = None;
     let (mut bind_opts, mut vol_opts, mut tmpfs_opts) = (false, false, false);
@@ -324,8 +336,21 @@ pub fn parse_mount(raw: &str) -> Result<BindOrVolume, SpecError> {
                 vol_opts = true;
                 subpath = Some(value);
             }
-            "volume-driver" | "volume-label" | "volume-opt" => {
-                return Err(SpecError::Unsupported(format!("--mount {key}")));
+            "volume-driver" => {
+                vol_opts = true;
+                volume_driver = Some(value);
+            }
+            "volume-label" | "volume-opt" => {
+                vol_opts = true;
+                let (k, v) = value.split_once('=').ok_or_else(|| {
+                    SpecError::Invalid(format!("invalid value for {key}: {value}"))
+                })?;
+                let pair = (k.to_string(), v.to_string());
+                if key == "volume-label" {
+                    volume_labels.push(pair);
+                } else {
+                    volume_options.push(pair);
+                }
             }
             "tmpfs-size" => {
                 tmpfs_opts = true;
@@ -401,6 +426,9 @@ pub fn parse_mount(raw: &str) -> Result<BindOrVolume, SpecError> {
                 read_only,
                 no_copy,
                 subpath,
+                driver: volume_driver,
+                labels: volume_labels,
+                options: volume_options,
             }))
         }
         "tmpfs" => {
@@ -1005,6 +1033,9 @@ mod tests {
             read_only: ro,
             no_copy: false,
             subpath: None,
+            driver: None,
+            labels: Vec::new(),
+            options: Vec::new(),
         })
     }
 

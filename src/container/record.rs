@@ -133,6 +133,19 @@ pub struct ContainerConfig {
     /// `--network` as given (`host`, `none`, …); docker's `HostConfig.NetworkMode`.
     #[serde(default)]
     pub network_mode: String,
+    /// The user-mode network helper of the default network (`pasta`,
+    /// `slirp4netns`), chosen at create; empty for host/none.
+    #[serde(default)]
+    pub network_helper: String,
+    /// `-p` as given (host port 0: picked at each start); docker's `HostConfig.PortBindings`.
+    #[serde(default)]
+    pub port_bindings: Vec<crate::network::ports::PortBinding>,
+    /// `-P`: also publish `exposed_ports` on free host ports.
+    #[serde(default)]
+    pub publish_all: bool,
+    /// The image's `ExposedPorts` keys (`80/tcp`).
+    #[serde(default)]
+    pub exposed_ports: Vec<String>,
     /// The health check the monitor runs: `--health-*` over the image's HEALTHCHECK.
     #[serde(default)]
     pub healthcheck: Option<Healthcheck>,
@@ -140,6 +153,26 @@ pub struct ContainerConfig {
     /// `volume rm` checks and `rm -v` removes.
     #[serde(default)]
     pub volumes: Vec<VolumeRef>,
+    /// Its endpoints on user-defined networks (`--network NAME`, `network
+    /// connect`), addresses handed out at create/connect time.
+    #[serde(default)]
+    pub networks: Vec<Endpoint>,
+}
+
+/// A container's place on a user-defined network.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Endpoint {
+    pub network: String,
+    pub network_id: String,
+    pub endpoint_id: String,
+    /// `--network-alias` / `connect --alias`: names other containers on this
+    /// network resolve to it, besides its name and short id.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    pub ip: std::net::Ipv4Addr,
+    pub prefix_len: u8,
+    pub gateway: std::net::Ipv4Addr,
+    pub mac: String,
 }
 
 /// One volume a container mounts.
@@ -264,6 +297,9 @@ pub struct ContainerState {
     pub stop_requested: bool,
     #[serde(default)]
     pub health: Option<Health>,
+    /// The ports published by the current (or last) run, host ports resolved.
+    #[serde(default)]
+    pub ports: Vec<crate::network::ports::PortBinding>,
 }
 
 impl ContainerState {
@@ -283,6 +319,7 @@ impl ContainerState {
             restart_count: 0,
             stop_requested: false,
             health: None,
+            ports: Vec::new(),
         }
     }
 
@@ -693,6 +730,11 @@ mod tests {
             log_max_size: 0,
             log_max_file: 0,
             network_mode: String::new(),
+            network_helper: String::new(),
+            networks: Vec::new(),
+            port_bindings: Vec::new(),
+            publish_all: false,
+            exposed_ports: Vec::new(),
             healthcheck: None,
             volumes: vec![],
         }

@@ -182,6 +182,21 @@ pub struct RunOptions {
     /// Bytes; `None`/0 = 64 MiB.
     pub shm_size: Option<u64>,
     pub network: NetworkMode,
+    /// With [`NetworkMode::Container`]: the other container, as given.
+    pub network_container: Option<String>,
+    /// With [`NetworkMode::User`]: the networks, the first one's name is
+    /// docker's `HostConfig.NetworkMode`.
+    pub networks: Vec<NetworkRequest>,
+    /// `-p` (host ports 0: picked at start).
+    pub publish: Vec<crate::network::ports::PortBinding>,
+    /// `-P`: the image's exposed ports on free host ports.
+    pub publish_all: bool,
+    /// `--add-host NAME:IP` as (name, ip); ip may be `host-gateway`.
+    pub add_hosts: Vec<(String, String)>,
+    /// `--dns`: replaces the nameservers of resolv.conf.
+    pub dns: Vec<String>,
+    /// `--dns-search`: replaces its search domains (`.` alone: none).
+    pub dns_search: Vec<String>,
     pub init: bool,
     pub tty: bool,
     pub interactive: bool,
@@ -218,6 +233,37 @@ pub enum NetworkMode {
     #[default]
     None,
     Host,
+    /// docker's default network (`bridge`, `default`): a network namespace
+    /// of its own, connected by a user-mode helper ([`crate::network`]).
+    Bridge,
+    /// User-defined networks ([`RunOptions::networks`]): a network namespace
+    /// of its own with one veth per network ([`crate::network::bridge`]).
+    User,
+    /// `container:NAME`: the network namespace of another, running container
+    /// (its path is set when the container starts: the other's pid changes).
+    Container,
+}
+
+/// `--network NAME` (and later `network connect`): a user-defined network
+/// to attach to, with `--network-alias` and `--ip`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NetworkRequest {
+    pub network: String,
+    pub aliases: Vec<String>,
+    pub ip: Option<std::net::Ipv4Addr>,
+}
+
+impl NetworkMode {
+    /// docker's `HostConfig.NetworkMode` name.
+    pub fn name(self) -> &'static str {
+        match self {
+            NetworkMode::None => "none",
+            NetworkMode::Host => "host",
+            NetworkMode::Bridge => crate::network::DEFAULT_NETWORK,
+            // The network's own name, `container:ID`: the caller records it.
+            NetworkMode::User | NetworkMode::Container => "",
+        }
+    }
 }
 
 /// Host files bound into the container.

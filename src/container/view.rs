@@ -498,11 +498,15 @@ pub struct Resolved {
     pub since: Option<DateTime<Utc>>,
 }
 
-fn network_name(config: &ContainerConfig) -> &str {
+fn network_name(config: &ContainerConfig) -> String {
+    if !config.networks.is_empty() {
+        let names: Vec<&str> = config.networks.iter().map(|e| e.network.as_str()).collect();
+        return names.join(",");
+    }
     if config.network_mode.is_empty() {
-        "none"
+        "none".into()
     } else {
-        &config.network_mode
+        config.network_mode.clone()
     }
 }
 
@@ -555,7 +559,15 @@ impl PsFilters {
                 return false;
             }
         }
-        if !self.network.is_empty() && !self.network.iter().any(|n| n == network_name(config)) {
+        if !self.network.is_empty()
+            && !self.network.iter().any(|n| {
+                *n == config.network_mode
+                    || config
+                        .networks
+                        .iter()
+                        .any(|e| e.network == *n || e.network_id == *n)
+            })
+        {
             return false;
         }
         if !self.volume.is_empty() {
@@ -633,6 +645,15 @@ fn image_has_tag(image: &str) -> bool {
     last.contains(':')
 }
 
+/// docker's PORTS column: what the running container publishes (and
+/// exposes without publishing); empty once it stopped.
+fn ports_column(c: &ContainerConfig, s: &ContainerState) -> String {
+    if !s.status.is_running() || c.network_helper.is_empty() {
+        return String::new();
+    }
+    crate::network::ports::display(&s.ports, &c.exposed_ports)
+}
+
 /// The row as docker's `ContainerContext` presents it: every field a string,
 /// keys sorted (as its `MarshalJSON` does).
 pub fn ps_row_json(row: &PsRow, trunc: bool, now: DateTime<Utc>) -> Value {
@@ -677,7 +698,7 @@ pub fn ps_row_json(row: &PsRow, trunc: bool, now: DateTime<Utc>) -> Value {
         "Mounts": mounts,
         "Names": c.name,
         "Networks": network_name(c),
-        "Ports": "",
+        "Ports": ports_column(c, s),
         "RunningFor": time_ago(c.created, now),
         "Size": size,
         "State": state_string(s),
@@ -944,7 +965,10 @@ fn host_config(config: &ContainerConfig, mounts: &[MountPoint]) -> Value {
     h.insert("ContainerIDFile".into(), json!(""));
     h.insert("LogConfig".into(), log_config);
     h.insert("NetworkMode".into(), json!(network_name(config)));
-    h.insert("PortBindings".into(), json!({}));
+    h.insert(
+        "PortBindings".into(),
+        crate::network::ports::port_bindings_json(&config.port_bindings),
+    );
     h.insert("RestartPolicy".into(), restart);
     h.insert("AutoRemove".into(), json!(config.auto_remove));
     h.insert("VolumeDriver".into(), json!(""));
@@ -964,7 +988,7 @@ fn host_config(config: &ContainerConfig, mounts: &[MountPoint]) -> Value {
     h.insert("OomScoreAdj".into(), json!(0));
     h.insert("PidMode".into(), json!(""));
     h.insert("Privileged".into(), json!(privileged));
-    h.insert("PublishAllPorts".into(), json!(false));
+    h.insert("PublishAllPorts".into(), json!(config.publish_all));
     h.insert(
         "ReadonlyRootfs".into(),
         json!(
@@ -1019,7 +1043,8 @@ fn mount_json(m: &MountPoint) -> Value {
     Value::Object(o)
 }
 
-fn config_json(config: &ContainerConfig, image: Option<&Value>) -> Value {
+/// docker's `Config` of a container (inspect's `Config`; what `commit` starts from).
+pub fn config_json(config: &ContainerConfig, image: Option<&Value>) -> Value {
     let spec = &config.spec;
     let image_cfg = |k: &str| image.and_then(|c| c.pointer(&format!("/config/{k}")));
     let args = process_args(config);
@@ -1114,8 +1139,14 @@ fn config_json(config: &ContainerConfig, image: Option<&Value>) -> Value {
     Value::Object(c)
 }
 
-fn network_settings(config: &ContainerConfig) -> Value {
-    let endpoint = json!({
+fn network_settings(config: &ContainerConfig, state: &ContainerState) -> Value {
+    // docker: the running container's exposed and published ports; `{}` when stopped.
+    let ports = if state.status.is_running() && !config.network_helper.is_empty() {
+        crate::network::ports::ports_json(&state.ports, &config.exposed_ports)
+    } else {
+        json!({})
+    };
+    let empty_endpoint = json!({
         "IPAMConfig": null,
         "Links": null,
         "Aliases": null,
@@ -1132,13 +1163,52 @@ fn network_settings(config: &ContainerConfig) -> Value {
         "GlobalIPv6PrefixLen": 0,
         "DNSNames": null,
     });
+    let running = state.status.is_running();
     let mut networks = Map::new();
-    networks.insert(network_name(config).to_string(), endpoint);
+    if config.networks.is_empty() {
+        networks.insert(network_name(config), empty_endpoint);
+    }
+    for e in &config.networks {
+        // docker shows the addresses of a stopped container's endpoints empty.
+        let (ip, gateway, mac, len, endpoint_id) = if running {
+            (
+                e.ip.to_string(),
+                e.gateway.to_string(),
+                e.mac.clone(),
+                e.prefix_len,
+                e.endpoint_id.clone(),
+            )
+        } else {
+            Default::default()
+        };
+        let mut dns_names = vec![config.name.clone(), config.id[..12].to_string()];
+        dns_names.extend(e.aliases.iter().cloned());
+        networks.insert(
+            e.network.clone(),
+            json!({
+                "IPAMConfig": null,
+                "Links": null,
+                "Aliases": if e.aliases.is_empty() { Value::Null } else { json!(e.aliases) },
+                "MacAddress": mac,
+                "DriverOpts": null,
+                "GwPriority": 0,
+                "NetworkID": e.network_id,
+                "EndpointID": endpoint_id,
+                "Gateway": gateway,
+                "IPAddress": ip,
+                "IPPrefixLen": len,
+                "IPv6Gateway": "",
+                "GlobalIPv6Address": "",
+                "GlobalIPv6PrefixLen": 0,
+                "DNSNames": if running { json!(dns_names) } else { Value::Null },
+            }),
+        );
+    }
     json!({
         "Bridge": "",
         "SandboxID": "",
         "SandboxKey": "",
-        "Ports": {},
+        "Ports": ports,
         "HairpinMode": false,
         "LinkLocalIPv6Address": "",
         "LinkLocalIPv6PrefixLen": 0,
@@ -1214,7 +1284,7 @@ pub fn inspect(config: &ContainerConfig, state: &ContainerState, inputs: &Inspec
         json!(mounts.iter().map(mount_json).collect::<Vec<_>>()),
     );
     o.insert("Config".into(), config_json(config, inputs.image_config));
-    o.insert("NetworkSettings".into(), network_settings(config));
+    o.insert("NetworkSettings".into(), network_settings(config, state));
     Value::Object(o)
 }
 

@@ -277,6 +277,23 @@ pub async fn pull(
         })
     })?;
     drop(gc);
+    // A hint for later pushes (mounts, blobs the registry has): losing it costs nothing else.
+    let location = format!("{}/{}", reference.registry, reference.repository);
+    let seen: Vec<crate::image::blobinfo::Seen> = manifest
+        .layers()
+        .iter()
+        .zip(config.rootfs().diff_ids())
+        .map(|(d, diff_id)| crate::image::blobinfo::Seen {
+            diff_id: diff_id.clone(),
+            digest: d.digest().to_string(),
+            media_type: d.media_type().to_string(),
+            size: d.size(),
+            location: location.clone(),
+        })
+        .collect();
+    if let Err(e) = crate::image::blobinfo::record(store, &seen) {
+        events(PullEvent::Warning(format!("recording blob locations: {e}")));
+    }
     Ok(PullOutcome {
         image_id,
         digest: top.digest,

@@ -634,7 +634,7 @@ pub async fn verify_login(
 }
 
 /// `Bearer realm="…",service="…",scope="…"` → its parameters.
-fn parse_challenge(header: &str) -> std::collections::HashMap<String, String> {
+pub(crate) fn parse_challenge(header: &str) -> std::collections::HashMap<String, String> {
     let rest = header.split_once(' ').map(|(_, r)| r).unwrap_or("");
     let mut out = std::collections::HashMap::new();
     let mut chars = rest.chars().peekable();

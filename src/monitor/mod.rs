@@ -40,6 +40,7 @@ use crate::container::record::{
     self, ContainerConfig, ContainerState, ContainerStore, RecordError, RestartPolicy, Status,
 };
 use crate::context::Context;
+use crate::network::ports::{self, PortBinding};
 use crate::runtime::{self, ContainerPlan, RootfsPlan, RuntimeError, Started};
 
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +60,8 @@ pub enum MonitorError {
     },
     #[error("starting the container's monitor: {0}")]
     Spawn(String),
+    #[error("{0}")]
+    Network(String),
     /// The command could not be executed (126) or was not found (127).
     #[error("{message}")]
     Exec { code: i32, message: String },
@@ -143,8 +146,18 @@ fn run_once(
     mut server: Option<&mut attach::Server>,
     started: &mut StartedFn,
 ) -> Result<runtime::Outcome, MonitorError> {
-    let plan = plan_for(containers, config)?;
+    let mut plan = plan_for(containers, config)?;
     let id = &config.id;
+    // User-defined networks: the holder must run (and, rootless, the
+    // container is created in its user namespace) before the clone.
+    let holder = match user_network_holder(config, &mut plan) {
+        Ok(h) => h,
+        Err(e) => {
+            record_failed_start(containers, id, 125, &e.to_string());
+            started(Err(&e), &[]);
+            return Err(e);
+        }
+    };
     let tty = plan
         .spec
         .process()
@@ -186,7 +199,28 @@ fn run_once(
         }
     };
     let pid = container.pid().as_raw();
+    // Network: the container's netns exists now; connect it (and publish its
+    // ports) before its command runs. Dropping `_network` stops the helper
+    // (pasta outlives the container otherwise), on every way out of here.
+    let attached = match &holder {
+        Some(h) => attach_user_networks(h, config, pid),
+        None => Ok(()),
+    };
+    if let Err(e) = attached {
+        record_failed_start(containers, id, 125, &e.to_string());
+        started(Err(&e), &[]);
+        return Err(e);
+    }
+    let (_network, ports) = match connect_network(containers, config, pid) {
+        Ok(n) => n,
+        Err(e) => {
+            record_failed_start(containers, id, 125, &e.to_string());
+            started(Err(&e), &[]);
+            return Err(e);
+        }
+    };
     containers.update_state(id, |s| {
+        s.ports = ports.clone();
         s.status = Status::Running;
         s.pid = pid;
         s.pid_start = record::process_start_time(pid).unwrap_or(0);
@@ -200,6 +234,8 @@ fn run_once(
             .as_ref()
             .map(|_| health::starting_health());
     })?;
+    // Running now: the holder sees it and stays; others may start.
+    drop(holder);
     let master = container.take_master();
     match container.start()? {
         Started::Running => started(Ok(()), &container.warnings),
@@ -302,6 +338,114 @@ fn run_once(
         code,
         exec_error: None,
     })
+}
+
+/// The network holder a container on user-defined networks needs (None for
+/// the others), with `plan` set to create it in the holder's user namespace
+/// when rootless.
+fn user_network_holder(
+    config: &ContainerConfig,
+    plan: &mut ContainerPlan,
+) -> Result<Option<crate::network::holder::Holder>, MonitorError> {
+    if let Some(target) = config.network_mode.strip_prefix("container:") {
+        join_container_network(target, plan)?;
+        return Ok(None);
+    }
+    if config.networks.is_empty() {
+        return Ok(None);
+    }
+    let net = |e: crate::network::NetworkError| MonitorError::Network(e.to_string());
+    let paths = crate::paths::Paths::detect().map_err(|e| MonitorError::Network(e.to_string()))?;
+    let holder = crate::network::holder::ensure(&paths).map_err(net)?;
+    if let Some(userns) = holder.user_namespace()
+        && let Some(linux) = plan.spec.linux_mut()
+        && let Some(namespaces) = linux.namespaces_mut()
+    {
+        for ns in namespaces.iter_mut() {
+            if ns.typ() == oci_spec::runtime::LinuxNamespaceType::User {
+                ns.set_path(Some(userns.clone()));
+            }
+        }
+    }
+    Ok(Some(holder))
+}
+
+/// `--network container:ID`: the plan joins the network namespace of that
+/// running container (and, rootless, its user namespace, which owns it).
+fn join_container_network(target: &str, plan: &mut ContainerPlan) -> Result<(), MonitorError> {
+    use oci_spec::runtime::LinuxNamespaceType;
+    let paths = crate::paths::Paths::detect().map_err(|e| MonitorError::Network(e.to_string()))?;
+    let containers = ContainerStore::open(&paths.data)?;
+    let state = containers.read_state(target)?.observed();
+    if !state.status.is_running() {
+        return Err(MonitorError::Network(format!(
+            "cannot join network of a non running container: {target}"
+        )));
+    }
+    let pid = state.pid;
+    if let Some(namespaces) = plan
+        .spec
+        .linux_mut()
+        .as_mut()
+        .and_then(|l| l.namespaces_mut().as_mut())
+    {
+        for ns in namespaces.iter_mut() {
+            match ns.typ() {
+                LinuxNamespaceType::Network => {
+                    ns.set_path(Some(format!("/proc/{pid}/ns/net").into()));
+                }
+                LinuxNamespaceType::User => {
+                    ns.set_path(Some(format!("/proc/{pid}/ns/user").into()));
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Connects the created container `pid` to each of its user-defined
+/// networks (the first one carries the default route).
+fn attach_user_networks(
+    holder: &crate::network::holder::Holder,
+    config: &ContainerConfig,
+    pid: i32,
+) -> Result<(), MonitorError> {
+    use crate::network::{bridge, store::NetworkStore};
+    let net = |e: crate::network::NetworkError| MonitorError::Network(e.to_string());
+    let paths = crate::paths::Paths::detect().map_err(|e| MonitorError::Network(e.to_string()))?;
+    let store = NetworkStore::open(&paths.data).map_err(|e| net(e.into()))?;
+    let place = holder.place().map_err(net)?;
+    for (index, endpoint) in config.networks.iter().enumerate() {
+        let network = store.get(&endpoint.network_id).map_err(|e| net(e.into()))?;
+        bridge::ensure_bridge(&place, &network).map_err(net)?;
+        bridge::attach(&place, &network, endpoint, pid, index, index == 0).map_err(net)?;
+    }
+    crate::network::holder::kick(holder);
+    Ok(())
+}
+
+/// Starts the network helper of a container on the default network (none
+/// for host/none) and publishes its ports, host ports picked now.
+fn connect_network(
+    containers: &ContainerStore,
+    config: &ContainerConfig,
+    pid: i32,
+) -> Result<(Option<crate::network::Connection>, Vec<PortBinding>), MonitorError> {
+    let Some(helper) = crate::network::Helper::parse(&config.network_helper) else {
+        return Ok((None, Vec::new()));
+    };
+    let net = |e: crate::network::NetworkError| MonitorError::Network(e.to_string());
+    let wanted = ports::requested(
+        &config.port_bindings,
+        config.publish_all,
+        &config.exposed_ports,
+    );
+    let ports = ports::allocate(&wanted).map_err(|e| net(e.into()))?;
+    let conn = helper
+        .connect(pid, &ports, &containers.dir(&config.id))
+        .map_err(net)?;
+    Ok((Some(conn), ports))
 }
 
 /// What the monitor does while the container runs: output to the log, to

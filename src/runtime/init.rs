@@ -62,6 +62,9 @@ pub struct Prepared {
     pub clone_flags: u64,
     pub id_mapping: Option<IdMapping>,
     join: Vec<(CloneFlags, PathBuf)>,
+    /// A user namespace given by path: the parent joins it before the
+    /// clone (a new user namespace's children cannot join a sibling's).
+    pub enter_userns: Option<PathBuf>,
     in_userns: bool,
     new_netns: bool,
     new_uts: bool,
@@ -159,6 +162,7 @@ impl Prepared {
         }
         let mut clone_flags = CloneFlags::empty();
         let mut join = Vec::new();
+        let mut enter_userns = None;
         for ns in linux
             .and_then(|l| l.namespaces().as_ref())
             .into_iter()
@@ -166,18 +170,13 @@ impl Prepared {
         {
             let flag = ns_flag(ns.typ());
             match ns.path() {
-                Some(p) if ns.typ() == LinuxNamespaceType::User => {
-                    return Err(invalid(&format!(
-                        "joining the user namespace {} is not supported",
-                        p.display()
-                    )));
-                }
+                Some(p) if ns.typ() == LinuxNamespaceType::User => enter_userns = Some(p.clone()),
                 Some(p) => join.push((flag, p.clone())),
                 None => clone_flags |= flag,
             }
         }
-        let in_userns = clone_flags.contains(CloneFlags::CLONE_NEWUSER);
-        let id_mapping = if in_userns {
+        let in_userns = clone_flags.contains(CloneFlags::CLONE_NEWUSER) || enter_userns.is_some();
+        let id_mapping = if clone_flags.contains(CloneFlags::CLONE_NEWUSER) {
             let uids = to_ranges(
                 linux
                     .and_then(|l| l.uid_mappings().as_deref())
@@ -216,6 +215,7 @@ impl Prepared {
             clone_flags: clone_flags.bits() as u64,
             id_mapping,
             join,
+            enter_userns,
             in_userns,
             new_netns: clone_flags.contains(CloneFlags::CLONE_NEWNET),
             new_uts: clone_flags.contains(CloneFlags::CLONE_NEWUTS),
@@ -388,7 +388,7 @@ fn apply_seccomp(p: &Prepared) -> Result<(), InitError> {
     super::seccomp::install(&p.seccomp).map_err(sys("installing the seccomp filter"))
 }
 
-fn loopback_up() -> Result<(), Errno> {
+pub(crate) fn loopback_up() -> Result<(), Errno> {
     // SAFETY: a plain socket and two ioctls on a zeroed, NUL-terminated ifreq.
     unsafe {
         let fd = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
@@ -493,6 +493,11 @@ pub(super) fn set_credentials(p: &Credentials) -> Result<(), InitError> {
     let (uid, gid) = (Uid::from_raw(p.uid), Gid::from_raw(p.gid));
     nix::unistd::setresgid(gid, gid, gid).map_err(sys(format!("setting gid {}", p.gid)))?;
     nix::unistd::setresuid(uid, uid, uid).map_err(sys(format!("setting uid {}", p.uid)))?;
+    // Changing uid made this process non-dumpable, which hides
+    // /proc/PID/ns/* from the monitor's user until the exec resets it; the
+    // network helper joins the namespaces between READY and START.
+    // SAFETY: plain prctl.
+    unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 1, 0, 0, 0) };
     caps::set_process_caps(p.caps).map_err(sys("setting capabilities"))?;
     caps::set_ambient(p.caps.ambient, p.last_cap).map_err(sys("raising ambient capabilities"))?;
     if p.no_new_privs {

@@ -45,6 +45,7 @@ use serde::{Deserialize, Serialize};
 pub mod caps;
 pub mod exec;
 mod init;
+pub(crate) use init::loopback_up;
 pub mod io;
 pub mod mounts;
 pub mod pty;
@@ -164,15 +165,10 @@ pub fn create_with_stdio(plan: &ContainerPlan, stdio: Stdio) -> Result<Container
         (None, None)
     };
     let flags = prepared.clone_flags | libc::SIGCHLD as u64;
-    // SAFETY: a fork-like clone (no CLONE_VM, no new stack) from a
-    // single-threaded process; the child only runs `init::run`, which never returns.
-    let ret = unsafe { libc::syscall(libc::SYS_clone, flags, 0usize, 0usize, 0usize, 0usize) };
-    if ret < 0 {
-        return Err(RuntimeError::sys(
-            "creating the container's namespaces (clone)",
-            Errno::last(),
-        ));
-    }
+    let ret = match &prepared.enter_userns {
+        None => clone_init(flags)?,
+        Some(path) => clone_init_in_user_namespace(path, flags)?,
+    };
     if ret == 0 {
         drop(to_child_w);
         drop(from_child_r);
@@ -205,6 +201,78 @@ pub fn create_with_stdio(plan: &ContainerPlan, stdio: Stdio) -> Result<Container
         return Err(e);
     }
     Ok(container)
+}
+
+/// Clones the container's init with `flags` (a fork-like clone, no
+/// CLONE_VM, no new stack): its pid in the parent, 0 in the child.
+fn clone_init(flags: u64) -> Result<i64, RuntimeError> {
+    // SAFETY: called from a single-threaded process; the child only runs
+    // `init::run`, which never returns.
+    let ret = unsafe { libc::syscall(libc::SYS_clone, flags, 0usize, 0usize, 0usize, 0usize) };
+    if ret < 0 {
+        return Err(RuntimeError::sys(
+            "creating the container's namespaces (clone)",
+            Errno::last(),
+        ));
+    }
+    Ok(ret)
+}
+
+/// [`clone_init`] inside the existing user namespace at `path` (rootless
+/// containers on user-defined networks: the network holder's). A short-lived
+/// intermediate child joins it and clones the init, then exits; this process,
+/// a child subreaper, inherits the init as its own child. The caller itself
+/// never joins: it stays the user's process, in the user's namespace.
+fn clone_init_in_user_namespace(path: &std::path::Path, flags: u64) -> Result<i64, RuntimeError> {
+    let userns = std::fs::File::open(path)
+        .map_err(|e| RuntimeError::InvalidPlan(format!("opening {}: {e}", path.display())))?;
+    // SAFETY: plain prctl.
+    unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+    let (r, w) = pipe()?;
+    // SAFETY: fork of a single-threaded process; the child only makes
+    // syscalls before it clones or exits.
+    let middle = unsafe { libc::fork() };
+    if middle < 0 {
+        return Err(RuntimeError::sys("fork", Errno::last()));
+    }
+    if middle == 0 {
+        drop(r);
+        // SAFETY: setns on an fd we own, in the single-threaded child.
+        let report = if unsafe { libc::setns(userns.as_raw_fd(), libc::CLONE_NEWUSER) } != 0 {
+            -(Errno::last() as i32)
+        } else {
+            // SAFETY: as in `clone_init`.
+            let ret =
+                unsafe { libc::syscall(libc::SYS_clone, flags, 0usize, 0usize, 0usize, 0usize) };
+            if ret == 0 {
+                drop(w);
+                return Ok(0);
+            }
+            if ret < 0 {
+                -(Errno::last() as i32)
+            } else {
+                ret as i32
+            }
+        };
+        let _ = nix::unistd::write(&w, &report.to_ne_bytes());
+        // SAFETY: the intermediate ends here, without running destructors.
+        unsafe { libc::_exit(0) };
+    }
+    drop(w);
+    let mut buf = [0u8; 4];
+    let got = nix::unistd::read(&r, &mut buf);
+    let _ = waitpid(Pid::from_raw(middle), None);
+    let value = match got {
+        Ok(4) => i32::from_ne_bytes(buf),
+        _ => -(libc::EIO),
+    };
+    if value < 0 {
+        return Err(RuntimeError::sys(
+            "creating the container in the network holder's user namespace",
+            Errno::from_raw(-value),
+        ));
+    }
+    Ok(value as i64)
 }
 
 impl Container {

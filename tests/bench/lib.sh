@@ -31,12 +31,13 @@ stale_kill() { # PIDFILE PATTERN: kills the process if its command line matches
   return 0
 }
 
-# Starts docker-registry on a free loopback port with its data under
-# $run/registry; sets port and registry_pid.
+# Starts docker-registry on a free loopback port with its data under DIR
+# (default $run/registry); sets port and registry_pid.
 start_registry() {
+  local dir=${1:-$run/registry}
   port=$(python3 "$here/image.py" free-port)
-  mkdir -p "$run/registry/data"
-  cat >"$run/registry/config.yml" <<EOF
+  mkdir -p "$dir/data"
+  cat >"$dir/config.yml" <<EOF
 version: 0.1
 log:
   level: error
@@ -44,19 +45,19 @@ log:
     disabled: true
 storage:
   filesystem:
-    rootdirectory: $run/registry/data
+    rootdirectory: $dir/data
   maintenance:
     uploadpurging:
       enabled: false
 http:
   addr: 127.0.0.1:$port
 EOF
-  say "registry: docker-registry on 127.0.0.1:$port (log: $run/registry/log)"
-  docker-registry serve "$run/registry/config.yml" >"$run/registry/log" 2>&1 9>&- &
+  say "registry: docker-registry on 127.0.0.1:$port (log: $dir/log)"
+  docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 9>&- &
   registry_pid=$!
-  echo "$registry_pid" >"$run/registry/pid"
+  echo "$registry_pid" >"$dir/pid"
   python3 "$here/image.py" wait-registry "http://127.0.0.1:$port" 20 ||
-    { tail -n 20 "$run/registry/log" >&2; die "docker-registry did not start"; }
+    { tail -n 20 "$dir/log" >&2; die "docker-registry did not start"; }
 }
 
 # ---- shared set-up for scripts laid out like run.sh (lifecycle.sh uses these;

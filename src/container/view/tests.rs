@@ -44,8 +44,13 @@ fn config(args: &[&str]) -> ContainerConfig {
         log_max_size: 0,
         log_max_file: 0,
         network_mode: "none".into(),
+        network_helper: String::new(),
+        port_bindings: Vec::new(),
+        publish_all: false,
+        exposed_ports: Vec::new(),
         healthcheck: None,
         volumes: vec![],
+        networks: Vec::new(),
         command: vec![],
         mounts: vec![],
     }

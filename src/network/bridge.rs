@@ -1,0 +1,278 @@
+//! The data path of user-defined networks: a Linux bridge per network with
+//! the gateway address, NAT out of it (unless `--internal`), and one veth
+//! pair per container endpoint.
+//!
+//! Where the bridges live: as root, in the host's network namespace (like
+//! docker's `br-<id>`); rootless, in the network namespace of berth's
+//! holder process ([`super::holder`]), which pasta connects to the host
+//! (podman's "rootless netns"). Either way the work is done by iproute2's
+//! `ip` and nftables' `nft`, run in the right namespaces: the child joins
+//! them (setns) between fork and exec; rootless it joins the holder's user
+//! namespace first, which gives it the capabilities there (the caller is
+//! its owner) that the network namespaces owned by it require.
+
+use std::fs::File;
+use std::io::Write;
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+
+use super::NetworkError;
+use super::store::Network;
+use crate::container::record::Endpoint;
+
+/// The nftables table berth keeps its NAT rules in.
+const NFT_TABLE: &str = "berth";
+
+/// Where the bridges are: the holder's user and network namespaces
+/// (rootless), or this process's own (root: both None).
+pub struct Place {
+    pub user: Option<File>,
+    pub net: Option<File>,
+}
+
+impl Place {
+    fn fds(&self) -> Ns {
+        Ns {
+            user: self.user.as_ref().map(|f| f.as_raw_fd()),
+            net: self.net.as_ref().map(|f| f.as_raw_fd()),
+        }
+    }
+}
+
+/// Namespaces a command joins before it runs.
+#[derive(Clone, Copy)]
+struct Ns {
+    user: Option<RawFd>,
+    net: Option<RawFd>,
+}
+
+/// Runs `program args` with `stdin` as its input, inside the namespaces
+/// `ns` (None: this process's own). Joining the user namespace first gives
+/// the command the capabilities there that the network namespace needs.
+fn run_in(
+    ns: Ns,
+    program: &str,
+    args: &[&str],
+    stdin: &str,
+    forwarding: bool,
+) -> Result<String, NetworkError> {
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // SAFETY: between fork and exec only setns, open, write and close, all
+    // async-signal-safe; the caller (a monitor) is single-threaded.
+    unsafe {
+        cmd.pre_exec(move || {
+            if let Some(fd) = ns.user
+                && libc::setns(fd, libc::CLONE_NEWUSER) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            if let Some(fd) = ns.net
+                && libc::setns(fd, libc::CLONE_NEWNET) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            if forwarding {
+                // /proc/sys/net is the opener's namespace's: this one's.
+                let path = c"/proc/sys/net/ipv4/ip_forward";
+                let fd = libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+                if fd >= 0 {
+                    libc::write(fd, b"1\n".as_ptr().cast(), 2);
+                    libc::close(fd);
+                }
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().map_err(|e| {
+        NetworkError::Setup(if e.kind() == std::io::ErrorKind::NotFound {
+            format!(
+                "user-defined networks need `{program}` ({}): not found",
+                if program == "ip" {
+                    "apt-get install iproute2"
+                } else {
+                    "apt-get install nftables"
+                }
+            )
+        } else {
+            format!("running {program}: {e}")
+        })
+    })?;
+    if let Some(mut input) = child.stdin.take() {
+        let _ = input.write_all(stdin.as_bytes());
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| NetworkError::Setup(format!("running {program}: {e}")))?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        return Err(NetworkError::Setup(format!(
+            "{program} {}: {}",
+            args.join(" "),
+            err.trim().replace('\n', "; ")
+        )));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// `ip -batch -` with `-force`: every command runs even after a failure,
+/// and the exit status says whether one failed.
+fn ip_batch(ns: Ns, commands: &str, forwarding: bool) -> Result<(), NetworkError> {
+    run_in(ns, "ip", &["-force", "-batch", "-"], commands, forwarding).map(|_| ())
+}
+
+/// Whether a link exists in the namespace (`ip link show NAME`).
+fn link_exists(ns: Ns, name: &str) -> bool {
+    run_in(ns, "ip", &["link", "show", name], "", false).is_ok()
+}
+
+/// The network's bridge with its gateway address, up, and (unless
+/// internal) NAT for its subnet; nothing changes when it exists already.
+pub fn ensure_bridge(place: &Place, network: &Network) -> Result<(), NetworkError> {
+    let fd = place.fds();
+    let bridge = network.bridge_name();
+    if !link_exists(fd, &bridge) {
+        let subnet = network.subnet();
+        ip_batch(
+            fd,
+            &format!(
+                "link add {bridge} type bridge\n\
+                 addr add {}/{} dev {bridge}\n\
+                 link set {bridge} up\n",
+                network.gateway, subnet.len
+            ),
+            !network.internal,
+        )?;
+    }
+    if !network.internal {
+        ensure_nat(fd, network)?;
+    }
+    Ok(())
+}
+
+fn ensure_nat(ns: Ns, network: &Network) -> Result<(), NetworkError> {
+    let bridge = network.bridge_name();
+    let listing = run_in(
+        ns,
+        "nft",
+        &["list", "chain", "ip", NFT_TABLE, "postrouting"],
+        "",
+        false,
+    )
+    .unwrap_or_default();
+    if listing.contains(&format!("\"{bridge}\"")) {
+        return Ok(());
+    }
+    let script = format!(
+        "add table ip {NFT_TABLE}\n\
+         add chain ip {NFT_TABLE} postrouting {{ type nat hook postrouting priority srcnat; policy accept; }}\n\
+         add rule ip {NFT_TABLE} postrouting ip saddr {} oifname != \"{bridge}\" masquerade comment \"{bridge}\"\n",
+        network.subnet()
+    );
+    run_in(ns, "nft", &["-f", "-"], &script, true).map(|_| ())
+}
+
+/// Removes a network's bridge and NAT rule (root: they outlive containers
+/// in the host's namespace; rootless they go with the holder).
+pub fn remove_bridge(place: &Place, network: &Network) -> Result<(), NetworkError> {
+    let fd = place.fds();
+    let bridge = network.bridge_name();
+    if link_exists(fd, &bridge) {
+        ip_batch(fd, &format!("link del {bridge}\n"), false)?;
+    }
+    let listing = run_in(
+        fd,
+        "nft",
+        &["-a", "list", "chain", "ip", NFT_TABLE, "postrouting"],
+        "",
+        false,
+    )
+    .unwrap_or_default();
+    for line in listing.lines() {
+        if line.contains(&format!("comment \"{bridge}\""))
+            && let Some(handle) = line.rsplit("# handle ").next()
+        {
+            let handle = handle.trim();
+            let _ = run_in(
+                fd,
+                "nft",
+                &[
+                    "delete",
+                    "rule",
+                    "ip",
+                    NFT_TABLE,
+                    "postrouting",
+                    "handle",
+                    handle,
+                ],
+                "",
+                false,
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The host side of an endpoint's veth pair: docker's `veth` + 7 hex digits.
+pub fn host_veth(endpoint: &Endpoint) -> String {
+    format!("veth{}", &endpoint.endpoint_id[..7])
+}
+
+/// Connects the network namespace of `pid` to the network's bridge: a veth
+/// pair, `eth{index}` inside with the endpoint's address and MAC, and the
+/// default route through the gateway when `default_route`.
+pub fn attach(
+    place: &Place,
+    network: &Network,
+    endpoint: &Endpoint,
+    pid: i32,
+    index: usize,
+    default_route: bool,
+) -> Result<(), NetworkError> {
+    let fd = place.fds();
+    let veth = host_veth(endpoint);
+    let inside = format!("eth{index}");
+    let bridge = network.bridge_name();
+    // `netns PID` is resolved by `ip` in its own PID namespace: this one's.
+    ip_batch(
+        fd,
+        &format!(
+            "link add {veth} type veth peer name {inside} netns {pid}\n\
+             link set {veth} master {bridge}\n\
+             link set {veth} up\n"
+        ),
+        false,
+    )?;
+    let container_ns = File::open(format!("/proc/{pid}/ns/net")).map_err(|e| {
+        NetworkError::Setup(format!("opening the container's network namespace: {e}"))
+    })?;
+    let mut commands = format!(
+        "link set {inside} address {}\n\
+         addr add {}/{} dev {inside}\n\
+         link set {inside} up\n",
+        endpoint.mac, endpoint.ip, endpoint.prefix_len
+    );
+    if default_route && !network.internal {
+        commands.push_str(&format!("route add default via {}\n", endpoint.gateway));
+    }
+    let inside_ns = Ns {
+        user: fd.user,
+        net: Some(container_ns.as_raw_fd()),
+    };
+    ip_batch(inside_ns, &commands, false)
+}
+
+/// Removes an endpoint's veth pair (deleting one end deletes both); gone
+/// already when the container's namespace went away.
+pub fn detach(place: &Place, endpoint: &Endpoint) -> Result<(), NetworkError> {
+    let fd = place.fds();
+    let veth = host_veth(endpoint);
+    if link_exists(fd, &veth) {
+        ip_batch(fd, &format!("link del {veth}\n"), false)?;
+    }
+    Ok(())
+}

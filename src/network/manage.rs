@@ -1,0 +1,264 @@
+//! What the `network` commands do beyond the store: who uses a network,
+//! docker's inspect JSON, removal and prune rules, and `connect` /
+//! `disconnect` of created and running containers.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use super::NetworkError;
+use super::store::{Listed, Network, NetworkStore, StoreError};
+use crate::container::record::{ContainerConfig, ContainerState, ContainerStore};
+use crate::container::spec::NetworkRequest;
+use crate::paths::Paths;
+
+/// The containers attached to a network, with their states.
+pub fn users(
+    containers: &ContainerStore,
+    network_id: &str,
+) -> Result<Vec<(ContainerConfig, ContainerState)>, NetworkError> {
+    Ok(containers
+        .list()?
+        .into_iter()
+        .filter(|(c, _)| c.networks.iter().any(|e| e.network_id == network_id))
+        .map(|(c, s)| {
+            let s = s.observed();
+            (c, s)
+        })
+        .collect())
+}
+
+/// docker's `network inspect` JSON for any listed network.
+pub fn inspect_json(listed: &Listed, containers: &ContainerStore) -> Result<Value, NetworkError> {
+    let id = listed.id();
+    let (created, ipam, internal, attachable, options, labels) = match listed {
+        Listed::User(n) => (
+            n.created
+                .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
+            json!([{"Subnet": n.subnet, "Gateway": n.gateway.to_string()}]),
+            n.internal,
+            n.attachable,
+            json!(n.options),
+            json!(n.labels),
+        ),
+        Listed::Predefined { .. } => (
+            "0001-01-01T00:00:00Z".to_string(),
+            json!([]),
+            false,
+            false,
+            json!({}),
+            json!({}),
+        ),
+    };
+    let mut attached = serde_json::Map::new();
+    if let Listed::User(n) = listed {
+        for (c, s) in users(containers, &n.id)? {
+            if !s.status.is_running() {
+                continue;
+            }
+            let Some(e) = c.networks.iter().find(|e| e.network_id == n.id) else {
+                continue;
+            };
+            attached.insert(
+                c.id.clone(),
+                json!({
+                    "Name": c.name,
+                    "EndpointID": e.endpoint_id,
+                    "MacAddress": e.mac,
+                    "IPv4Address": format!("{}/{}", e.ip, e.prefix_len),
+                    "IPv6Address": "",
+                }),
+            );
+        }
+    }
+    Ok(json!({
+        "Name": listed.name(),
+        "Id": id,
+        "Created": created,
+        "Scope": "local",
+        "Driver": listed.driver(),
+        "EnableIPv4": true,
+        "EnableIPv6": false,
+        "IPAM": {"Driver": "default", "Options": null, "Config": ipam},
+        "Internal": internal,
+        "Attachable": attachable,
+        "Ingress": false,
+        "ConfigFrom": {"Network": ""},
+        "ConfigOnly": false,
+        "Containers": attached,
+        "Options": options,
+        "Labels": labels,
+    }))
+}
+
+/// docker's rule: a network with a running container on it stays.
+fn running_users(
+    containers: &ContainerStore,
+    network: &Network,
+) -> Result<Vec<String>, NetworkError> {
+    Ok(users(containers, &network.id)?
+        .into_iter()
+        .filter(|(_, s)| s.status.is_running())
+        .map(|(c, _)| c.id)
+        .collect())
+}
+
+/// Removes the network `name_or_id` (not a predefined one, not one a
+/// running container is on), and its bridge where that outlives containers.
+pub fn remove(paths: &Paths, name_or_id: &str) -> Result<String, NetworkError> {
+    let store = NetworkStore::open(&paths.data)?;
+    let containers = ContainerStore::open(&paths.data)?;
+    let network = match store.find(name_or_id)? {
+        Listed::User(n) => n,
+        Listed::Predefined { name, .. } => return Err(StoreError::Predefined(name).into()),
+    };
+    let _lock = store.lock()?;
+    store.remove(&network, &running_users(&containers, &network)?)?;
+    remove_bridge(paths, &network);
+    Ok(network.name)
+}
+
+/// The bridge goes with the network: as root it lives in the host's
+/// namespace; rootless in the holder's, if it runs.
+fn remove_bridge(paths: &Paths, network: &Network) {
+    if !paths.rootless {
+        let host = super::bridge::Place {
+            user: None,
+            net: None,
+        };
+        let _ = super::bridge::remove_bridge(&host, network);
+    } else if let Some(holder) = super::holder::running(paths)
+        && let Ok(place) = holder.place()
+    {
+        let _ = super::bridge::remove_bridge(&place, network);
+    }
+}
+
+/// `network prune`: every user-defined network no container (running or
+/// not) is attached to; their names.
+pub fn prune(
+    paths: &Paths,
+    labels: &[(bool, String, Option<String>)],
+) -> Result<Vec<String>, NetworkError> {
+    let store = NetworkStore::open(&paths.data)?;
+    let containers = ContainerStore::open(&paths.data)?;
+    let _lock = store.lock()?;
+    let mut removed = Vec::new();
+    for n in store.user_networks()? {
+        let label_ok = labels.iter().all(|(want, k, v)| {
+            let has = match v {
+                Some(v) => n.labels.get(k) == Some(v),
+                None => n.labels.contains_key(k),
+            };
+            has == *want
+        });
+        if !label_ok || !users(&containers, &n.id)?.is_empty() {
+            continue;
+        }
+        store.remove(&n, &[])?;
+        remove_bridge(paths, &n);
+        removed.push(n.name);
+    }
+    Ok(removed)
+}
+
+/// `network connect`: a new endpoint in the container's record, and, when
+/// it runs, its veth pair at once.
+pub fn connect(
+    paths: &Paths,
+    network: &str,
+    container: &str,
+    aliases: &[String],
+    ip: Option<std::net::Ipv4Addr>,
+) -> Result<(), NetworkError> {
+    let store = NetworkStore::open(&paths.data)?;
+    let containers = ContainerStore::open(&paths.data)?;
+    let id = containers.resolve(container)?;
+    let (config, state) = containers.load(&id)?;
+    let state = state.observed();
+    let net = match store.find(network)? {
+        Listed::User(n) => n,
+        Listed::Predefined { name, .. } => {
+            return Err(NetworkError::Setup(format!(
+                "connecting a container to the predefined network {name} is not supported by berth"
+            )));
+        }
+    };
+    if config.networks.iter().any(|e| e.network_id == net.id) {
+        return Err(NetworkError::Setup(format!(
+            "endpoint with name {} already exists in network {}",
+            config.name, net.name
+        )));
+    }
+    if config.networks.is_empty() {
+        return Err(NetworkError::NotOnUserNetwork(config.name.clone()));
+    }
+    let request = NetworkRequest {
+        network: net.id.clone(),
+        aliases: aliases.to_vec(),
+        ip,
+    };
+    let _container_lock = containers.lock(&id)?;
+    let (lock, endpoints) =
+        super::plan_endpoints(&store, &containers, &[request], &config.networks)?;
+    let Some(endpoint) = endpoints.into_iter().next() else {
+        return Ok(());
+    };
+    let mut config = containers.read_config(&id)?;
+    let index = config.networks.len();
+    config.networks.push(endpoint.clone());
+    containers.write_config(&config)?;
+    drop(lock);
+    if state.status.is_running() {
+        let holder = super::holder::ensure(paths)?;
+        let place = holder.place()?;
+        let result = super::bridge::ensure_bridge(&place, &net)
+            .and_then(|()| super::bridge::attach(&place, &net, &endpoint, state.pid, index, false));
+        if let Err(e) = result {
+            config.networks.pop();
+            containers.write_config(&config)?;
+            return Err(e);
+        }
+        super::holder::kick(&holder);
+    }
+    Ok(())
+}
+
+/// `network disconnect`: the endpoint leaves the record, and a running
+/// container loses its veth pair.
+pub fn disconnect(paths: &Paths, network: &str, container: &str) -> Result<(), NetworkError> {
+    let store = NetworkStore::open(&paths.data)?;
+    let containers = ContainerStore::open(&paths.data)?;
+    let id = containers.resolve(container)?;
+    let net = store.find(network)?;
+    let net_id = net.id();
+    let _container_lock = containers.lock(&id)?;
+    let mut config = containers.read_config(&id)?;
+    let state = containers.read_state(&id)?.observed();
+    let Some(pos) = config.networks.iter().position(|e| e.network_id == net_id) else {
+        return Err(NetworkError::Setup(format!(
+            "container {} is not connected to network {}",
+            config.name,
+            net.name()
+        )));
+    };
+    let endpoint = config.networks.remove(pos);
+    containers.write_config(&config)?;
+    if state.status.is_running()
+        && let Some(holder) = super::holder::running(paths)
+    {
+        let place = holder.place()?;
+        super::bridge::detach(&place, &endpoint)?;
+        super::holder::kick(&holder);
+    }
+    Ok(())
+}
+
+/// `network ls` labels as docker prints them: `k=v,k2=v2`.
+pub fn labels_text(labels: &BTreeMap<String, String>) -> String {
+    labels
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
