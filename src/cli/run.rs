@@ -424,7 +424,8 @@ fn run_options(args: &Args, command: &[String], rootless: bool) -> anyhow::Resul
             .map(String::from),
         networks: network.networks,
         publish: network.publish,
-        publish_all: args.publish_all && network.mode == NetworkMode::Bridge,
+        publish_all: args.publish_all
+            && matches!(network.mode, NetworkMode::Bridge | NetworkMode::User),
         add_hosts: network.add_hosts,
         dns: args.dns.clone(),
         dns_search: args.dns_search.clone(),
@@ -444,20 +445,14 @@ struct NetworkOptions {
     add_hosts: Vec<(String, String)>,
 }
 
-/// `--network`, `-p`, `--add-host`. Rootless, the default network
-/// (`bridge`, also `default` and no flag) is berth's pasta/slirp4netns
-/// network; as root it is not implemented yet, and no flag means the host's
-/// network (what berth always did as root).
+/// `--network`, `-p`, `--add-host`. The default network (`bridge`, also
+/// `default` and no flag) is berth's pasta/slirp4netns network rootless,
+/// and the `berth0` bridge as root.
 fn network_options(args: &Args, rootless: bool) -> anyhow::Result<NetworkOptions> {
     let mode = match args.network.as_deref() {
-        None if rootless => NetworkMode::Bridge,
-        None => NetworkMode::Host,
+        None | Some("bridge") | Some("default") => NetworkMode::Bridge,
         Some("host") => NetworkMode::Host,
         Some("none") => NetworkMode::None,
-        Some("bridge") | Some("default") if rootless => NetworkMode::Bridge,
-        Some(n @ ("bridge" | "default")) => bail!(NotImplemented(format!(
-            "--network {n} as root (berth's root bridge is still to come: use --network host or none, or run rootless)"
-        ))),
         Some(other) if other.starts_with("container:") => {
             let conflicts = [
                 ("hostname", args.hostname.is_some()),
@@ -493,13 +488,14 @@ fn network_options(args: &Args, rootless: bool) -> anyhow::Result<NetworkOptions
     for p in &args.publish {
         publish.extend(crate::network::ports::parse_publish(p)?);
     }
-    if !publish.is_empty() && mode == NetworkMode::User {
+    if (!publish.is_empty() || args.publish_all) && mode == NetworkMode::User && rootless {
         bail!(NotImplemented(
-            "-p with a user-defined network (publish on the default network, or use --network host)"
+            "-p with a user-defined network, rootless (publish on the default network, or use --network host)"
                 .into()
         ));
     }
-    if (!publish.is_empty() || args.publish_all) && mode != NetworkMode::Bridge {
+    let publishes = matches!(mode, NetworkMode::Bridge | NetworkMode::User);
+    if (!publish.is_empty() || args.publish_all) && !publishes {
         if mode == NetworkMode::Host {
             // docker ignores published ports with the host's network (with a warning).
             eprintln!("WARNING: Published ports are discarded when using host network mode");

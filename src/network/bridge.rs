@@ -154,29 +154,27 @@ pub fn ensure_bridge(place: &Place, network: &Network) -> Result<(), NetworkErro
     Ok(())
 }
 
+/// The nftables chain of one bridge's NAT: a base chain of its own on the
+/// postrouting hook, so setting it up is one idempotent transaction
+/// (create, flush, fill) that concurrent monitors can all run.
+fn nat_chain(network: &Network) -> String {
+    format!("nat_{}", network.bridge_name().replace('-', "_"))
+}
+
 fn ensure_nat(ns: Ns, network: &Network) -> Result<(), NetworkError> {
     let bridge = network.bridge_name();
-    let listing = run_in(
-        ns,
-        "nft",
-        &["list", "chain", "ip", NFT_TABLE, "postrouting"],
-        "",
-        false,
-    )
-    .unwrap_or_default();
-    if listing.contains(&format!("\"{bridge}\"")) {
-        return Ok(());
-    }
+    let chain = nat_chain(network);
     let script = format!(
         "add table ip {NFT_TABLE}\n\
-         add chain ip {NFT_TABLE} postrouting {{ type nat hook postrouting priority srcnat; policy accept; }}\n\
-         add rule ip {NFT_TABLE} postrouting ip saddr {} oifname != \"{bridge}\" masquerade comment \"{bridge}\"\n",
+         add chain ip {NFT_TABLE} {chain} {{ type nat hook postrouting priority srcnat; policy accept; }}\n\
+         flush chain ip {NFT_TABLE} {chain}\n\
+         add rule ip {NFT_TABLE} {chain} ip saddr {} oifname != \"{bridge}\" masquerade\n",
         network.subnet()
     );
     run_in(ns, "nft", &["-f", "-"], &script, true).map(|_| ())
 }
 
-/// Removes a network's bridge and NAT rule (root: they outlive containers
+/// Removes a network's bridge and NAT chain (root: they outlive containers
 /// in the host's namespace; rootless they go with the holder).
 pub fn remove_bridge(place: &Place, network: &Network) -> Result<(), NetworkError> {
     let fd = place.fds();
@@ -184,36 +182,15 @@ pub fn remove_bridge(place: &Place, network: &Network) -> Result<(), NetworkErro
     if link_exists(fd, &bridge) {
         ip_batch(fd, &format!("link del {bridge}\n"), false)?;
     }
-    let listing = run_in(
+    // Gone already for an internal network (it never had one).
+    let chain = nat_chain(network);
+    let _ = run_in(
         fd,
         "nft",
-        &["-a", "list", "chain", "ip", NFT_TABLE, "postrouting"],
-        "",
+        &["-f", "-"],
+        &format!("flush chain ip {NFT_TABLE} {chain}\ndelete chain ip {NFT_TABLE} {chain}\n"),
         false,
-    )
-    .unwrap_or_default();
-    for line in listing.lines() {
-        if line.contains(&format!("comment \"{bridge}\""))
-            && let Some(handle) = line.rsplit("# handle ").next()
-        {
-            let handle = handle.trim();
-            let _ = run_in(
-                fd,
-                "nft",
-                &[
-                    "delete",
-                    "rule",
-                    "ip",
-                    NFT_TABLE,
-                    "postrouting",
-                    "handle",
-                    handle,
-                ],
-                "",
-                false,
-            );
-        }
-    }
+    );
     Ok(())
 }
 
@@ -275,4 +252,126 @@ pub fn detach(place: &Place, endpoint: &Endpoint) -> Result<(), NetworkError> {
         ip_batch(fd, &format!("link del {veth}\n"), false)?;
     }
     Ok(())
+}
+
+/// The nftables maps published ports live in: `(proto, port)` for ports
+/// published on every host address, `(address, proto, port)` for the rest;
+/// each maps to the container's `(address, port)`.
+const MAP_ANY: &str = "published_any";
+const MAP_ON: &str = "published_on";
+
+/// The chains and maps of published ports. Rebuilt whole (flush, then the
+/// rules) in one transaction, so running it again changes nothing and two
+/// monitors running it at once leave the same thing.
+fn publish_ruleset() -> String {
+    format!(
+        "add table ip {NFT_TABLE}\n\
+         add map ip {NFT_TABLE} {MAP_ANY} {{ type inet_proto . inet_service : ipv4_addr . inet_service; }}\n\
+         add map ip {NFT_TABLE} {MAP_ON} {{ type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }}\n\
+         add chain ip {NFT_TABLE} published_prerouting {{ type nat hook prerouting priority dstnat; policy accept; }}\n\
+         flush chain ip {NFT_TABLE} published_prerouting\n\
+         add rule ip {NFT_TABLE} published_prerouting dnat ip to ip daddr . meta l4proto . th dport map @{MAP_ON}\n\
+         add rule ip {NFT_TABLE} published_prerouting fib daddr type local dnat ip to meta l4proto . th dport map @{MAP_ANY}\n\
+         add chain ip {NFT_TABLE} published_output {{ type nat hook output priority -100; policy accept; }}\n\
+         flush chain ip {NFT_TABLE} published_output\n\
+         add rule ip {NFT_TABLE} published_output dnat ip to ip daddr . meta l4proto . th dport map @{MAP_ON}\n\
+         add rule ip {NFT_TABLE} published_output fib daddr type local dnat ip to meta l4proto . th dport map @{MAP_ANY}\n\
+         add chain ip {NFT_TABLE} published_postrouting {{ type nat hook postrouting priority srcnat; policy accept; }}\n\
+         flush chain ip {NFT_TABLE} published_postrouting\n\
+         add rule ip {NFT_TABLE} published_postrouting ip saddr 127.0.0.0/8 oifname != \"lo\" masquerade\n"
+    )
+}
+
+/// One published port's map element: its key, and the whole element.
+fn port_element(b: &super::ports::PortBinding, container: std::net::Ipv4Addr) -> (String, String) {
+    let key = if b.host_ip.is_empty() || b.host_ip == "0.0.0.0" {
+        format!("{MAP_ANY} {{ {} . {}", b.proto, b.host_port)
+    } else {
+        format!("{MAP_ON} {{ {} . {} . {}", b.host_ip, b.proto, b.host_port)
+    };
+    let element = format!("{key} : {container} . {} }}", b.container_port);
+    (format!("{key} }}"), element)
+}
+
+/// A container's published ports on a bridge network (root): DNAT from
+/// the host's addresses to the container's address while this lives.
+/// It also keeps each host port bound, as docker's proxy does, so nothing
+/// else on the host takes it and a second container asking for it gets
+/// docker's "port is already allocated". Dropping it removes the rules.
+pub struct Published {
+    keys: Vec<String>,
+    _sockets: Vec<std::os::fd::OwnedFd>,
+}
+
+/// Publishes `bindings` (host port 0: one is picked) to `container`'s
+/// address on `network`'s bridge, in this process's network namespace
+/// (root only: rootless bridges are in the holder's, which pasta connects).
+pub fn publish(
+    network: &Network,
+    container: std::net::Ipv4Addr,
+    bindings: &[super::ports::PortBinding],
+) -> Result<(Published, Vec<super::ports::PortBinding>), NetworkError> {
+    let mut bound = bindings.to_vec();
+    let mut sockets = Vec::new();
+    for b in bound.iter_mut() {
+        let (socket, port) = super::ports::reserve(b)?;
+        b.host_port = port;
+        sockets.push(socket);
+    }
+    // A host's 127.0.0.1 reaches the bridge only with route_localnet.
+    let sysctl = format!(
+        "/proc/sys/net/ipv4/conf/{}/route_localnet",
+        network.bridge_name()
+    );
+    std::fs::write(&sysctl, "1\n")
+        .map_err(|e| NetworkError::Setup(format!("writing {sysctl}: {e}")))?;
+    let elements: Vec<(String, String)> =
+        bound.iter().map(|b| port_element(b, container)).collect();
+    let mut script = publish_ruleset();
+    for (_, element) in &elements {
+        script.push_str(&format!("add element ip {NFT_TABLE} {element}\n"));
+    }
+    let no_ns = Ns {
+        user: None,
+        net: None,
+    };
+    if run_in(no_ns, "nft", &["-f", "-"], &script, true).is_err() {
+        // The host ports are ours (bound above): an element left by a
+        // monitor that was killed is stale. Replace it.
+        for (key, _) in &elements {
+            let _ = run_in(
+                no_ns,
+                "nft",
+                &["-f", "-"],
+                &format!("delete element ip {NFT_TABLE} {key}\n"),
+                false,
+            );
+        }
+        run_in(no_ns, "nft", &["-f", "-"], &script, true)?;
+    }
+    Ok((
+        Published {
+            keys: elements.into_iter().map(|(k, _)| k).collect(),
+            _sockets: sockets,
+        },
+        bound,
+    ))
+}
+
+impl Drop for Published {
+    fn drop(&mut self) {
+        if self.keys.is_empty() {
+            return;
+        }
+        let script: String = self
+            .keys
+            .iter()
+            .map(|k| format!("delete element ip {NFT_TABLE} {k}\n"))
+            .collect();
+        let no_ns = Ns {
+            user: None,
+            net: None,
+        };
+        let _ = run_in(no_ns, "nft", &["-f", "-"], &script, false);
+    }
 }

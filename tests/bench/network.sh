@@ -11,8 +11,8 @@
 #   --runs N         timed transfers (default 5), after 1 warmup
 #   --berth PATH     the berth binary (default $BERTH, else target/release/berth)
 #   --rootless USER  run the tools as USER (needs root; USER needs subuid
-#                    ranges). Default: as root, where berth's default network
-#                    is the host's and nothing is published: use --rootless.
+#                    ranges): pasta's published ports. Default: as root, the
+#                    berth0 bridge's (nftables DNAT).
 #
 # Environment: BENCH_DIR (default /var/tmp/berth-bench, shared lock), BERTH.
 # The client is bash's /dev/tcp fed by `head -c` from /dev/zero; the server
