@@ -433,23 +433,6 @@ fn published_ports_on_a_user_defined_network() {
             env,
             &["network", "create", "--subnet", &subnet(40), "pubnet"],
         );
-        if env.mode() == support::berth::Mode::Rootless {
-            // Not yet: pasta would have to forward into the holder's namespace.
-            env.berth_cmd([
-                "run",
-                "--rm",
-                "--network",
-                "pubnet",
-                "-p",
-                "7000",
-                &img,
-                "true",
-            ])
-            .assert()
-            .code(125)
-            .stderr(predicate::str::contains("not implemented"));
-            return;
-        }
         server(
             env,
             &img,
@@ -465,21 +448,27 @@ fn published_ports_on_a_user_defined_network() {
             .unwrap_or_else(|| panic!("{hostport}"))
             .parse()
             .unwrap();
-        // A real client on the host's loopback, through the NAT rules.
-        let started = Instant::now();
-        let reply = loop {
-            use std::io::Read;
-            let mut text = String::new();
-            if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-                s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-                let _ = s.read_to_string(&mut text);
+        // A real client on the host's loopback, through the NAT rules (root)
+        // or the port proxy (rootless); retried while the server's `nc`
+        // is between two connections.
+        let fetch = || {
+            let started = Instant::now();
+            loop {
+                use std::io::Read;
+                let mut text = String::new();
+                if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+                    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                    let _ = s.read_to_string(&mut text);
+                }
+                if text.contains("hello-published") || started.elapsed() > Duration::from_secs(15) {
+                    break text;
+                }
+                std::thread::sleep(Duration::from_millis(100));
             }
-            if text.contains("hello-published") || started.elapsed() > Duration::from_secs(15) {
-                break text;
-            }
-            std::thread::sleep(Duration::from_millis(100));
         };
-        assert_eq!(reply, "hello-published\n");
+        assert_eq!(fetch(), "hello-published\n");
+        // The proxy serves more than one connection.
+        assert_eq!(fetch(), "hello-published\n");
         let ps = stdout(env, &["ps", "--format", "{{.Ports}}", "-f", "name=web"]);
         assert_eq!(ps, format!("127.0.0.1:{port}->7000/tcp\n"));
         stdout(env, &["rm", "-f", "web"]);

@@ -228,7 +228,7 @@ pub(super) fn create_container(ctx: &Context, args: &Args) -> anyhow::Result<cre
         .image_and_command
         .split_first()
         .expect("clap requires IMAGE");
-    let opts = run_options(args, command, ctx.paths.rootless)?;
+    let opts = run_options(args, command)?;
     let settings = settings(args)?;
     let image = find_or_pull(ctx, args, image_name)?;
     Ok(create::prepare(ctx, &image, image_name, &opts, &settings)?)
@@ -345,7 +345,7 @@ fn healthcheck_flags(args: &Args) -> anyhow::Result<crate::container::record::He
     })
 }
 
-fn run_options(args: &Args, command: &[String], rootless: bool) -> anyhow::Result<RunOptions> {
+fn run_options(args: &Args, command: &[String]) -> anyhow::Result<RunOptions> {
     let lookup = |k: &str| std::env::var(k).ok();
     let mut env = Vec::new();
     for f in &args.env_file {
@@ -389,7 +389,7 @@ fn run_options(args: &Args, command: &[String], rootless: bool) -> anyhow::Resul
     for t in &args.tmpfs {
         tmpfs.push(parse::parse_tmpfs(t)?);
     }
-    let network = network_options(args, rootless)?;
+    let network = network_options(args)?;
     let shm_size = args
         .shm_size
         .as_deref()
@@ -448,7 +448,7 @@ struct NetworkOptions {
 /// `--network`, `-p`, `--add-host`. The default network (`bridge`, also
 /// `default` and no flag) is berth's pasta/slirp4netns network rootless,
 /// and the `berth0` bridge as root.
-fn network_options(args: &Args, rootless: bool) -> anyhow::Result<NetworkOptions> {
+fn network_options(args: &Args) -> anyhow::Result<NetworkOptions> {
     let mode = match args.network.as_deref() {
         None | Some("bridge") | Some("default") => NetworkMode::Bridge,
         Some("host") => NetworkMode::Host,
@@ -487,12 +487,6 @@ fn network_options(args: &Args, rootless: bool) -> anyhow::Result<NetworkOptions
     let mut publish = Vec::new();
     for p in &args.publish {
         publish.extend(crate::network::ports::parse_publish(p)?);
-    }
-    if (!publish.is_empty() || args.publish_all) && mode == NetworkMode::User && rootless {
-        bail!(NotImplemented(
-            "-p with a user-defined network, rootless (publish on the default network, or use --network host)"
-                .into()
-        ));
     }
     let publishes = matches!(mode, NetworkMode::Bridge | NetworkMode::User);
     if (!publish.is_empty() || args.publish_all) && !publishes {

@@ -212,14 +212,15 @@ fn run_once(
         started(Err(&e), &[]);
         return Err(e);
     }
-    let (_network, _published, ports) = match connect_network(containers, config, pid) {
-        Ok(n) => n,
-        Err(e) => {
-            record_failed_start(containers, id, 125, &e.to_string());
-            started(Err(&e), &[]);
-            return Err(e);
-        }
-    };
+    let (_network, _published, ports) =
+        match connect_network(containers, config, holder.as_ref(), pid) {
+            Ok(n) => n,
+            Err(e) => {
+                record_failed_start(containers, id, 125, &e.to_string());
+                started(Err(&e), &[]);
+                return Err(e);
+            }
+        };
     containers.update_state(id, |s| {
         s.ports = ports.clone();
         s.status = Status::Running;
@@ -449,16 +450,18 @@ fn attach_bridges(
 /// bridge (root). Dropping them disconnects.
 type Connected = (
     Option<crate::network::Connection>,
-    Option<crate::network::bridge::Published>,
+    Option<crate::network::BridgePorts>,
     Vec<PortBinding>,
 );
 
 /// Starts the network helper of a container on the rootless default
-/// network and publishes its ports through it; as root, publishes the
-/// ports of a container on a bridge with NAT. Host ports are picked now.
+/// network and publishes its ports through it; publishes the ports of a
+/// container on a bridge (NAT as root, the proxy rootless). Host ports are
+/// picked now.
 fn connect_network(
     containers: &ContainerStore,
     config: &ContainerConfig,
+    holder: Option<&crate::network::holder::Holder>,
     pid: i32,
 ) -> Result<Connected, MonitorError> {
     let net = |e: crate::network::NetworkError| MonitorError::Network(e.to_string());
@@ -478,8 +481,16 @@ fn connect_network(
         let network = store
             .get_attachable(&endpoint.network_id)
             .map_err(|e| net(e.into()))?;
+        let place = match holder {
+            Some(h) => h.place().map_err(net)?,
+            None => crate::network::bridge::Place {
+                user: None,
+                net: None,
+            },
+        };
         let (published, ports) =
-            crate::network::bridge::publish(&network, endpoint.ip, &wanted).map_err(net)?;
+            crate::network::publish_on_bridge(&place, &network, endpoint.ip, &wanted)
+                .map_err(net)?;
         return Ok((None, Some(published), ports));
     };
     let ports = ports::allocate(&wanted).map_err(|e| net(e.into()))?;

@@ -440,13 +440,22 @@ mod inside {
     fn ifreq(name: &str) -> libc::ifreq {
         // SAFETY: all-zero is a valid ifreq.
         let mut ifr: libc::ifreq = unsafe { std::mem::zeroed() };
-        for (dst, src) in ifr.ifr_name.iter_mut().zip(name.bytes().take(libc::IFNAMSIZ - 1)) {
+        for (dst, src) in ifr
+            .ifr_name
+            .iter_mut()
+            .zip(name.bytes().take(libc::IFNAMSIZ - 1))
+        {
             *dst = src as libc::c_char;
         }
         ifr
     }
 
-    fn ioctl<T>(fd: &OwnedFd, request: libc::Ioctl, arg: &mut T, what: &str) -> Result<(), NetworkError> {
+    fn ioctl<T>(
+        fd: &OwnedFd,
+        request: libc::Ioctl,
+        arg: &mut T,
+        what: &str,
+    ) -> Result<(), NetworkError> {
         // SAFETY: `arg` is the structure `request` reads or writes.
         let r = unsafe { libc::ioctl(fd.as_raw_fd(), request, arg as *mut T) };
         if r < 0 {
@@ -474,8 +483,9 @@ mod inside {
         route: Option<Ipv4Addr>,
     ) -> Result<(), NetworkError> {
         let setup = |what: &str, e: Errno| NetworkError::Setup(format!("{what}: {e}"));
-        let own = File::open("/proc/thread-self/ns/net")
-            .map_err(|e| NetworkError::Setup(format!("opening this thread's network namespace: {e}")))?;
+        let own = File::open("/proc/thread-self/ns/net").map_err(|e| {
+            NetworkError::Setup(format!("opening this thread's network namespace: {e}"))
+        })?;
         setns(container_ns.as_fd(), CloneFlags::CLONE_NEWNET)
             .map_err(|e| setup("joining the container's network namespace", e))?;
         let result = configure_here(name, endpoint, route);
@@ -485,7 +495,11 @@ mod inside {
         result
     }
 
-    fn configure_here(name: &str, endpoint: &Endpoint, route: Option<Ipv4Addr>) -> Result<(), NetworkError> {
+    fn configure_here(
+        name: &str,
+        endpoint: &Endpoint,
+        route: Option<Ipv4Addr>,
+    ) -> Result<(), NetworkError> {
         // SAFETY: a plain socket; owned at once.
         let raw = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
         if raw < 0 {

@@ -42,13 +42,16 @@
 //! with the host's own connections to 127.0.0.1 included (route_localnet
 //! on the bridge, masquerade of loopback sources); the monitor also keeps
 //! each host port bound while the container runs, as docker's proxy does
-//! ([`bridge::publish`]).
+//! ([`bridge::publish`]). Rootless, ports published on a user-defined
+//! network go through a userspace proxy into the holder's namespace
+//! ([`proxy`]).
 
 pub mod bridge;
 pub mod dns;
 pub mod holder;
 pub mod manage;
 pub mod ports;
+pub mod proxy;
 pub mod store;
 
 use std::io::Read;
@@ -180,6 +183,30 @@ pub fn plan_endpoints(
         },
         endpoints,
     ))
+}
+
+/// What keeps a container's ports published on a bridge network while it
+/// lives: NAT rules (root) or the userspace proxy (rootless).
+pub enum BridgePorts {
+    Nat(bridge::Published),
+    Proxy(proxy::Proxy),
+}
+
+/// Publishes `wanted` to a container at `ip` on `network`: NAT as root,
+/// the proxy in the holder's namespaces (`place`) rootless.
+pub fn publish_on_bridge(
+    place: &bridge::Place,
+    network: &store::Network,
+    ip: Ipv4Addr,
+    wanted: &[PortBinding],
+) -> Result<(BridgePorts, Vec<PortBinding>), NetworkError> {
+    if place.user.is_some() || place.net.is_some() {
+        let (p, ports) = proxy::spawn(place, ip, wanted)?;
+        Ok((BridgePorts::Proxy(p), ports))
+    } else {
+        let (p, ports) = bridge::publish(network, ip, wanted)?;
+        Ok((BridgePorts::Nat(p), ports))
+    }
 }
 
 /// The user-mode network helpers berth can drive.
