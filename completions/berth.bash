@@ -550,6 +550,9 @@ _berth() {
             berth__subcmd__help__subcmd__internal,netns-holder)
                 cmd="berth__subcmd__help__subcmd__internal__subcmd__netns__subcmd__holder"
                 ;;
+            berth__subcmd__help__subcmd__internal,port-proxy)
+                cmd="berth__subcmd__help__subcmd__internal__subcmd__port__subcmd__proxy"
+                ;;
             berth__subcmd__help__subcmd__internal,rm)
                 cmd="berth__subcmd__help__subcmd__internal__subcmd__rm"
                 ;;
@@ -712,6 +715,9 @@ _berth() {
             berth__subcmd__internal,netns-holder)
                 cmd="berth__subcmd__internal__subcmd__netns__subcmd__holder"
                 ;;
+            berth__subcmd__internal,port-proxy)
+                cmd="berth__subcmd__internal__subcmd__port__subcmd__proxy"
+                ;;
             berth__subcmd__internal,rm)
                 cmd="berth__subcmd__internal__subcmd__rm"
                 ;;
@@ -753,6 +759,9 @@ _berth() {
                 ;;
             berth__subcmd__internal__subcmd__help,netns-holder)
                 cmd="berth__subcmd__internal__subcmd__help__subcmd__netns__subcmd__holder"
+                ;;
+            berth__subcmd__internal__subcmd__help,port-proxy)
+                cmd="berth__subcmd__internal__subcmd__help__subcmd__port__subcmd__proxy"
                 ;;
             berth__subcmd__internal__subcmd__help,rm)
                 cmd="berth__subcmd__internal__subcmd__help__subcmd__rm"
@@ -3219,7 +3228,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__help__subcmd__internal)
-            opts="unpack layer-tar layer-diff export rm netns-holder run-plan monitor exec cp-out cp-in volume-copy-up changes"
+            opts="unpack layer-tar layer-diff export rm port-proxy netns-holder run-plan monitor exec cp-out cp-in volume-copy-up changes"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3345,6 +3354,20 @@ _berth() {
             return 0
             ;;
         berth__subcmd__help__subcmd__internal__subcmd__netns__subcmd__holder)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__help__subcmd__internal__subcmd__port__subcmd__proxy)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -4541,7 +4564,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal)
-            opts="-D -h --userns --debug --help unpack layer-tar layer-diff export rm netns-holder run-plan monitor exec cp-out cp-in volume-copy-up changes help"
+            opts="-D -h --userns --debug --help unpack layer-tar layer-diff export rm port-proxy netns-holder run-plan monitor exec cp-out cp-in volume-copy-up changes help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4741,7 +4764,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal__subcmd__help)
-            opts="unpack layer-tar layer-diff export rm netns-holder run-plan monitor exec cp-out cp-in volume-copy-up changes help"
+            opts="unpack layer-tar layer-diff export rm port-proxy netns-holder run-plan monitor exec cp-out cp-in volume-copy-up changes help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4894,6 +4917,20 @@ _berth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        berth__subcmd__internal__subcmd__help__subcmd__port__subcmd__proxy)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         berth__subcmd__internal__subcmd__help__subcmd__rm)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -5027,6 +5064,20 @@ _berth() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__internal__subcmd__port__subcmd__proxy)
+            opts="-D -h --debug --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;
