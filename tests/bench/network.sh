@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Published-port throughput (issue 5): pushes SIZE MiB from the host through a
 # published port (`-p 127.0.0.1::7000`) into a container that discards it, and
-# reports MiB/s, berth against podman when podman can run containers here
-# (podman 4.3.1 on this kind of machine cannot: DESIGN.md §6).
+# reports MiB/s, berth against podman when podman is installed (on a hybrid
+# cgroup host as root, podman runs without the v2 hierarchy: lib.sh's as-bench).
 #
 # Usage: tests/bench/network.sh [--size MIB] [--runs N] [--berth PATH]
 #                               [--rootless USER]
