@@ -20,6 +20,7 @@
 //! | [`build`] | the parsing half of `build`: our Dockerfile parser ([`build::dockerfile`]: directives, continuations, heredocs, every instruction and flag, errors with lines), BuildKit's variable substitution and ARG/ENV scopes ([`build::expand`]), `--target` and the stage dependency graph ([`build::stages`]), `.dockerignore` with moby's patternmatcher semantics ([`build::ignore`]), and the build context: walk, tar extraction, COPY source globs and content hashes ([`build::context`]). |
 //! | [`volume`] | named and anonymous volumes (docker's `local` driver): `volumes/<name>/_data` + `volume.json`, names taken atomically (rename without replace), users read from container records (in use: never removed), `rm -v`/`--rm`/prune rules, and copy-up of the image's files into a new volume ([`volume::copyup`]). |
 //! | [`network`] | container networking: the rootless default network (pasta, slirp4netns as fallback) that the monitor connects before the command starts and stops at exit, published ports (`-p`, `-P`: parsing, free-port picking, docker's `port`/`ps`/inspect shapes: [`network::ports`]); user-defined networks: the records and address allocation ([`network::store`]), bridges, NAT and veth pairs ([`network::bridge`]), the per-user holder process that keeps the rootless bridges' namespaces and answers DNS for container names ([`network::holder`], [`network::dns`]), and what `network rm/prune/connect/disconnect` do ([`network::manage`]). |
+//! | [`system`] | what docker's daemon reports about itself, for this installation and host: `info` (docker's `Info` object: counts, storage driver, security options, kernel, CPUs, memory, the engine id kept in `<data>/engine-id`) and `system prune` (containers, networks, images, build cache, anonymous volumes, through each module's own prune). |
 //! | [`userns`] | entering a user namespace with the caller's full subuid/subgid map (newuidmap/newgidmap), so rootless extraction and removal give files their real owners. |
 //! | [`format`] | docker's output conventions: Go templates with docker's functions, tab-aligned tables, go-units sizes and durations. |
 //!
@@ -99,5 +100,6 @@ pub mod monitor;
 pub mod network;
 pub mod paths;
 pub mod runtime;
+pub mod system;
 pub mod userns;
 pub mod volume;

@@ -12,11 +12,17 @@ pub enum Command {
     Boot,
     /// Show docker disk usage
     Df(DfArgs),
+    /// Display system-wide information
+    Info(super::info::Args),
+    /// Get real time events from the server
+    Events(super::events::Args),
 }
 
-pub fn exec(ctx: &Context, cmd: Command) -> anyhow::Result<()> {
+pub fn exec(ctx: &Context, cmd: Command, as_docker: bool) -> anyhow::Result<()> {
     match cmd {
         Command::Df(args) => df(ctx, args),
+        Command::Info(args) => super::info::exec(ctx, args, as_docker),
+        Command::Events(args) => super::events::exec(ctx, args),
         Command::Boot => {
             let mut failed = false;
             for (name, result) in crate::monitor::control::boot(ctx)? {

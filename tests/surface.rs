@@ -1,0 +1,320 @@
+//! The docker surface around the containers: `info`/`system info`,
+//! `version --format`, the global flags (`--config`, `-H`/`DOCKER_HOST`,
+//! `--context`, `--tls*`, `--root`/`--runroot`, `-D`, `--log-level`),
+//! `system prune` and `events`.
+
+mod support;
+
+use predicates::prelude::*;
+use support::berth::{TestEnv, berth_bin, for_each_mode};
+use support::fixtures;
+use support::registry::{Registry, RegistryAuth};
+
+fn busybox(reg: &Registry) -> String {
+    fixtures::push_busybox(reg, "library/busybox", "latest");
+    format!("{}/library/busybox", reg.addr())
+}
+
+fn stdout(env: &TestEnv, args: &[&str]) -> String {
+    let out = env.berth_cmd(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "berth {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn info_format_speaks_dockers_field_names() {
+    let reg = Registry::start(RegistryAuth::None);
+    let image = busybox(&reg);
+    for_each_mode(|env| {
+        let rootless = env.mode() == support::berth::Mode::Rootless;
+        assert_eq!(
+            stdout(env, &["info", "--format", "{{.Driver}}"]),
+            "overlay2\n"
+        );
+        let opts = stdout(env, &["info", "--format", "{{json .SecurityOptions}}"]);
+        let opts: Vec<String> = serde_json::from_str(&opts).unwrap();
+        assert!(
+            opts.contains(&"name=seccomp,profile=builtin".to_string()),
+            "{opts:?}"
+        );
+        assert_eq!(
+            opts.contains(&"name=rootless".to_string()),
+            rootless,
+            "{opts:?}"
+        );
+        assert_eq!(
+            stdout(env, &["system", "info", "-f", "{{.DockerRootDir}}"]),
+            format!("{}\n", env.data_dir().display())
+        );
+        let ncpu: usize = stdout(env, &["info", "-f", "{{.NCPU}}"])
+            .trim()
+            .parse()
+            .unwrap();
+        assert!(ncpu >= 1);
+        let mem: u64 = stdout(env, &["info", "-f", "{{.MemTotal}}"])
+            .trim()
+            .parse()
+            .unwrap();
+        assert!(mem > 1 << 20, "{mem}");
+        assert_eq!(
+            stdout(env, &["info", "-f", "{{.ServerVersion}}"]),
+            format!("{}\n", env!("CARGO_PKG_VERSION"))
+        );
+        assert_eq!(
+            stdout(env, &["info", "-f", "{{.Containers}} {{.Images}}"]),
+            "0 0\n"
+        );
+
+        env.berth_cmd(["pull", "-q", &image]).assert().success();
+        env.berth_cmd(["create", "--name", "idle", &image, "true"])
+            .assert()
+            .success();
+        env.berth_cmd(["run", "-d", "--name", "busy", &image, "sleep", "100"])
+            .assert()
+            .success();
+        assert_eq!(
+            stdout(
+                env,
+                &[
+                    "info",
+                    "-f",
+                    "{{.Containers}} {{.ContainersRunning}} {{.ContainersPaused}} {{.ContainersStopped}} {{.Images}}"
+                ]
+            ),
+            "2 1 0 1 1\n"
+        );
+        // `json` and `{{json .}}`: the whole object, ClientInfo included.
+        let all: serde_json::Value =
+            serde_json::from_str(&stdout(env, &["info", "--format", "json"])).unwrap();
+        assert_eq!(all["Driver"], "overlay2");
+        assert_eq!(all["OSType"], "linux");
+        assert_eq!(all["LoggingDriver"], "json-file");
+        assert_eq!(all["ClientInfo"]["Context"], "default");
+        assert_eq!(all["Containers"], 2);
+        let same: serde_json::Value =
+            serde_json::from_str(&stdout(env, &["info", "--format", "{{json .}}"])).unwrap();
+        assert_eq!(same["ID"], all["ID"], "the engine id is stable");
+
+        // The text layout.
+        let text = stdout(env, &["info"]);
+        for needle in [
+            "Client: berth\n Version:    ",
+            "\n Context:    default\n Debug Mode: false\n\nServer:\n Containers: 2\n  Running: 1\n  Paused: 0\n  Stopped: 1\n Images: 1\n",
+            "\n Storage Driver: overlay2\n",
+            "\n Logging Driver: json-file\n",
+            "\n Security Options:\n  seccomp\n   Profile: builtin\n",
+            "\n OSType: linux\n",
+            "\n Live Restore Enabled: false\n",
+        ] {
+            assert!(text.contains(needle), "{needle:?} not in:\n{text}");
+        }
+        assert!(
+            text.contains(&format!(
+                "\n Docker Root Dir: {}\n",
+                env.data_dir().display()
+            )),
+            "{text}"
+        );
+        assert_eq!(text.contains("\n  rootless\n"), rootless, "{text}");
+        env.berth_cmd(["rm", "-f", "busy", "idle"])
+            .assert()
+            .success();
+    });
+}
+
+#[test]
+fn version_format_speaks_dockers_field_names() {
+    let version = env!("CARGO_PKG_VERSION");
+    let b = || assert_cmd::Command::new(berth_bin());
+    b().args([
+        "version",
+        "--format",
+        "{{.Client.Version}} {{.Server.Version}}",
+    ])
+    .assert()
+    .success()
+    .stdout(format!("{version} {version}\n"));
+    let out = b()
+        .args(["version", "--format", "{{json .}}"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["Client"]["ApiVersion"], v["Server"]["ApiVersion"]);
+    assert_eq!(v["Server"]["Os"], "linux");
+    assert_eq!(v["Server"]["Components"][0]["Name"], "Engine");
+    // As `docker`: docker's release in both places, and docker's --version line.
+    let dir = tempfile::tempdir().unwrap();
+    let docker = dir.path().join("docker");
+    std::os::unix::fs::symlink(berth_bin(), &docker).unwrap();
+    let out = assert_cmd::Command::new(&docker)
+        .args(["version", "-f", "{{.Client.Version}}={{.Server.Version}}"])
+        .output()
+        .unwrap();
+    let s = String::from_utf8(out.stdout).unwrap();
+    let (c, srv) = s.trim().split_once('=').unwrap();
+    assert_eq!(c, srv);
+    assert_ne!(c, version);
+    assert_cmd::Command::new(&docker)
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(format!("Docker version {c}, build berth-{version}\n"));
+}
+
+#[test]
+fn remote_daemons_contexts_and_tls_are_refused_clearly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let b = || {
+        let mut c = assert_cmd::Command::new(berth_bin());
+        c.env_clear()
+            .env("HOME", tmp.path())
+            .env("BERTH_ROOT", tmp.path().join("root"))
+            .env("BERTH_RUNROOT", tmp.path().join("run"))
+            .env("BERTH_CONFIG_DIR", tmp.path().join("config"));
+        c
+    };
+    b().env("DOCKER_HOST", "tcp://10.1.2.3:2376")
+        .args(["ps"])
+        .assert()
+        .code(125)
+        .stdout("")
+        .stderr(
+            predicate::str::contains("DOCKER_HOST=tcp://10.1.2.3:2376")
+                .and(predicate::str::contains("daemonless")),
+        );
+    b().args(["-H", "ssh://me@build-host", "images"])
+        .assert()
+        .code(125)
+        .stderr(predicate::str::contains("-H ssh://me@build-host"));
+    // The local engine's default sockets mean berth itself.
+    for host in ["unix:///var/run/docker.sock", ""] {
+        b().env("DOCKER_HOST", host)
+            .args(["ps", "-q"])
+            .assert()
+            .success();
+    }
+    b().args(["-H", "unix:///var/run/docker.sock", "ps", "-q"])
+        .assert()
+        .success();
+    b().env("DOCKER_CONTEXT", "remote")
+        .args(["ps"])
+        .assert()
+        .code(125)
+        .stderr(predicate::str::contains("DOCKER_CONTEXT remote"));
+    b().args(["--context", "default", "ps", "-q"])
+        .assert()
+        .success();
+    b().args(["-c", "other", "ps"])
+        .assert()
+        .code(125)
+        .stderr(predicate::str::contains("--context other"));
+    for flags in [
+        &["--tlsverify"][..],
+        &["--tls"],
+        &["--tlscacert", "/ca.pem"],
+        &["--tlscert", "/c.pem"],
+        &["--tlskey", "/k.pem"],
+    ] {
+        b().args(flags)
+            .arg("ps")
+            .assert()
+            .code(125)
+            .stderr(predicate::str::contains(flags[0]).and(predicate::str::contains("daemonless")));
+    }
+    // Global flags go before the command, as docker's.
+    b().args(["--log-level", "warn", "ps", "-q"])
+        .assert()
+        .success();
+    b().args(["-l", "nonsense", "ps"]).assert().code(125);
+    b().args(["-D", "info", "-f", "{{.ClientInfo.Debug}}"])
+        .assert()
+        .success()
+        .stdout("true\n");
+    b().args(["--debug", "info", "-f", "{{.ClientInfo.Debug}}"])
+        .assert()
+        .success()
+        .stdout("true\n");
+    b().args(["info", "-f", "{{.ClientInfo.Debug}}"])
+        .assert()
+        .success()
+        .stdout("false\n");
+}
+
+#[test]
+fn root_and_runroot_move_the_store() {
+    let reg = Registry::start(RegistryAuth::None);
+    let image = busybox(&reg);
+    for_each_mode(|env| {
+        let root = env.scratch_dir("altroot");
+        let run = env.scratch_dir("altrun");
+        let flags = [
+            "--root".to_string(),
+            root.to_string_lossy().into_owned(),
+            "--runroot".to_string(),
+            run.to_string_lossy().into_owned(),
+        ];
+        let with = |args: &[&str]| {
+            let mut c = env.berth();
+            c.args(&flags).args(args);
+            c
+        };
+        with(&["pull", "-q", &image]).assert().success();
+        with(&["run", "-d", "--name", "elsewhere", &image, "sleep", "100"])
+            .assert()
+            .success();
+        assert!(root.join("storage").is_dir());
+        assert!(root.join("containers").is_dir());
+        with(&["info", "-f", "{{.DockerRootDir}} {{.ContainersRunning}}"])
+            .assert()
+            .success()
+            .stdout(format!("{} 1\n", root.display()));
+        // The default store knows nothing of it.
+        assert_eq!(stdout(env, &["ps", "-aq"]), "");
+        assert_eq!(stdout(env, &["images", "-q"]), "");
+        with(&["exec", "elsewhere", "true"]).assert().success();
+        with(&["stop", "-t", "1", "elsewhere"]).assert().success();
+        with(&["rm", "elsewhere"]).assert().success();
+    });
+}
+
+#[test]
+fn config_dir_is_where_login_writes_credentials() {
+    let reg = Registry::start(RegistryAuth::basic());
+    let image = fixtures::push_busybox(&reg, "private/bb", "latest").reference();
+    let (user, pass) = (
+        reg.user().unwrap().to_string(),
+        reg.password().unwrap().to_string(),
+    );
+    for_each_mode(|env| {
+        let dir = env.scratch_dir("dockercfg");
+        let d = dir.to_string_lossy().into_owned();
+        let mut login = env.berth_cmd([
+            "--config",
+            &d,
+            "login",
+            "-u",
+            &user,
+            "--password-stdin",
+            reg.addr(),
+        ]);
+        login.write_stdin(format!("{pass}\n")).assert().success();
+        let cfg: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap())
+                .unwrap();
+        assert!(cfg["auths"][reg.addr()]["auth"].is_string(), "{cfg}");
+        // Only with --config DIR are those credentials used.
+        env.berth_cmd(["pull", "-q", &image]).assert().failure();
+        env.berth_cmd(["--config", &d, "pull", "-q", &image])
+            .assert()
+            .success();
+        env.berth_cmd(["--config", &d, "logout", reg.addr()])
+            .assert()
+            .success();
+        let cfg = std::fs::read_to_string(dir.join("config.json")).unwrap();
+        assert!(!cfg.contains(reg.addr()), "{cfg}");
+    });
+}
