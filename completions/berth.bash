@@ -607,6 +607,9 @@ _berth() {
             berth__subcmd__help__subcmd__system,info)
                 cmd="berth__subcmd__help__subcmd__system__subcmd__info"
                 ;;
+            berth__subcmd__help__subcmd__system,prune)
+                cmd="berth__subcmd__help__subcmd__system__subcmd__prune"
+                ;;
             berth__subcmd__help__subcmd__volume,create)
                 cmd="berth__subcmd__help__subcmd__volume__subcmd__create"
                 ;;
@@ -853,6 +856,9 @@ _berth() {
             berth__subcmd__system,info)
                 cmd="berth__subcmd__system__subcmd__info"
                 ;;
+            berth__subcmd__system,prune)
+                cmd="berth__subcmd__system__subcmd__prune"
+                ;;
             berth__subcmd__system__subcmd__help,boot)
                 cmd="berth__subcmd__system__subcmd__help__subcmd__boot"
                 ;;
@@ -867,6 +873,9 @@ _berth() {
                 ;;
             berth__subcmd__system__subcmd__help,info)
                 cmd="berth__subcmd__system__subcmd__help__subcmd__info"
+                ;;
+            berth__subcmd__system__subcmd__help,prune)
+                cmd="berth__subcmd__system__subcmd__help__subcmd__prune"
                 ;;
             berth__subcmd__volume,create)
                 cmd="berth__subcmd__volume__subcmd__create"
@@ -3911,7 +3920,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__help__subcmd__system)
-            opts="boot df info events"
+            opts="boot df info events prune"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3967,6 +3976,20 @@ _berth() {
             return 0
             ;;
         berth__subcmd__help__subcmd__system__subcmd__info)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__help__subcmd__system__subcmd__prune)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -6171,7 +6194,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__system)
-            opts="-h --help boot df info events help"
+            opts="-h --help boot df info events prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6251,7 +6274,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__system__subcmd__help)
-            opts="boot df info events help"
+            opts="boot df info events prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6334,6 +6357,20 @@ _berth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        berth__subcmd__system__subcmd__help__subcmd__prune)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         berth__subcmd__system__subcmd__info)
             opts="-f -h --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -6346,6 +6383,24 @@ _berth() {
                     return 0
                     ;;
                 -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__system__subcmd__prune)
+            opts="-a -f -h --all --force --volumes --filter --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --filter)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

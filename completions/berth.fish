@@ -732,12 +732,13 @@ complete -c berth -n "__fish_berth_using_subcommand events" -l until -d 'Stream 
 complete -c berth -n "__fish_berth_using_subcommand events" -s f -l filter -d 'Filter output based on conditions provided' -r
 complete -c berth -n "__fish_berth_using_subcommand events" -l format -d 'Format output using a custom template: \'json\', or a Go template' -r
 complete -c berth -n "__fish_berth_using_subcommand events" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from boot df info events help" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from boot df info events help" -f -a "boot" -d 'Start the containers whose restart policy says so (always, unless-stopped)'
-complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from boot df info events help" -f -a "df" -d 'Show docker disk usage'
-complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from boot df info events help" -f -a "info" -d 'Display system-wide information'
-complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from boot df info events help" -f -a "events" -d 'Get real time events from the server'
-complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from boot df info events help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from boot df info events prune help" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from boot df info events prune help" -f -a "boot" -d 'Start the containers whose restart policy says so (always, unless-stopped)'
+complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from boot df info events prune help" -f -a "df" -d 'Show docker disk usage'
+complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from boot df info events prune help" -f -a "info" -d 'Display system-wide information'
+complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from boot df info events prune help" -f -a "events" -d 'Get real time events from the server'
+complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from boot df info events prune help" -f -a "prune" -d 'Remove unused data'
+complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from boot df info events prune help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from boot" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from df" -l format -d 'Format output using a custom template: \'table\', \'table TEMPLATE\', \'json\', or a Go template' -r
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from df" -s v -l verbose -d 'Show detailed information on space usage'
@@ -749,10 +750,16 @@ complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subc
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from events" -s f -l filter -d 'Filter output based on conditions provided' -r
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from events" -l format -d 'Format output using a custom template: \'json\', or a Go template' -r
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from events" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from prune" -l filter -d 'Provide filter values (e.g. \'label=<key>=<value>\', \'until=24h\')' -r
+complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from prune" -s a -l all -d 'Remove all unused images not just dangling ones'
+complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from prune" -s f -l force -d 'Do not prompt for confirmation'
+complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from prune" -l volumes -d 'Prune anonymous volumes'
+complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from help" -f -a "boot" -d 'Start the containers whose restart policy says so (always, unless-stopped)'
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from help" -f -a "df" -d 'Show docker disk usage'
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from help" -f -a "info" -d 'Display system-wide information'
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from help" -f -a "events" -d 'Get real time events from the server'
+complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Remove unused data'
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c berth -n "__fish_berth_using_subcommand login" -s u -l username -d 'Username' -r
 complete -c berth -n "__fish_berth_using_subcommand login" -s p -l password -d 'Password' -r
@@ -945,6 +952,7 @@ complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcom
 complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from system" -f -a "df" -d 'Show docker disk usage'
 complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from system" -f -a "info" -d 'Display system-wide information'
 complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from system" -f -a "events" -d 'Get real time events from the server'
+complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from system" -f -a "prune" -d 'Remove unused data'
 complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from internal" -f -a "unpack" -d 'Extract the layer on stdin (compressed or not) into DEST; print a JSON report'
 complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from internal" -f -a "layer-tar" -d 'Write the exact tar stream of the store layer in LAYER_DIR on stdout'
 complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from internal" -f -a "layer-diff" -d 'Write a container\'s changes (UPPER against the LOWER layers, top first) as a layer tar on stdout'

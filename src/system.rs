@@ -217,6 +217,205 @@ pub fn info(ctx: &Context, server_version: &str) -> Result<Value, SystemError> {
     Ok(info)
 }
 
+/// `label=k[=v]` (true) or `label!=k[=v]` (false), as the prune filters take them.
+pub type LabelFilter = (bool, String, Option<String>);
+
+/// docker's prune filters: `until=<timestamp|duration>`, `label=`, `label!=`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PruneFilters {
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+    pub labels: Vec<LabelFilter>,
+}
+
+impl PruneFilters {
+    /// Parses `--filter` values (`until` relative to `now`).
+    pub fn parse(
+        values: &[String],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<PruneFilters, SystemError> {
+        let mut f = PruneFilters::default();
+        for v in values {
+            let (key, value) = v.split_once('=').ok_or_else(|| {
+                SystemError::Other("bad format of filter (expected name=value)".into())
+            })?;
+            match key {
+                "until" => {
+                    f.until = Some(
+                        crate::container::logread::parse_time_arg(value, now)
+                            .map_err(|e| SystemError::Other(e.to_string()))?,
+                    )
+                }
+                "label" | "label!" => {
+                    let (k, v) = match value.split_once('=') {
+                        Some((k, v)) => (k.to_string(), Some(v.to_string())),
+                        None => (value.to_string(), None),
+                    };
+                    f.labels.push((key == "label", k, v));
+                }
+                _ => return Err(SystemError::Other(format!("invalid filter '{key}'"))),
+            }
+        }
+        Ok(f)
+    }
+
+    /// Whether `labels` pass every label filter.
+    pub fn labels_match(&self, labels: &std::collections::BTreeMap<String, String>) -> bool {
+        self.labels.iter().all(|(want, k, v)| {
+            let has = match v {
+                Some(v) => labels.get(k) == Some(v),
+                None => labels.contains_key(k),
+            };
+            has == *want
+        })
+    }
+}
+
+/// What `system prune` may remove.
+#[derive(Debug, Clone, Default)]
+pub struct PruneOptions {
+    /// `-a`: every unused image, not only dangling ones (and all build cache).
+    pub all: bool,
+    /// `--volumes`: anonymous volumes no container uses.
+    pub volumes: bool,
+    pub filters: PruneFilters,
+}
+
+/// One line of docker's `Deleted Images:` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageDeletion {
+    Untagged(String),
+    Deleted(String),
+}
+
+/// What `system prune` removed, per kind, in docker's order.
+#[derive(Debug, Clone, Default)]
+pub struct PruneReport {
+    pub containers: Vec<String>,
+    pub networks: Vec<String>,
+    pub volumes: Vec<String>,
+    pub images: Vec<ImageDeletion>,
+    pub build_cache: Vec<String>,
+    pub reclaimed: u64,
+}
+
+/// Where a build cache would live (`<data>/buildcache`); `system prune`
+/// empties it when it exists.
+pub const BUILD_CACHE_DIR: &str = "buildcache";
+
+/// `system prune`: stopped containers, then networks no container uses,
+/// then (with `--volumes`) anonymous volumes no container uses (docker ≥ 23:
+/// never a named one), then dangling images (every unused one with `-a`)
+/// and the layers nothing uses any more, then the build cache. Each kind
+/// goes through its own module's prune, with the same filters.
+pub fn prune(ctx: &Context, opts: &PruneOptions) -> Result<PruneReport, SystemError> {
+    let f = &opts.filters;
+    if opts.volumes && f.until.is_some() {
+        return Err(SystemError::Other(
+            "The \"until\" filter is not supported with \"--volumes\"".into(),
+        ));
+    }
+    let mut report = PruneReport::default();
+    let (containers, bytes) = crate::monitor::control::prune(ctx, f.until, &f.labels)?;
+    report.containers = containers;
+    report.reclaimed += bytes;
+    report.networks = crate::network::manage::prune(&ctx.paths, &f.labels, f.until)?;
+    if opts.volumes {
+        let (volumes, bytes) = crate::volume::prune(ctx, false, &f.labels)?;
+        report.volumes = volumes;
+        report.reclaimed += bytes;
+    }
+    let store = ctx.store()?;
+    let users = ContainerStore::open(&ctx.paths.data)?.image_users()?;
+    let wanted = |i: &crate::image::store::ImageRecord| {
+        if f.until.is_none() && f.labels.is_empty() {
+            return true;
+        }
+        let Ok(config) = crate::image::local::config_json(store, i) else {
+            return false;
+        };
+        if let Some(until) = f.until {
+            let created = crate::image::local::created_of(&config).unwrap_or(i.added);
+            if created >= until {
+                return false;
+            }
+        }
+        let labels: std::collections::BTreeMap<String, String> =
+            serde_json::from_value(config["config"]["Labels"].clone()).unwrap_or_default();
+        f.labels_match(&labels)
+    };
+    let removed =
+        crate::image::local::prune_where(store, opts.all, &|id| users.get(id).cloned(), &wanted)?;
+    for image in removed {
+        for t in image.repo_tags.iter().chain(&image.repo_digests) {
+            report
+                .images
+                .push(ImageDeletion::Untagged(crate::image::local::familiar(t)));
+        }
+        report.images.push(ImageDeletion::Deleted(image.id));
+    }
+    for layer in free_layers(ctx)? {
+        report.reclaimed += layer.size;
+        report.images.push(ImageDeletion::Deleted(layer.diff_id));
+    }
+    let (cache, bytes) = prune_build_cache(&ctx.paths.data.join(BUILD_CACHE_DIR))?;
+    report.build_cache = cache;
+    report.reclaimed += bytes;
+    Ok(report)
+}
+
+/// Empties the build cache directory (one entry per cache object): the
+/// names removed and their bytes.
+fn prune_build_cache(dir: &Path) -> Result<(Vec<String>, u64), SystemError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
+        Err(e) => return Err(SystemError::Other(format!("{}: {e}", dir.display()))),
+    };
+    let (mut names, mut bytes) = (Vec::new(), 0);
+    for e in entries.flatten() {
+        let path = e.path();
+        let is_dir = path.is_dir() && !path.is_symlink();
+        let size = if is_dir {
+            crate::container::view::dir_size(&path)
+        } else {
+            path.symlink_metadata().map_or(0, |m| m.len())
+        };
+        let gone = if is_dir {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        if gone.is_ok() {
+            bytes += size;
+            names.push(e.file_name().to_string_lossy().into_owned());
+        }
+    }
+    names.sort();
+    Ok((names, bytes))
+}
+
+/// Deletes the layers no image and no container uses any more (skipped
+/// while a pull runs: the next removal does it). Returns the layers deleted.
+pub fn free_layers(ctx: &Context) -> Result<Vec<crate::image::store::LayerInfo>, SystemError> {
+    let store = ctx.store()?;
+    let Some(gc) = store.try_gc_exclusive()? else {
+        return Ok(Vec::new());
+    };
+    let containers = ContainerStore::open(&ctx.paths.data)?;
+    let moved = store.trash_unused_layers(&gc, &containers.layers_in_use()?)?;
+    drop(gc);
+    let trash = store.trash_entries()?;
+    if !trash.is_empty() {
+        let mapping = ctx
+            .id_mapping()
+            .map_err(|e| SystemError::Other(e.to_string()))?
+            .cloned();
+        crate::image::pull::remove_trees_blocking(&ctx.paths, mapping.as_ref(), &trash)
+            .map_err(|e| SystemError::Other(e.to_string()))?;
+    }
+    Ok(moved)
+}
+
 fn proxy(name: &str) -> String {
     std::env::var(name)
         .or_else(|_| std::env::var(name.to_ascii_lowercase()))
@@ -337,6 +536,53 @@ pub fn engine_id(data: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prune_filters_parse_like_docker() {
+        let now = chrono::Utc::now();
+        let f = PruneFilters::parse(
+            &[
+                "until=24h".into(),
+                "label=keep".into(),
+                "label!=tier=db".into(),
+            ],
+            now,
+        )
+        .unwrap();
+        let ago = now - f.until.unwrap();
+        assert!(
+            (ago - chrono::Duration::hours(24)).num_seconds().abs() <= 1,
+            "{ago}"
+        );
+        assert_eq!(
+            f.labels,
+            [
+                (true, "keep".to_string(), None),
+                (false, "tier".to_string(), Some("db".to_string()))
+            ]
+        );
+        let mut labels = std::collections::BTreeMap::new();
+        labels.insert("keep".to_string(), "1".to_string());
+        assert!(f.labels_match(&labels));
+        labels.insert("tier".to_string(), "db".to_string());
+        assert!(!f.labels_match(&labels));
+        assert!(PruneFilters::parse(&["colour=red".into()], now).is_err());
+        assert!(PruneFilters::parse(&["until".into()], now).is_err());
+    }
+
+    #[test]
+    fn build_cache_prune_empties_the_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("buildcache");
+        assert_eq!(prune_build_cache(&cache).unwrap(), (vec![], 0));
+        std::fs::create_dir_all(cache.join("b/sub")).unwrap();
+        std::fs::write(cache.join("b/sub/f"), b"12345").unwrap();
+        std::fs::write(cache.join("a"), b"123").unwrap();
+        let (names, bytes) = prune_build_cache(&cache).unwrap();
+        assert_eq!(names, ["a", "b"]);
+        assert!(bytes >= 8, "{bytes}");
+        assert!(cache.is_dir() && std::fs::read_dir(&cache).unwrap().next().is_none());
+    }
 
     #[test]
     fn os_release_fields_are_unquoted() {

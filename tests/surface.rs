@@ -318,3 +318,111 @@ fn config_dir_is_where_login_writes_credentials() {
         assert!(!cfg.contains(reg.addr()), "{cfg}");
     });
 }
+
+#[test]
+fn system_prune_removes_what_docker_does_and_keeps_the_rest() {
+    let reg = Registry::start(RegistryAuth::None);
+    let image = busybox(&reg);
+    for_each_mode(|env| {
+        env.berth_cmd(["pull", "-q", &image]).assert().success();
+        let done = stdout(env, &["create", "--name", "done", &image, "true"]);
+        let done = done.trim();
+        env.berth_cmd(["start", "-a", "done"]).assert().success();
+        let live = stdout(
+            env,
+            &[
+                "run", "-d", "--name", "live", "-v", "/inuse", &image, "sleep", "100",
+            ],
+        );
+        let live = live.trim();
+        env.berth_cmd(["create", "--name", "vol", "-v", "/orphan", &image, "true"])
+            .assert()
+            .success();
+        let orphan = stdout(
+            env,
+            &["inspect", "-f", "{{range .Mounts}}{{.Name}}{{end}}", "vol"],
+        );
+        let orphan = orphan.trim().to_string();
+        let vol_id = stdout(env, &["inspect", "-f", "{{.Id}}", "vol"]);
+        env.berth_cmd(["rm", "vol"]).assert().success();
+        env.berth_cmd(["volume", "create", "named"])
+            .assert()
+            .success();
+        env.berth_cmd(["network", "create", "unusednet"])
+            .assert()
+            .success();
+        let dangling = stdout(env, &["commit", "done"]);
+        let dangling = dangling.trim();
+        assert!(dangling.starts_with("sha256:"), "{dangling}");
+
+        let out = stdout(env, &["system", "prune", "-f"]);
+        assert!(
+            out.starts_with(&format!("Deleted Containers:\n{done}\n\n")),
+            "{out}"
+        );
+        assert!(out.contains("\nDeleted Networks:\nunusednet\n\n"), "{out}");
+        assert!(
+            out.contains(&format!("\nDeleted Images:\ndeleted: {dangling}\n")),
+            "{out}"
+        );
+        assert!(!out.contains("Deleted Volumes:"), "{out}");
+        assert!(!out.contains(&vol_id.trim()[..12]), "{out}");
+        assert!(
+            out.lines()
+                .last()
+                .unwrap()
+                .starts_with("Total reclaimed space: "),
+            "{out}"
+        );
+        let names = stdout(env, &["ps", "-a", "--format", "{{.Names}}"]);
+        assert_eq!(names, "live\n");
+        assert_eq!(
+            stdout(env, &["inspect", "-f", "{{.State.Running}}", "live"]),
+            "true\n"
+        );
+        assert_eq!(
+            stdout(env, &["network", "ls", "-q", "-f", "name=unusednet"]),
+            ""
+        );
+
+        // --volumes: anonymous volumes nothing uses, never a named one nor one in use.
+        env.berth_cmd(["system", "prune", "-f", "--volumes", "--filter", "until=1h"])
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains(
+                "\"until\" filter is not supported",
+            ));
+        let out = stdout(env, &["system", "prune", "-f", "--volumes"]);
+        assert!(
+            out.starts_with(&format!("Deleted Volumes:\n{orphan}\n\n")),
+            "{out}"
+        );
+        let vols = stdout(env, &["volume", "ls", "-q"]);
+        assert!(vols.lines().any(|v| v == "named"), "{vols}");
+        assert!(!vols.lines().any(|v| v == orphan), "{vols}");
+        assert_eq!(vols.lines().count(), 2, "named + live's: {vols}");
+
+        // -a: images in use stay; once unused they go, untagged first.
+        let out = stdout(env, &["system", "prune", "-af"]);
+        assert!(!out.contains("Deleted Images:"), "{out}");
+        assert_eq!(stdout(env, &["images", "-q"]).lines().count(), 1);
+        env.berth_cmd(["rm", "-f", live]).assert().success();
+        let out = stdout(env, &["system", "prune", "-a", "-f", "--volumes"]);
+        assert!(!out.contains("Deleted Containers:"), "{out}");
+        assert!(out.contains("Deleted Images:\nuntagged: "), "{out}");
+        assert!(out.contains("Deleted Volumes:\n"), "{out}");
+        assert_eq!(stdout(env, &["images", "-q"]), "");
+        assert_eq!(stdout(env, &["volume", "ls", "-q"]), "named\n");
+        assert!(
+            out.lines()
+                .last()
+                .unwrap()
+                .starts_with("Total reclaimed space: "),
+            "{out}"
+        );
+        assert!(
+            !out.ends_with("Total reclaimed space: 0B\n"),
+            "layers were freed: {out}"
+        );
+    });
+}

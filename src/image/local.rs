@@ -713,17 +713,38 @@ pub fn remove(
 
 /// `image prune` (dangling images only, or all unused with `-a`): the IDs removed.
 pub fn prune(store: &Store, all: bool, used_by: ImageUser) -> Result<Vec<String>, ImageError> {
+    Ok(prune_where(store, all, used_by, &|_| true)?
+        .into_iter()
+        .map(|i| i.id)
+        .collect())
+}
+
+/// [`prune`] of the images `wanted` accepts too (the `until`/`label`
+/// filters): the records removed.
+pub fn prune_where(
+    store: &Store,
+    all: bool,
+    used_by: ImageUser,
+    wanted: &dyn Fn(&ImageRecord) -> bool,
+) -> Result<Vec<ImageRecord>, ImageError> {
     store.update_images(|idx| {
         let mut removed = Vec::new();
         idx.images.retain(|i| {
-            let goes = (all || i.repo_tags.is_empty()) && used_by(&i.id).is_none();
+            let goes = (all || i.repo_tags.is_empty()) && used_by(&i.id).is_none() && wanted(i);
             if goes {
-                removed.push(i.id.clone());
+                removed.push(i.clone());
             }
             !goes
         });
         Ok(removed)
     })
+}
+
+/// `docker.io/library/busybox:latest` → `busybox:latest`, as docker prints names.
+pub fn familiar(name: &str) -> String {
+    Reference::parse(name)
+        .map(|r| r.familiar_string())
+        .unwrap_or_else(|_| name.to_string())
 }
 
 #[cfg(test)]
