@@ -94,6 +94,7 @@ pub mod config;
 pub mod container;
 pub mod context;
 pub mod error;
+pub mod events;
 pub mod format;
 pub mod image;
 pub mod monitor;
