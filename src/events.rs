@@ -167,6 +167,65 @@ pub fn container(
     );
 }
 
+/// Records an image event: `id` is the image (an id or a reference), `name`
+/// its `name` attribute.
+pub fn image(data: &Path, action: &str, id: &str, name: &str) {
+    record(data, "image", action, id, &[("name", name)]);
+}
+
+/// Records a network event (`create`, `destroy`, `connect`, `disconnect`):
+/// docker's `name` and `type` attributes, plus `container` for the last two.
+pub fn network(data: &Path, action: &str, id: &str, name: &str, container: Option<&str>) {
+    let mut attrs = vec![("name", name), ("type", "bridge")];
+    if let Some(c) = container {
+        attrs.insert(0, ("container", c));
+    }
+    record(data, "network", action, id, &attrs);
+}
+
+/// The data dir of an image store (`<data>/storage`).
+pub fn store_data(store: &crate::image::store::Store) -> &Path {
+    store.root().parent().unwrap_or(store.root())
+}
+
+/// A container's start as docker reports it: a volume `mount` per volume,
+/// then the container's `start`.
+pub fn container_started(data: &Path, config: &crate::container::record::ContainerConfig) {
+    for v in &config.volumes {
+        record(
+            data,
+            "volume",
+            "mount",
+            &v.name,
+            &[
+                ("container", &config.id),
+                ("destination", &v.destination),
+                ("driver", "local"),
+                ("propagation", ""),
+            ],
+        );
+    }
+    for e in &config.networks {
+        network(data, "connect", &e.network_id, &e.network, Some(&config.id));
+    }
+    container(data, config, "start", &[]);
+}
+
+/// A container's exit as docker reports it: `die` with its exit code,
+/// then a network `disconnect` per user-defined network.
+pub fn container_died(data: &Path, config: &crate::container::record::ContainerConfig, code: i32) {
+    container(data, config, "die", &[("exitCode", &code.to_string())]);
+    for e in &config.networks {
+        network(
+            data,
+            "disconnect",
+            &e.network_id,
+            &e.network,
+            Some(&config.id),
+        );
+    }
+}
+
 /// Reads the log and follows it: [`Reader::poll`] returns the complete
 /// lines written since the last call, across rotations.
 pub struct Reader {
@@ -369,7 +428,7 @@ impl Filters {
         self.event(e)
             && self.exact("type", &e.kind)
             && self.exact("scope", &e.scope)
-            && self.fields.get("daemon").is_none()
+            && !self.fields.contains_key("daemon")
             && self.fuzzy_name(e, "container")
             && self.fuzzy_name(e, "volume")
             && self.fuzzy_name(e, "network")

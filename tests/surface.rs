@@ -426,3 +426,218 @@ fn system_prune_removes_what_docker_does_and_keeps_the_rest() {
         );
     });
 }
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// `events --since T0 --until now+1 ARGS…`: the past events, then it returns.
+fn past_events(env: &TestEnv, t0: u64, args: &[&str]) -> String {
+    let (since, until) = (t0.to_string(), (unix_now() + 1).to_string());
+    let mut all = vec!["events", "--since", &since, "--until", &until];
+    all.extend_from_slice(args);
+    stdout(env, &all)
+}
+
+#[test]
+fn events_are_recorded_as_commands_act_and_read_back_like_dockers() {
+    let reg = Registry::start(RegistryAuth::None);
+    let image = busybox(&reg);
+    for_each_mode(|env| {
+        let t0 = unix_now() - 1;
+        env.berth_cmd(["pull", "-q", &image]).assert().success();
+        let ev = stdout(env, &["create", "--name", "ev", &image, "true"]);
+        let ev = ev.trim().to_string();
+        env.berth_cmd(["start", "-a", "ev"]).assert().success();
+        env.berth_cmd(["tag", &image, "extra:1"]).assert().success();
+        env.berth_cmd(["rename", "ev", "ev2"]).assert().success();
+        env.berth_cmd(["rm", "ev2"]).assert().success();
+        env.berth_cmd(["volume", "create", "v1"]).assert().success();
+        env.berth_cmd(["volume", "rm", "v1"]).assert().success();
+        env.berth_cmd(["network", "create", "n1"])
+            .assert()
+            .success();
+        env.berth_cmd(["network", "rm", "n1"]).assert().success();
+        let live = stdout(
+            env,
+            &["run", "-d", "--name", "live", &image, "sleep", "100"],
+        );
+        let live = live.trim().to_string();
+        // sleep as PID 1 ignores SIGTERM: stop has to SIGKILL it, as docker does.
+        env.berth_cmd(["stop", "-t", "1", "live"])
+            .assert()
+            .success();
+        env.berth_cmd(["rm", "live"]).assert().success();
+        env.berth_cmd(["rmi", "extra:1"]).assert().success();
+
+        let lines = past_events(
+            env,
+            t0,
+            &[
+                "--format",
+                "{{.Type}} {{.Action}} {{index .Actor.Attributes \"name\"}}",
+            ],
+        );
+        let expected = [
+            format!("image pull {image}:latest"),
+            "container create ev".into(),
+            "container start ev".into(),
+            "container die ev".into(),
+            "image tag extra:1".into(),
+            "container rename ev2".into(),
+            "container destroy ev2".into(),
+            "volume create ".into(),
+            "volume destroy ".into(),
+            "network create n1".into(),
+            "network destroy n1".into(),
+            "container create live".into(),
+            "container start live".into(),
+            "container kill live".into(),
+            "container kill live".into(),
+            "container die live".into(),
+            "container stop live".into(),
+            "container destroy live".into(),
+            "image untag extra:1".into(),
+        ];
+        let got: Vec<&str> = lines.lines().collect();
+        assert_eq!(got, expected, "{lines}");
+
+        // Filters: same key ORed, different keys ANDed.
+        let dies = past_events(
+            env,
+            t0,
+            &[
+                "--filter",
+                "type=container",
+                "--filter",
+                "event=die",
+                "--format",
+                "{{.Actor.ID}} {{.Actor.Attributes.exitCode}}",
+            ],
+        );
+        assert_eq!(dies, format!("{ev} 0\n{live} 137\n"));
+        let by_name = past_events(
+            env,
+            t0,
+            &[
+                "-f",
+                "container=live",
+                "-f",
+                "event=kill",
+                "-f",
+                "event=stop",
+                "--format",
+                "{{.Action}} {{.Actor.Attributes.signal}}",
+            ],
+        );
+        assert_eq!(by_name, "kill 15\nkill 9\nstop <no value>\n");
+        let vols = past_events(
+            env,
+            t0,
+            &[
+                "-f",
+                "type=volume",
+                "-f",
+                "type=network",
+                "--format",
+                "{{.Action}} {{.Actor.ID}}",
+            ],
+        );
+        assert_eq!(vols.lines().count(), 4, "{vols}");
+        assert!(vols.starts_with("create v1\ndestroy v1\ncreate "), "{vols}");
+
+        // docker's JSON shape, legacy fields included for containers.
+        let json = past_events(
+            env,
+            t0,
+            &[
+                "-f",
+                "container=ev",
+                "-f",
+                "event=create",
+                "--format",
+                "{{json .}}",
+            ],
+        );
+        let v: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+        assert_eq!(v["status"], "create");
+        assert_eq!(v["id"], ev.as_str());
+        assert_eq!(v["from"], image.as_str());
+        assert_eq!(v["Type"], "container");
+        assert_eq!(v["Action"], "create");
+        assert_eq!(v["Actor"]["ID"], ev.as_str());
+        assert_eq!(v["Actor"]["Attributes"]["name"], "ev");
+        assert_eq!(v["scope"], "local");
+        assert!(v["timeNano"].as_i64().unwrap() / 1_000_000_000 == v["time"].as_i64().unwrap());
+
+        // The default text line.
+        let text = past_events(env, t0, &["-f", "container=ev", "-f", "event=create"]);
+        let re = regex_lite(&text);
+        assert!(re, "{text}");
+        assert!(
+            text.trim_end()
+                .ends_with(&format!(" container create {ev} (image={image}, name=ev)")),
+            "{text}"
+        );
+
+        // Without --since/--until it follows new events until interrupted.
+        let mut follow = env
+            .berth_std()
+            .args([
+                "events",
+                "--filter",
+                "type=container",
+                "--format",
+                "{{.Action}} {{.Actor.Attributes.name}}",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(700));
+        env.berth_cmd(["create", "--name", "late", &image, "true"])
+            .assert()
+            .success();
+        env.berth_cmd(["volume", "create", "ignored"])
+            .assert()
+            .success();
+        env.berth_cmd(["rm", "late"]).assert().success();
+        let mut out = follow.stdout.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            use std::io::Read;
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 256];
+            while !String::from_utf8_lossy(&buf).contains("destroy late\n") {
+                match out.read(&mut chunk) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                }
+            }
+            String::from_utf8_lossy(&buf).into_owned()
+        });
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !reader.is_finished() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = follow.kill();
+        let _ = follow.wait();
+        let seen = reader.join().unwrap();
+        assert_eq!(seen, "create late\ndestroy late\n");
+    });
+}
+
+/// `2024-05-01T10:00:00.123456789Z container …` or with a `+02:00` offset.
+fn regex_lite(line: &str) -> bool {
+    let b = line.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| r.clone().all(|i| b.get(i).is_some_and(u8::is_ascii_digit));
+    digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[10] == b'T'
+        && b[19] == b'.'
+        && digits(20..29)
+        && (line[29..].starts_with("Z ") || (matches!(b[29], b'+' | b'-') && b[35] == b' '))
+}

@@ -223,6 +223,7 @@ pub fn connect(
         }
         super::holder::kick(&holder);
     }
+    crate::events::network(&paths.data, "connect", &net.id, &net.name, Some(&id));
     Ok(())
 }
 
@@ -253,6 +254,7 @@ pub fn disconnect(paths: &Paths, network: &str, container: &str) -> Result<(), N
         super::bridge::detach(&place, &endpoint)?;
         super::holder::kick(&holder);
     }
+    crate::events::network(&paths.data, "disconnect", &net_id, net.name(), Some(&id));
     Ok(())
 }
 
