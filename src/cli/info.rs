@@ -16,14 +16,9 @@ pub fn exec(ctx: &Context, args: Args, as_docker: bool) -> anyhow::Result<()> {
     let client = super::version::client_json(as_docker, super::globals().debug);
     let server_version = client["Version"].as_str().unwrap_or_default().to_string();
     let mut info = crate::system::info(ctx, &server_version)?;
-    let user = ctx
-        .auth
-        .lookup("docker.io")
-        .ok()
-        .flatten()
-        .map(|c| c.username)
-        .filter(|u| u != crate::image::auth::IDENTITY_TOKEN_USERNAME)
-        .unwrap_or_default();
+    // docker shows the Docker Hub user of its config file; berth would have
+    // to run credential helpers to know it, which `info` must not do.
+    let user = "";
     if let Some(format) = args.format {
         let format = if format == "json" {
             "{{json .}}".to_string()
@@ -37,7 +32,7 @@ pub fn exec(ctx: &Context, args: Args, as_docker: bool) -> anyhow::Result<()> {
         println!();
         return Ok(());
     }
-    print!("{}", render(&client, &info, &user));
+    print!("{}", render(&client, &info, user));
     Ok(())
 }
 
