@@ -37,6 +37,9 @@ _berth() {
             berth,diff)
                 cmd="berth__subcmd__diff"
                 ;;
+            berth,events)
+                cmd="berth__subcmd__events"
+                ;;
             berth,exec)
                 cmd="berth__subcmd__exec"
                 ;;
@@ -57,6 +60,9 @@ _berth() {
                 ;;
             berth,import)
                 cmd="berth__subcmd__import"
+                ;;
+            berth,info)
+                cmd="berth__subcmd__info"
                 ;;
             berth,inspect)
                 cmd="berth__subcmd__inspect"
@@ -316,6 +322,9 @@ _berth() {
             berth__subcmd__help,diff)
                 cmd="berth__subcmd__help__subcmd__diff"
                 ;;
+            berth__subcmd__help,events)
+                cmd="berth__subcmd__help__subcmd__events"
+                ;;
             berth__subcmd__help,exec)
                 cmd="berth__subcmd__help__subcmd__exec"
                 ;;
@@ -336,6 +345,9 @@ _berth() {
                 ;;
             berth__subcmd__help,import)
                 cmd="berth__subcmd__help__subcmd__import"
+                ;;
+            berth__subcmd__help,info)
+                cmd="berth__subcmd__help__subcmd__info"
                 ;;
             berth__subcmd__help,inspect)
                 cmd="berth__subcmd__help__subcmd__inspect"
@@ -592,6 +604,15 @@ _berth() {
             berth__subcmd__help__subcmd__system,df)
                 cmd="berth__subcmd__help__subcmd__system__subcmd__df"
                 ;;
+            berth__subcmd__help__subcmd__system,events)
+                cmd="berth__subcmd__help__subcmd__system__subcmd__events"
+                ;;
+            berth__subcmd__help__subcmd__system,info)
+                cmd="berth__subcmd__help__subcmd__system__subcmd__info"
+                ;;
+            berth__subcmd__help__subcmd__system,prune)
+                cmd="berth__subcmd__help__subcmd__system__subcmd__prune"
+                ;;
             berth__subcmd__help__subcmd__volume,create)
                 cmd="berth__subcmd__help__subcmd__volume__subcmd__create"
                 ;;
@@ -835,8 +856,17 @@ _berth() {
             berth__subcmd__system,df)
                 cmd="berth__subcmd__system__subcmd__df"
                 ;;
+            berth__subcmd__system,events)
+                cmd="berth__subcmd__system__subcmd__events"
+                ;;
             berth__subcmd__system,help)
                 cmd="berth__subcmd__system__subcmd__help"
+                ;;
+            berth__subcmd__system,info)
+                cmd="berth__subcmd__system__subcmd__info"
+                ;;
+            berth__subcmd__system,prune)
+                cmd="berth__subcmd__system__subcmd__prune"
                 ;;
             berth__subcmd__system__subcmd__help,boot)
                 cmd="berth__subcmd__system__subcmd__help__subcmd__boot"
@@ -844,8 +874,17 @@ _berth() {
             berth__subcmd__system__subcmd__help,df)
                 cmd="berth__subcmd__system__subcmd__help__subcmd__df"
                 ;;
+            berth__subcmd__system__subcmd__help,events)
+                cmd="berth__subcmd__system__subcmd__help__subcmd__events"
+                ;;
             berth__subcmd__system__subcmd__help,help)
                 cmd="berth__subcmd__system__subcmd__help__subcmd__help"
+                ;;
+            berth__subcmd__system__subcmd__help,info)
+                cmd="berth__subcmd__system__subcmd__help__subcmd__info"
+                ;;
+            berth__subcmd__system__subcmd__help,prune)
+                cmd="berth__subcmd__system__subcmd__help__subcmd__prune"
                 ;;
             berth__subcmd__volume,create)
                 cmd="berth__subcmd__volume__subcmd__create"
@@ -896,17 +935,57 @@ _berth() {
 
     case "${cmd}" in
         berth)
-            opts="-v -D -l -h --version --debug --log-level --help run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help"
+            opts="-v -c -D -H -l -h --version --config --context --debug --host --log-level --tls --tlscacert --tlscert --tlskey --tlsverify --root --runroot --help run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --log-level)
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -W "debug info warn error fatal" -- "${cur}"))
+                    return 0
+                    ;;
                 -l)
+                    COMPREPLY=($(compgen -W "debug info warn error fatal" -- "${cur}"))
+                    return 0
+                    ;;
+                --tlscacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tlscert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tlskey)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --runroot)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -918,7 +997,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__attach)
-            opts="-D -h --no-stdin --sig-proxy --detach-keys --debug --help"
+            opts="-h --no-stdin --sig-proxy --detach-keys --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -940,7 +1019,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__commit)
-            opts="-a -c -m -p -D -h --author --change --message --pause --debug --help"
+            opts="-a -c -m -p -h --author --change --message --pause --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -986,7 +1065,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__completion)
-            opts="-D -h --debug --help bash elvish fish powershell zsh"
+            opts="-h --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1000,7 +1079,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container)
-            opts="-D -h --debug --help ls ps list run create start stop restart kill rm remove wait logs inspect exec attach cp diff commit export rename top pause unpause port prune help"
+            opts="-h --help ls ps list run create start stop restart kill rm remove wait logs inspect exec attach cp diff commit export rename top pause unpause port prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1014,7 +1093,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__attach)
-            opts="-D -h --no-stdin --sig-proxy --detach-keys --debug --help"
+            opts="-h --no-stdin --sig-proxy --detach-keys --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1036,7 +1115,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__commit)
-            opts="-a -c -m -p -D -h --author --change --message --pause --debug --help"
+            opts="-a -c -m -p -h --author --change --message --pause --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1082,7 +1161,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__cp)
-            opts="-a -L -q -D -h --archive --follow-link --quiet --debug --help"
+            opts="-a -L -q -h --archive --follow-link --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1096,7 +1175,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__create)
-            opts="-d -i -t -e -w -u -h -v -l -p -P -q -D --help --rm --detach --interactive --tty --env --env-file --workdir --user --group-add --entrypoint --name --hostname --volume --mount --volumes-from --tmpfs --read-only --init --platform --pull --ulimit --shm-size --label --cap-add --cap-drop --privileged --security-opt --network --network-alias --ip --publish --publish-all --add-host --dns --dns-search --userns --sig-proxy --restart --stop-signal --stop-timeout --log-driver --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --quiet --debug"
+            opts="-d -i -t -e -w -u -h -v -l -p -P -q --help --rm --detach --interactive --tty --env --env-file --workdir --user --group-add --entrypoint --name --hostname --volume --mount --volumes-from --tmpfs --read-only --init --platform --pull --ulimit --shm-size --label --cap-add --cap-drop --privileged --security-opt --network --network-alias --ip --publish --publish-all --add-host --dns --dns-search --userns --sig-proxy --restart --stop-signal --stop-timeout --log-driver --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --quiet"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1298,7 +1377,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__diff)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1312,7 +1391,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__exec)
-            opts="-d -e -i -t -u -w -D -h --detach --env --env-file --interactive --privileged --tty --user --workdir --debug --help"
+            opts="-d -e -i -t -u -w -h --detach --env --env-file --interactive --privileged --tty --user --workdir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1354,7 +1433,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__export)
-            opts="-o -D -h --output --debug --help"
+            opts="-o -h --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1726,7 +1805,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__inspect)
-            opts="-f -s -D -h --format --size --debug --help"
+            opts="-f -s -h --format --size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1748,7 +1827,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__kill)
-            opts="-s -D -h --signal --debug --help"
+            opts="-s -h --signal --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1770,7 +1849,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__logs)
-            opts="-f -n -t -D -h --details --follow --since --tail --timestamps --until --debug --help"
+            opts="-f -n -t -h --details --follow --since --tail --timestamps --until --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1800,7 +1879,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__ls)
-            opts="-a -f -n -l -q -s -D -h --all --filter --format --last --latest --no-trunc --quiet --size --debug --help"
+            opts="-a -f -n -l -q -s -h --all --filter --format --last --latest --no-trunc --quiet --size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1834,7 +1913,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__pause)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1848,7 +1927,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__port)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1862,7 +1941,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__prune)
-            opts="-f -D -h --force --filter --debug --help"
+            opts="-f -h --force --filter --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1880,7 +1959,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__rename)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1894,7 +1973,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__restart)
-            opts="-t -s -D -h --timeout --time --signal --debug --help"
+            opts="-t -s -h --timeout --time --signal --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1928,7 +2007,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__rm)
-            opts="-f -v -l -D -h --force --volumes --link --debug --help"
+            opts="-f -v -l -h --force --volumes --link --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1942,7 +2021,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__run)
-            opts="-d -i -t -e -w -u -h -v -l -p -P -q -D --help --rm --detach --interactive --tty --env --env-file --workdir --user --group-add --entrypoint --name --hostname --volume --mount --volumes-from --tmpfs --read-only --init --platform --pull --ulimit --shm-size --label --cap-add --cap-drop --privileged --security-opt --network --network-alias --ip --publish --publish-all --add-host --dns --dns-search --userns --sig-proxy --restart --stop-signal --stop-timeout --log-driver --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --quiet --debug"
+            opts="-d -i -t -e -w -u -h -v -l -p -P -q --help --rm --detach --interactive --tty --env --env-file --workdir --user --group-add --entrypoint --name --hostname --volume --mount --volumes-from --tmpfs --read-only --init --platform --pull --ulimit --shm-size --label --cap-add --cap-drop --privileged --security-opt --network --network-alias --ip --publish --publish-all --add-host --dns --dns-search --userns --sig-proxy --restart --stop-signal --stop-timeout --log-driver --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --quiet"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2144,7 +2223,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__start)
-            opts="-a -i -D -h --attach --interactive --debug --help"
+            opts="-a -i -h --attach --interactive --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2158,7 +2237,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__stop)
-            opts="-t -s -D -h --timeout --time --signal --debug --help"
+            opts="-t -s -h --timeout --time --signal --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2192,7 +2271,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__top)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2206,7 +2285,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__unpause)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2220,7 +2299,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__wait)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2234,7 +2313,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__cp)
-            opts="-a -L -q -D -h --archive --follow-link --quiet --debug --help"
+            opts="-a -L -q -h --archive --follow-link --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2248,7 +2327,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__create)
-            opts="-d -i -t -e -w -u -h -v -l -p -P -q -D --help --rm --detach --interactive --tty --env --env-file --workdir --user --group-add --entrypoint --name --hostname --volume --mount --volumes-from --tmpfs --read-only --init --platform --pull --ulimit --shm-size --label --cap-add --cap-drop --privileged --security-opt --network --network-alias --ip --publish --publish-all --add-host --dns --dns-search --userns --sig-proxy --restart --stop-signal --stop-timeout --log-driver --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --quiet --debug"
+            opts="-d -i -t -e -w -u -h -v -l -p -P -q --help --rm --detach --interactive --tty --env --env-file --workdir --user --group-add --entrypoint --name --hostname --volume --mount --volumes-from --tmpfs --read-only --init --platform --pull --ulimit --shm-size --label --cap-add --cap-drop --privileged --security-opt --network --network-alias --ip --publish --publish-all --add-host --dns --dns-search --userns --sig-proxy --restart --stop-signal --stop-timeout --log-driver --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --quiet"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2450,7 +2529,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__diff)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2463,8 +2542,42 @@ _berth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        berth__subcmd__events)
+            opts="-f -h --since --until --filter --format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --filter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         berth__subcmd__exec)
-            opts="-d -e -i -t -u -w -D -h --detach --env --env-file --interactive --privileged --tty --user --workdir --debug --help"
+            opts="-d -e -i -t -u -w -h --detach --env --env-file --interactive --privileged --tty --user --workdir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2506,7 +2619,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__export)
-            opts="-o -D -h --output --debug --help"
+            opts="-o -h --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2528,7 +2641,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__help)
-            opts="run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help"
+            opts="run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2961,6 +3074,20 @@ _berth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        berth__subcmd__help__subcmd__events)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         berth__subcmd__help__subcmd__exec)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -3200,6 +3327,20 @@ _berth() {
             return 0
             ;;
         berth__subcmd__help__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__help__subcmd__info)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -3802,7 +3943,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__help__subcmd__system)
-            opts="boot df"
+            opts="boot df info events prune"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3830,6 +3971,48 @@ _berth() {
             return 0
             ;;
         berth__subcmd__help__subcmd__system__subcmd__df)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__help__subcmd__system__subcmd__events)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__help__subcmd__system__subcmd__info)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__help__subcmd__system__subcmd__prune)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -3998,7 +4181,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__history)
-            opts="-H -q -D -h --format --human --no-trunc --quiet --platform --debug --help"
+            opts="-H -q -h --format --human --no-trunc --quiet --platform --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4028,7 +4211,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__image)
-            opts="-D -h --debug --help ls list pull push rm remove tag inspect history prune save load import help"
+            opts="-h --help ls list pull push rm remove tag inspect history prune save load import help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4224,7 +4407,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__image__subcmd__history)
-            opts="-H -q -D -h --format --human --no-trunc --quiet --platform --debug --help"
+            opts="-H -q -h --format --human --no-trunc --quiet --platform --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4254,7 +4437,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__image__subcmd__import)
-            opts="-c -m -D -h --change --message --platform --debug --help"
+            opts="-c -m -h --change --message --platform --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4288,7 +4471,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__image__subcmd__inspect)
-            opts="-f -D -h --format --platform --debug --help"
+            opts="-f -h --format --platform --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4314,7 +4497,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__image__subcmd__load)
-            opts="-i -q -D -h --input --quiet --platform --debug --help"
+            opts="-i -q -h --input --quiet --platform --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4340,7 +4523,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__image__subcmd__ls)
-            opts="-a -f -q -D -h --all --digests --filter --format --no-trunc --quiet --tree --debug --help"
+            opts="-a -f -q -h --all --digests --filter --format --no-trunc --quiet --tree --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4366,7 +4549,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__image__subcmd__prune)
-            opts="-a -f -D -h --all --force --filter --debug --help"
+            opts="-a -f -h --all --force --filter --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4384,7 +4567,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__image__subcmd__pull)
-            opts="-q -a -D -h --platform --quiet --all-tags --disable-content-trust --debug --help"
+            opts="-q -a -h --platform --quiet --all-tags --disable-content-trust --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4402,7 +4585,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__image__subcmd__push)
-            opts="-a -q -D -h --all-tags --quiet --platform --disable-content-trust --debug --help"
+            opts="-a -q -h --all-tags --quiet --platform --disable-content-trust --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4420,7 +4603,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__image__subcmd__rm)
-            opts="-f -D -h --force --no-prune --debug --help"
+            opts="-f -h --force --no-prune --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4434,7 +4617,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__image__subcmd__save)
-            opts="-o -D -h --output --format --platform --debug --help"
+            opts="-o -h --output --format --platform --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4464,7 +4647,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__image__subcmd__tag)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4478,7 +4661,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__images)
-            opts="-a -f -q -D -h --all --digests --filter --format --no-trunc --quiet --tree --debug --help"
+            opts="-a -f -q -h --all --digests --filter --format --no-trunc --quiet --tree --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4504,7 +4687,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__import)
-            opts="-c -m -D -h --change --message --platform --debug --help"
+            opts="-c -m -h --change --message --platform --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4537,8 +4720,30 @@ _berth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        berth__subcmd__info)
+            opts="-f -h --format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         berth__subcmd__inspect)
-            opts="-f -s -D -h --format --size --type --debug --help"
+            opts="-f -s -h --format --size --type --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4564,7 +4769,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal)
-            opts="-D -h --userns --debug --help unpack layer-tar layer-diff export rm port-proxy netns-holder run-plan monitor exec cp-out cp-in volume-copy-up changes help"
+            opts="-h --userns --help unpack layer-tar layer-diff export rm port-proxy netns-holder run-plan monitor exec cp-out cp-in volume-copy-up changes help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4578,7 +4783,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal__subcmd__changes)
-            opts="-D -h --upper --lower --debug --help"
+            opts="-h --upper --lower --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4600,7 +4805,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal__subcmd__cp__subcmd__in)
-            opts="-D -h --container --pid --lower --upper --work --merged --dest --keep-owner --debug --help"
+            opts="-h --container --pid --lower --upper --work --merged --dest --keep-owner --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4642,7 +4847,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal__subcmd__cp__subcmd__out)
-            opts="-D -h --container --pid --lower --upper --work --merged --path --follow --debug --help"
+            opts="-h --container --pid --lower --upper --work --merged --path --follow --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4684,7 +4889,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal__subcmd__exec)
-            opts="-d -e -i -t -u -w -D -h --detach --env --env-file --interactive --privileged --tty --user --workdir --debug --help"
+            opts="-d -e -i -t -u -w -h --detach --env --env-file --interactive --privileged --tty --user --workdir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4726,7 +4931,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal__subcmd__export)
-            opts="-D -h --container --pid --lower --upper --work --merged --debug --help"
+            opts="-h --container --pid --lower --upper --work --merged --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4988,7 +5193,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal__subcmd__layer__subcmd__diff)
-            opts="-D -h --upper --lower --skip --debug --help"
+            opts="-h --upper --lower --skip --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5014,7 +5219,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal__subcmd__layer__subcmd__tar)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5028,7 +5233,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal__subcmd__monitor)
-            opts="-D -h --report-fd --debug --help"
+            opts="-h --report-fd --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5046,7 +5251,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal__subcmd__netns__subcmd__holder)
-            opts="-D -h --data --dir --own-netns --upstream --debug --help"
+            opts="-h --data --dir --own-netns --upstream --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5072,7 +5277,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal__subcmd__port__subcmd__proxy)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5086,7 +5291,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal__subcmd__rm)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5100,7 +5305,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal__subcmd__run__subcmd__plan)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5114,7 +5319,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal__subcmd__unpack)
-            opts="-D -h --dest --tar-split --rootless --debug --help"
+            opts="-h --dest --tar-split --rootless --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5136,7 +5341,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal__subcmd__volume__subcmd__copy__subcmd__up)
-            opts="-D -h --dest --path --lower --debug --help"
+            opts="-h --dest --path --lower --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5162,7 +5367,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__kill)
-            opts="-s -D -h --signal --debug --help"
+            opts="-s -h --signal --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5184,7 +5389,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__load)
-            opts="-i -q -D -h --input --quiet --platform --debug --help"
+            opts="-i -q -h --input --quiet --platform --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5210,7 +5415,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__login)
-            opts="-u -p -D -h --username --password --password-stdin --debug --help"
+            opts="-u -p -h --username --password --password-stdin --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5240,7 +5445,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__logout)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5254,7 +5459,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__logs)
-            opts="-f -n -t -D -h --details --follow --since --tail --timestamps --until --debug --help"
+            opts="-f -n -t -h --details --follow --since --tail --timestamps --until --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5284,7 +5489,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__network)
-            opts="-D -h --debug --help create ls list inspect rm remove prune connect disconnect help"
+            opts="-h --help create ls list inspect rm remove prune connect disconnect help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5298,7 +5503,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__network__subcmd__connect)
-            opts="-D -h --alias --ip --debug --help"
+            opts="-h --alias --ip --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5320,7 +5525,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__network__subcmd__create)
-            opts="-d -o -D -h --driver --subnet --gateway --internal --attachable --label --opt --ipam-driver --ipv6 --debug --help"
+            opts="-d -o -h --driver --subnet --gateway --internal --attachable --label --opt --ipam-driver --ipv6 --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5366,7 +5571,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__network__subcmd__disconnect)
-            opts="-f -D -h --force --debug --help"
+            opts="-f -h --force --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5506,7 +5711,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__network__subcmd__inspect)
-            opts="-f -v -D -h --format --verbose --debug --help"
+            opts="-f -v -h --format --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5528,7 +5733,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__network__subcmd__ls)
-            opts="-f -q -D -h --filter --format --no-trunc --quiet --debug --help"
+            opts="-f -q -h --filter --format --no-trunc --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5554,7 +5759,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__network__subcmd__prune)
-            opts="-f -D -h --force --filter --debug --help"
+            opts="-f -h --force --filter --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5572,7 +5777,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__network__subcmd__rm)
-            opts="-f -D -h --force --debug --help"
+            opts="-f -h --force --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5586,7 +5791,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__pause)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5600,7 +5805,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__port)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5614,7 +5819,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__ps)
-            opts="-a -f -n -l -q -s -D -h --all --filter --format --last --latest --no-trunc --quiet --size --debug --help"
+            opts="-a -f -n -l -q -s -h --all --filter --format --last --latest --no-trunc --quiet --size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5648,7 +5853,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__pull)
-            opts="-q -a -D -h --platform --quiet --all-tags --disable-content-trust --debug --help"
+            opts="-q -a -h --platform --quiet --all-tags --disable-content-trust --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5666,7 +5871,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__push)
-            opts="-a -q -D -h --all-tags --quiet --platform --disable-content-trust --debug --help"
+            opts="-a -q -h --all-tags --quiet --platform --disable-content-trust --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5684,7 +5889,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__rename)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5698,7 +5903,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__restart)
-            opts="-t -s -D -h --timeout --time --signal --debug --help"
+            opts="-t -s -h --timeout --time --signal --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5732,7 +5937,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__rm)
-            opts="-f -v -l -D -h --force --volumes --link --debug --help"
+            opts="-f -v -l -h --force --volumes --link --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5746,7 +5951,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__rmi)
-            opts="-f -D -h --force --no-prune --debug --help"
+            opts="-f -h --force --no-prune --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5760,7 +5965,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__run)
-            opts="-d -i -t -e -w -u -h -v -l -p -P -q -D --help --rm --detach --interactive --tty --env --env-file --workdir --user --group-add --entrypoint --name --hostname --volume --mount --volumes-from --tmpfs --read-only --init --platform --pull --ulimit --shm-size --label --cap-add --cap-drop --privileged --security-opt --network --network-alias --ip --publish --publish-all --add-host --dns --dns-search --userns --sig-proxy --restart --stop-signal --stop-timeout --log-driver --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --quiet --debug"
+            opts="-d -i -t -e -w -u -h -v -l -p -P -q --help --rm --detach --interactive --tty --env --env-file --workdir --user --group-add --entrypoint --name --hostname --volume --mount --volumes-from --tmpfs --read-only --init --platform --pull --ulimit --shm-size --label --cap-add --cap-drop --privileged --security-opt --network --network-alias --ip --publish --publish-all --add-host --dns --dns-search --userns --sig-proxy --restart --stop-signal --stop-timeout --log-driver --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --quiet"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5962,7 +6167,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__save)
-            opts="-o -D -h --output --format --platform --debug --help"
+            opts="-o -h --output --format --platform --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5992,7 +6197,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__start)
-            opts="-a -i -D -h --attach --interactive --debug --help"
+            opts="-a -i -h --attach --interactive --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6006,7 +6211,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__stop)
-            opts="-t -s -D -h --timeout --time --signal --debug --help"
+            opts="-t -s -h --timeout --time --signal --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6040,7 +6245,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__system)
-            opts="-D -h --debug --help boot df help"
+            opts="-h --help boot df info events prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6054,7 +6259,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__system__subcmd__boot)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6068,7 +6273,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__system__subcmd__df)
-            opts="-v -D -h --verbose --format --debug --help"
+            opts="-v -h --verbose --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6085,8 +6290,42 @@ _berth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        berth__subcmd__system__subcmd__events)
+            opts="-f -h --since --until --filter --format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --filter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         berth__subcmd__system__subcmd__help)
-            opts="boot df help"
+            opts="boot df info events prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6127,6 +6366,20 @@ _berth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        berth__subcmd__system__subcmd__help__subcmd__events)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         berth__subcmd__system__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -6141,8 +6394,76 @@ _berth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        berth__subcmd__system__subcmd__help__subcmd__info)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__system__subcmd__help__subcmd__prune)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__system__subcmd__info)
+            opts="-f -h --format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__system__subcmd__prune)
+            opts="-a -f -h --all --force --volumes --filter --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --filter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         berth__subcmd__tag)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6156,7 +6477,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__top)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6170,7 +6491,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__unpause)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6184,7 +6505,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__version)
-            opts="-f -D -h --format --debug --help"
+            opts="-f -h --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6206,7 +6527,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__volume)
-            opts="-D -h --debug --help create ls list inspect rm remove prune help"
+            opts="-h --help create ls list inspect rm remove prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6220,7 +6541,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__volume__subcmd__create)
-            opts="-d -o -D -h --driver --label --opt --name --debug --help"
+            opts="-d -o -h --driver --label --opt --name --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6356,7 +6677,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__volume__subcmd__inspect)
-            opts="-f -D -h --format --debug --help"
+            opts="-f -h --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6378,7 +6699,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__volume__subcmd__ls)
-            opts="-f -q -D -h --filter --format --quiet --debug --help"
+            opts="-f -q -h --filter --format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6404,7 +6725,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__volume__subcmd__prune)
-            opts="-a -f -D -h --all --force --filter --debug --help"
+            opts="-a -f -h --all --force --filter --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6422,7 +6743,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__volume__subcmd__rm)
-            opts="-f -D -h --force --debug --help"
+            opts="-f -h --force --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6436,7 +6757,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__wait)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -268,6 +268,7 @@ pub fn prepare(
         Some(_) => containers.create(&config)?,
         None => create_with_generated_name(&containers, &mut config)?,
     };
+    crate::events::container(&ctx.paths.data, &config, "create", &[]);
     drop(_network_lock);
     let mut opts = opts.clone();
     opts.binds.extend(inherited_binds);
@@ -776,6 +777,7 @@ pub fn remove_with(
 fn remove_container(ctx: &Context, config: &ContainerConfig) -> Result<(), CreateError> {
     let containers = ContainerStore::open(&ctx.paths.data)?;
     let gone = containers.unregister(config)?;
+    crate::events::container(&ctx.paths.data, config, "destroy", &[]);
     // overlay leaves `work/work` mode 000; we own it, so opening it up lets an
     // ordinary removal finish without entering the user namespace.
     let _ = std::fs::set_permissions(

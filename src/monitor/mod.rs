@@ -236,6 +236,7 @@ fn run_once(
             .as_ref()
             .map(|_| health::starting_health());
     })?;
+    crate::events::container_started(containers.data_dir(), config);
     // Running now: the holder sees it and stays; others may start.
     drop(holder);
     let master = container.take_master();
@@ -336,6 +337,7 @@ fn run_once(
         s.exit_code = code;
         s.finished_at = Some(Utc::now());
     })?;
+    crate::events::container_died(containers.data_dir(), config, code);
     Ok(runtime::Outcome {
         code,
         exec_error: None,

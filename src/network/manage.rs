@@ -148,10 +148,11 @@ fn remove_bridge(paths: &Paths, network: &Network) {
 }
 
 /// `network prune`: every user-defined network no container (running or
-/// not) is attached to; their names.
+/// not) is attached to (and, with `until`, created before it); their names.
 pub fn prune(
     paths: &Paths,
     labels: &[(bool, String, Option<String>)],
+    until: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<Vec<String>, NetworkError> {
     let store = NetworkStore::open(&paths.data)?;
     let containers = ContainerStore::open(&paths.data)?;
@@ -165,7 +166,8 @@ pub fn prune(
             };
             has == *want
         });
-        if !label_ok || !users(&containers, &n.id)?.is_empty() {
+        let too_new = until.is_some_and(|t| n.created >= t);
+        if !label_ok || too_new || !users(&containers, &n.id)?.is_empty() {
             continue;
         }
         store.remove(&n, &[])?;
@@ -239,6 +241,7 @@ pub fn connect(
         }
         super::holder::kick(&holder);
     }
+    crate::events::network(&paths.data, "connect", &net.id, &net.name, Some(&id));
     Ok(())
 }
 
@@ -269,6 +272,7 @@ pub fn disconnect(paths: &Paths, network: &str, container: &str) -> Result<(), N
         super::bridge::detach(&place, &endpoint)?;
         super::holder::kick(&holder);
     }
+    crate::events::network(&paths.data, "disconnect", &net_id, net.name(), Some(&id));
     Ok(())
 }
 

@@ -411,7 +411,13 @@ impl NetworkStore {
         f.write_all(&bytes).map_err(io_err(&tmp))?;
         f.sync_all().map_err(io_err(&tmp))?;
         fs::rename(&tmp, &path).map_err(io_err(&path))?;
+        crate::events::network(self.data_dir(), "create", &network.id, name, None);
         Ok(network)
+    }
+
+    /// The data dir the networks live in (where [`crate::events`] are logged).
+    fn data_dir(&self) -> &Path {
+        self.dir.parent().unwrap_or(&self.dir)
     }
 
     /// Removes a network no container is attached to (`users`: the ids of
@@ -425,7 +431,11 @@ impl NetworkStore {
         }
         let path = self.path(&network.name);
         match fs::remove_file(&path) {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                let (id, name) = (&network.id, &network.name);
+                crate::events::network(self.data_dir(), "destroy", id, name, None);
+                Ok(())
+            }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 Err(StoreError::NotFound(network.name.clone()))
             }
