@@ -48,6 +48,7 @@
 
 pub mod context;
 pub mod dockerfile;
+pub mod exec;
 pub mod expand;
 pub mod ignore;
 pub mod stages;
