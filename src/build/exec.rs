@@ -88,7 +88,7 @@ pub enum BuildEvent<'a> {
     RunningIn(&'a str),
     /// Output of a RUN (its stdout and stderr, as it comes).
     Output(&'a [u8]),
-    /// `Removing intermediate container <container>`.
+    /// ` ---> Removed intermediate container <container>` (docker ≥ 25's words).
     Removing(&'a str),
     /// `# Executing N build triggers` (ONBUILD of the base image).
     Triggers(usize),
@@ -289,8 +289,7 @@ pub fn build(
 /// Quotes a `--label` word for a LABEL line when it needs it.
 fn quote(s: &str) -> String {
     if !s.is_empty()
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_./:@".contains(c))
     {
         return s.to_string();
@@ -405,8 +404,7 @@ impl Builder<'_, '_> {
             (self.pull)(name).map_err(BuildError::Pull)?;
             record = found(self.store)?;
         }
-        let record =
-            record.ok_or_else(|| BuildError::Pull(format!("No such image: {name}")))?;
+        let record = record.ok_or_else(|| BuildError::Pull(format!("No such image: {name}")))?;
         let config = local::config_json(self.store, &record)?;
         Ok((record.id.clone(), config))
     }
@@ -802,9 +800,16 @@ impl Builder<'_, '_> {
         state.cfg().insert("WorkingDir".into(), json!(path));
         let mut sandbox = Sandbox::new(self.ctx, self.store, state)?;
         sandbox.copy(&path, 0, 0, |info, _| {
-            Ok((info.path.clone(), None::<fn(&mut dyn Write) -> io::Result<()>>))
+            Ok((
+                info.path.clone(),
+                None::<fn(&mut dyn Write) -> io::Result<()>>,
+            ))
         })?;
         let layer = sandbox.finish()?;
+        // docker's classic builder runs a container for WORKDIR.
+        let fake = crate::container::record::generate_id();
+        self.emit(BuildEvent::RunningIn(&fake));
+        self.emit(BuildEvent::Removing(&fake));
         self.commit(state, &key, &created_by, layer.as_ref())
     }
 
@@ -829,9 +834,10 @@ impl Builder<'_, '_> {
             None => (0, 0),
         };
         let chmod = match &c.chmod {
-            Some(m) => Some(u32::from_str_radix(m, 8).map_err(|_| {
-                BuildError::Copy(format!("invalid chmod parameter: {m}"))
-            })?),
+            Some(m) => Some(
+                u32::from_str_radix(m, 8)
+                    .map_err(|_| BuildError::Copy(format!("invalid chmod parameter: {m}")))?,
+            ),
             None => None,
         };
         // Destination, relative to WORKDIR.
@@ -944,7 +950,12 @@ impl Builder<'_, '_> {
                                     }
                                     crate::image::unpack::Compression::None => Box::new(br),
                                 };
-                            retar(&mut input, out, Some((uid, gid)).filter(|_| c.chown.is_some()), chmod)
+                            retar(
+                                &mut input,
+                                out,
+                                Some((uid, gid)).filter(|_| c.chown.is_some()),
+                                chmod,
+                            )
                         }),
                     ))
                 })?;
@@ -969,7 +980,14 @@ impl Builder<'_, '_> {
             sandbox.copy(&dest, uid, gid, |info, dest_path| {
                 let into_dir = is_dir || dest_dir_syntax || (info.exists && info.is_dir);
                 let (dir, name) = if into_dir {
-                    (info.path.clone(), if is_dir { String::new() } else { src_name.clone() })
+                    (
+                        info.path.clone(),
+                        if is_dir {
+                            String::new()
+                        } else {
+                            src_name.clone()
+                        },
+                    )
                 } else {
                     let p = CopyPath::parse(&info.path.to_string_lossy(), true);
                     (p.parent(), p.base().to_string_lossy().to_string())
@@ -1109,7 +1127,10 @@ impl Builder<'_, '_> {
             };
             let mut out = source.open(&abs)?;
             let src_is_dir = out.info.is_dir;
-            let src_base = CopyPath::parse(&abs, true).base().to_string_lossy().to_string();
+            let src_base = CopyPath::parse(&abs, true)
+                .base()
+                .to_string_lossy()
+                .to_string();
             sandbox.copy(dest, uid, gid, |info, _| {
                 let into_dir = src_is_dir || dest_dir_syntax || (info.exists && info.is_dir);
                 let (dir, name) = if into_dir {
@@ -1159,7 +1180,9 @@ impl Builder<'_, '_> {
             None => (spec, None),
         };
         let bad = |what: &str, name: &str| {
-            BuildError::Copy(format!("unable to convert uid/gid chown string to host mapping: can't find {what} for {what} name {name}"))
+            BuildError::Copy(format!(
+                "unable to convert uid/gid chown string to host mapping: can't find {what} for {what} name {name}"
+            ))
         };
         let uid = match user.parse::<u32>() {
             Ok(n) => n,
@@ -1286,7 +1309,9 @@ fn apply_metadata(state: &mut StageState, i: &Instruction) -> Result<(), BuildEr
             let map = cfg["Volumes"].as_object_mut().expect("object");
             for v in vs {
                 if v.trim().is_empty() {
-                    return Err(BuildError::Copy("VOLUME specified can not be an empty string".into()));
+                    return Err(BuildError::Copy(
+                        "VOLUME specified can not be an empty string".into(),
+                    ));
                 }
                 map.insert(v.clone(), json!({}));
             }
@@ -1577,13 +1602,7 @@ impl<'a> Sandbox<'a> {
     /// One extraction: `plan` gets what `dest` is in the stage (symlink
     /// followed) and returns the directory to extract into (made with
     /// missing parents owned by uid:gid) and what writes the tar.
-    fn copy<'w, F, W>(
-        &mut self,
-        dest: &str,
-        uid: u32,
-        gid: u32,
-        plan: F,
-    ) -> Result<(), BuildError>
+    fn copy<'w, F, W>(&mut self, dest: &str, uid: u32, gid: u32, plan: F) -> Result<(), BuildError>
     where
         F: FnOnce(&PathInfo, &str) -> Result<(PathBuf, Option<W>), BuildError>,
         W: FnOnce(&mut dyn Write) -> io::Result<()> + 'w,
@@ -1696,7 +1715,11 @@ struct SourceOut {
 }
 
 impl<'a> SourceTree<'a> {
-    fn new(ctx: &'a Context, store: &Store, diff_ids: &[String]) -> Result<SourceTree<'a>, BuildError> {
+    fn new(
+        ctx: &'a Context,
+        store: &Store,
+        diff_ids: &[String],
+    ) -> Result<SourceTree<'a>, BuildError> {
         let dir = new_temp_dir(store, "from-")?;
         let lower = lowers(store, diff_ids, &dir)?;
         Ok(SourceTree {
@@ -1716,7 +1739,9 @@ impl<'a> SourceTree<'a> {
             Ok(i) => i,
             Err(_) => {
                 let _ = helper_error(&mut child);
-                return Err(ContextError::NotFound(path.trim_start_matches('/').to_string()).into());
+                return Err(
+                    ContextError::NotFound(path.trim_start_matches('/').to_string()).into(),
+                );
             }
         };
         Ok(SourceOut {

@@ -239,9 +239,10 @@ fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
             BuildEvent::Image(id) => line(format!(" ---> {}", short_id(id))),
             BuildEvent::UsingCache => line(" ---> Using cache".into()),
             BuildEvent::RunningIn(id) => line(format!(" ---> Running in {}", short_id(id))),
-            BuildEvent::Removing(id) => {
-                line(format!("Removing intermediate container {}", short_id(id)))
-            }
+            BuildEvent::Removing(id) => line(format!(
+                " ---> Removed intermediate container {}",
+                short_id(id)
+            )),
             BuildEvent::Triggers(n) => line(format!(
                 "# Executing {n} build trigger{}",
                 if n == 1 { "" } else { "s" }
@@ -259,7 +260,15 @@ fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
     };
     let mut pull = |name: &str| -> Result<(), String> {
         let reference = Reference::parse(name).map_err(|e| e.to_string())?;
-        super::pull::run_pull(ctx, name, &reference, None, quiet).map_err(|e| format!("{e:#}"))
+        if quiet {
+            let opts = crate::image::pull::PullOptions { platform: None };
+            let rt = super::runtime().map_err(|e| e.to_string())?;
+            return rt
+                .block_on(crate::image::pull::pull(ctx, &reference, &opts, &|_| {}))
+                .map(|_| ())
+                .map_err(|e| e.to_string());
+        }
+        super::pull::run_pull(ctx, name, &reference, None, false).map_err(|e| format!("{e:#}"))
     };
     let id = exec::build(ctx, &opts, &mut pull, &mut events)?;
     if let Some(f) = &args.iidfile {

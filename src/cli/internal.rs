@@ -483,13 +483,11 @@ fn build_copy(t: &CpTarget, dest: &str, uid: u32, gid: u32) -> Result<(), String
             match std::fs::metadata(&cur) {
                 Ok(m) if m.is_dir() => {}
                 Ok(_) => {
-                    return Err(format!(
-                        "mkdir {}: not a directory",
-                        cur.display()
-                    ));
+                    return Err(format!("mkdir {}: not a directory", cur.display()));
                 }
                 Err(_) => {
-                    std::fs::create_dir(&cur).map_err(|e| format!("mkdir {}: {e}", cur.display()))?;
+                    std::fs::create_dir(&cur)
+                        .map_err(|e| format!("mkdir {}: {e}", cur.display()))?;
                     std::os::unix::fs::lchown(&cur, Some(uid), Some(gid))
                         .map_err(|e| format!("chown {}: {e}", cur.display()))?;
                     std::fs::set_permissions(
