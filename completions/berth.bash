@@ -19,6 +19,9 @@ _berth() {
             berth,attach)
                 cmd="berth__subcmd__attach"
                 ;;
+            berth,build)
+                cmd="berth__subcmd__build"
+                ;;
             berth,commit)
                 cmd="berth__subcmd__commit"
                 ;;
@@ -298,6 +301,9 @@ _berth() {
             berth__subcmd__help,attach)
                 cmd="berth__subcmd__help__subcmd__attach"
                 ;;
+            berth__subcmd__help,build)
+                cmd="berth__subcmd__help__subcmd__build"
+                ;;
             berth__subcmd__help,commit)
                 cmd="berth__subcmd__help__subcmd__commit"
                 ;;
@@ -490,6 +496,9 @@ _berth() {
             berth__subcmd__help__subcmd__container,wait)
                 cmd="berth__subcmd__help__subcmd__container__subcmd__wait"
                 ;;
+            berth__subcmd__help__subcmd__image,build)
+                cmd="berth__subcmd__help__subcmd__image__subcmd__build"
+                ;;
             berth__subcmd__help__subcmd__image,history)
                 cmd="berth__subcmd__help__subcmd__image__subcmd__history"
                 ;;
@@ -522,6 +531,12 @@ _berth() {
                 ;;
             berth__subcmd__help__subcmd__image,tag)
                 cmd="berth__subcmd__help__subcmd__image__subcmd__tag"
+                ;;
+            berth__subcmd__help__subcmd__internal,build-copy)
+                cmd="berth__subcmd__help__subcmd__internal__subcmd__build__subcmd__copy"
+                ;;
+            berth__subcmd__help__subcmd__internal,build-run)
+                cmd="berth__subcmd__help__subcmd__internal__subcmd__build__subcmd__run"
                 ;;
             berth__subcmd__help__subcmd__internal,changes)
                 cmd="berth__subcmd__help__subcmd__internal__subcmd__changes"
@@ -604,6 +619,9 @@ _berth() {
             berth__subcmd__help__subcmd__volume,rm)
                 cmd="berth__subcmd__help__subcmd__volume__subcmd__rm"
                 ;;
+            berth__subcmd__image,build)
+                cmd="berth__subcmd__image__subcmd__build"
+                ;;
             berth__subcmd__image,help)
                 cmd="berth__subcmd__image__subcmd__help"
                 ;;
@@ -646,6 +664,9 @@ _berth() {
             berth__subcmd__image,tag)
                 cmd="berth__subcmd__image__subcmd__tag"
                 ;;
+            berth__subcmd__image__subcmd__help,build)
+                cmd="berth__subcmd__image__subcmd__help__subcmd__build"
+                ;;
             berth__subcmd__image__subcmd__help,help)
                 cmd="berth__subcmd__image__subcmd__help__subcmd__help"
                 ;;
@@ -681,6 +702,12 @@ _berth() {
                 ;;
             berth__subcmd__image__subcmd__help,tag)
                 cmd="berth__subcmd__image__subcmd__help__subcmd__tag"
+                ;;
+            berth__subcmd__internal,build-copy)
+                cmd="berth__subcmd__internal__subcmd__build__subcmd__copy"
+                ;;
+            berth__subcmd__internal,build-run)
+                cmd="berth__subcmd__internal__subcmd__build__subcmd__run"
                 ;;
             berth__subcmd__internal,changes)
                 cmd="berth__subcmd__internal__subcmd__changes"
@@ -723,6 +750,12 @@ _berth() {
                 ;;
             berth__subcmd__internal,volume-copy-up)
                 cmd="berth__subcmd__internal__subcmd__volume__subcmd__copy__subcmd__up"
+                ;;
+            berth__subcmd__internal__subcmd__help,build-copy)
+                cmd="berth__subcmd__internal__subcmd__help__subcmd__build__subcmd__copy"
+                ;;
+            berth__subcmd__internal__subcmd__help,build-run)
+                cmd="berth__subcmd__internal__subcmd__help__subcmd__build__subcmd__run"
                 ;;
             berth__subcmd__internal__subcmd__help,changes)
                 cmd="berth__subcmd__internal__subcmd__help__subcmd__changes"
@@ -887,7 +920,7 @@ _berth() {
 
     case "${cmd}" in
         berth)
-            opts="-v -D -l -h --version --debug --log-level --help run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help"
+            opts="-v -D -l -h --version --debug --log-level --help run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -921,6 +954,60 @@ _berth() {
                     ;;
                 --detach-keys)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__build)
+            opts="-t -f -q -D -h --tag --file --build-arg --target --no-cache --pull --quiet --label --iidfile --platform --rm --force-rm --debug --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --tag)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --build-arg)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --target)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --iidfile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --platform)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rm)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2519,7 +2606,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__help)
-            opts="run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help"
+            opts="run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2533,6 +2620,20 @@ _berth() {
             return 0
             ;;
         berth__subcmd__help__subcmd__attach)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__help__subcmd__build)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -3009,8 +3110,22 @@ _berth() {
             return 0
             ;;
         berth__subcmd__help__subcmd__image)
-            opts="ls pull push rm tag inspect history prune save load import"
+            opts="build ls pull push rm tag inspect history prune save load import"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__help__subcmd__image__subcmd__build)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -3219,8 +3334,36 @@ _berth() {
             return 0
             ;;
         berth__subcmd__help__subcmd__internal)
-            opts="unpack layer-tar layer-diff export rm netns-holder run-plan monitor exec cp-out cp-in volume-copy-up changes"
+            opts="unpack layer-tar layer-diff export rm netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy changes"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__help__subcmd__internal__subcmd__build__subcmd__copy)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__help__subcmd__internal__subcmd__build__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -4005,7 +4148,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__image)
-            opts="-D -h --debug --help ls list pull push rm remove tag inspect history prune save load import help"
+            opts="-D -h --debug --help build ls list pull push rm remove tag inspect history prune save load import help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4018,9 +4161,77 @@ _berth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        berth__subcmd__image__subcmd__help)
-            opts="ls pull push rm tag inspect history prune save load import help"
+        berth__subcmd__image__subcmd__build)
+            opts="-t -f -q -D -h --tag --file --build-arg --target --no-cache --pull --quiet --label --iidfile --platform --rm --force-rm --debug --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --tag)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --build-arg)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --target)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --iidfile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --platform)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rm)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__image__subcmd__help)
+            opts="build ls pull push rm tag inspect history prune save load import help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__image__subcmd__help__subcmd__build)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -4541,8 +4752,72 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal)
-            opts="-D -h --userns --debug --help unpack layer-tar layer-diff export rm netns-holder run-plan monitor exec cp-out cp-in volume-copy-up changes help"
+            opts="-D -h --userns --debug --help unpack layer-tar layer-diff export rm netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy changes help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__internal__subcmd__build__subcmd__copy)
+            opts="-D -h --container --pid --lower --upper --work --merged --dest --uid --gid --debug --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --container)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lower)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --upper)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --work)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --merged)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dest)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --uid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --gid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__internal__subcmd__build__subcmd__run)
+            opts="-D -h --debug --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -4741,8 +5016,36 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal__subcmd__help)
-            opts="unpack layer-tar layer-diff export rm netns-holder run-plan monitor exec cp-out cp-in volume-copy-up changes help"
+            opts="unpack layer-tar layer-diff export rm netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy changes help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__internal__subcmd__help__subcmd__build__subcmd__copy)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__internal__subcmd__help__subcmd__build__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -869,7 +869,6 @@ impl Builder<'_, '_> {
         // Context sources.
         let mut matches: Vec<SourceMatch> = Vec::new();
         let mut heredocs = Vec::new();
-        let mut wildcard = false;
         for s in &c.sources {
             match s {
                 CopySource::Path(p) => {
@@ -879,7 +878,6 @@ impl Builder<'_, '_> {
                     if is_add && p.starts_with("git@") {
                         return Err(BuildError::NotImplemented("ADD from git".into()));
                     }
-                    wildcard |= super::ignore::has_wildcards(p);
                     matches.extend(self.opts.context.resolve_sources(p)?);
                 }
                 CopySource::Heredoc(h) => {
@@ -897,7 +895,7 @@ impl Builder<'_, '_> {
         if count == 0 {
             return Err(ContextError::NoSources.into());
         }
-        if (count > 1 || wildcard && count > 1) && !dest_dir_syntax {
+        if count > 1 && !dest_dir_syntax {
             return Err(BuildError::Copy(format!(
                 "When using {keyword} with more than one source file, the destination must be a directory and end with a /"
             )));
@@ -1686,7 +1684,7 @@ impl<'a> Sandbox<'a> {
         let _ = crate::image::pull::remove_trees_blocking(
             &self.ctx.paths,
             self.mapping.as_ref(),
-            &[self.dir.clone()],
+            std::slice::from_ref(&self.dir),
         );
     }
 }
@@ -1796,7 +1794,7 @@ impl Drop for SourceTree<'_> {
         let _ = crate::image::pull::remove_trees_blocking(
             &self.ctx.paths,
             self.mapping.as_ref(),
-            &[self.dir.clone()],
+            std::slice::from_ref(&self.dir),
         );
     }
 }
