@@ -964,7 +964,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__build)
-            opts="-t -f -q -D -h --tag --file --build-arg --target --no-cache --pull --quiet --label --iidfile --platform --rm --force-rm --debug --help"
+            opts="-t -f -q -D -h --tag --file --build-arg --target --no-cache --pull --quiet --label --iidfile --platform --secret --rm --force-rm --debug --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1003,6 +1003,10 @@ _berth() {
                     return 0
                     ;;
                 --platform)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secret)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -4162,7 +4166,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__image__subcmd__build)
-            opts="-t -f -q -D -h --tag --file --build-arg --target --no-cache --pull --quiet --label --iidfile --platform --rm --force-rm --debug --help"
+            opts="-t -f -q -D -h --tag --file --build-arg --target --no-cache --pull --quiet --label --iidfile --platform --secret --rm --force-rm --debug --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4201,6 +4205,10 @@ _berth() {
                     return 0
                     ;;
                 --platform)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secret)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

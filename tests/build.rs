@@ -220,7 +220,7 @@ fn failing_run_fails_the_build_with_docker_message() {
             text(&out.stderr)
         );
         // Not implemented yet: a clear error, 125.
-        let df = format!("FROM {image}\nRUN --mount=type=cache,target=/c true\n");
+        let df = format!("FROM {image}\nRUN --mount=type=ssh true\n");
         let dir = context(env, "mount", &[("Dockerfile", &df)]);
         let out = build(env, &[], &dir);
         assert_eq!(out.status.code(), Some(125));
@@ -229,6 +229,66 @@ fn failing_run_fails_the_build_with_docker_message() {
             "{}",
             text(&out.stderr)
         );
+        let df = format!("FROM {image}\nADD https://example.com/x /x\n");
+        let dir = context(env, "url", &[("Dockerfile", &df)]);
+        let out = build(env, &[], &dir);
+        assert_eq!(out.status.code(), Some(125));
+    });
+}
+
+#[test]
+fn run_mounts_cache_tmpfs_bind_and_secret() {
+    let reg = Registry::start(RegistryAuth::None);
+    let image = busybox(&reg);
+    for_each_mode(|env| {
+        let df = format!(
+            "FROM {image}\n\
+             RUN --mount=type=cache,target=/cache echo x >> /cache/count && wc -l < /cache/count > /count\n\
+             RUN --mount=type=tmpfs,target=/scratch echo hi > /scratch/x && cat /scratch/x > /tmpfs-out\n\
+             RUN --mount=type=bind,source=data,target=/mnt/data cat /mnt/data/f.txt > /bound\n\
+             RUN --mount=type=secret,id=tok cat /run/secrets/tok > /secret-copy\n\
+             RUN --mount=type=secret,id=tok,env=TOK echo \"env $TOK\" > /secret-env\n"
+        );
+        let dir = context(
+            env,
+            "mounts",
+            &[
+                ("Dockerfile", &df),
+                ("data/f.txt", "bound file\n"),
+                ("tok.txt", "s3cret\n"),
+            ],
+        );
+        let secret = format!("id=tok,src={}", dir.join("tok.txt").display());
+        ok(&build(env, &["--secret", &secret, "-t", "mounts"], &dir));
+        assert_eq!(run_out(env, &["mounts", "cat", "/count"]), "1\n");
+        assert_eq!(run_out(env, &["mounts", "cat", "/tmpfs-out"]), "hi\n");
+        assert_eq!(run_out(env, &["mounts", "cat", "/bound"]), "bound file\n");
+        assert_eq!(run_out(env, &["mounts", "cat", "/secret-copy"]), "s3cret\n");
+        assert_eq!(
+            run_out(env, &["mounts", "cat", "/secret-env"]),
+            "env s3cret\n\n"
+        );
+        // Mount points and what was mounted stay out of the image.
+        let ls = run_out(
+            env,
+            &[
+                "mounts",
+                "sh",
+                "-c",
+                "ls -A /cache /scratch /run/secrets 2>&1; true",
+            ],
+        );
+        assert!(
+            !ls.contains("count") && !ls.contains("tok") && !ls.contains(" x"),
+            "{ls}"
+        );
+        // The cache mount persists between builds.
+        ok(&build(
+            env,
+            &["--no-cache", "--secret", &secret, "-t", "mounts"],
+            &dir,
+        ));
+        assert_eq!(run_out(env, &["mounts", "cat", "/count"]), "2\n");
     });
 }
 

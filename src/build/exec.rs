@@ -69,6 +69,8 @@ pub struct BuildOptions {
     pub pull: bool,
     /// `--label K=V`: a LABEL step added to the target stage, as docker does.
     pub labels: Vec<(String, String)>,
+    /// `--secret id=ID,src=PATH|env=VAR`: what `RUN --mount=type=secret` gets.
+    pub secrets: BTreeMap<String, Vec<u8>>,
 }
 
 /// Progress of a build, in docker's classic builder's terms.
@@ -588,9 +590,6 @@ impl Builder<'_, '_> {
         l: &Located<Instruction>,
         run: &dockerfile::Run,
     ) -> Result<(), BuildError> {
-        if !run.mounts.is_empty() {
-            return Err(BuildError::NotImplemented("RUN --mount".into()));
-        }
         if run.security == Some(dockerfile::Security::Insecure) {
             return Err(BuildError::NotImplemented("RUN --security=insecure".into()));
         }
@@ -621,14 +620,155 @@ impl Builder<'_, '_> {
             _ if self.ctx.paths.rootless => crate::container::spec::NetworkMode::Bridge,
             _ => crate::container::spec::NetworkMode::Host,
         };
-        let extra = format!("{run:?}|{network:?}|{argv:?}");
+        let mut extra = format!("{run:?}|{network:?}|{argv:?}");
+        let mounts = self.plan_mounts(run, &mut extra)?;
         let key = Self::key(state, &created_by, &extra);
         if self.try_cache(state, &key) {
             return Ok(());
         }
-        let env = state.vars.run_env(&self.opts.args);
-        let layer = self.run_container(state, argv, env, network, &command)?;
+        let mut env = state.vars.run_env(&self.opts.args);
+        env.extend(mounts.env.iter().cloned());
+        let layer = self.run_container(state, argv, env, network, &command, &mounts)?;
         self.commit(state, &key, &created_by, Some(&layer))
+    }
+
+    /// `RUN --mount`s as the container's binds and tmpfs mounts; adds what
+    /// the cache key needs (the content of bound context paths) to `extra`.
+    fn plan_mounts(
+        &self,
+        run: &dockerfile::Run,
+        extra: &mut String,
+    ) -> Result<RunMounts, BuildError> {
+        use crate::container::spec::{BindMount, TmpfsMount};
+        use dockerfile::MountType;
+        let mut out = RunMounts::default();
+        for m in &run.mounts {
+            let target = if m.target.starts_with('/') || m.target.is_empty() {
+                m.target.clone()
+            } else {
+                format!("/{}", m.target)
+            };
+            match m.kind {
+                MountType::Tmpfs => {
+                    let mut options = Vec::new();
+                    if let Some(size) = m.size {
+                        options.push(format!("size={size}"));
+                    }
+                    out.tmpfs.push(TmpfsMount {
+                        destination: target,
+                        options,
+                    });
+                }
+                MountType::Cache => {
+                    if m.from.is_some() {
+                        return Err(BuildError::NotImplemented(
+                            "RUN --mount=type=cache,from=".into(),
+                        ));
+                    }
+                    let id = m.id.clone().unwrap_or_else(|| target.clone());
+                    let dir = self
+                        .store
+                        .root()
+                        .join("build-cache-mounts")
+                        .join(sha256_digest(id.as_bytes()).trim_start_matches("sha256:"));
+                    if !dir.exists() {
+                        std::fs::create_dir_all(&dir)
+                            .map_err(|e| other(format!("{}: {e}", dir.display())))?;
+                        std::fs::set_permissions(
+                            &dir,
+                            std::os::unix::fs::PermissionsExt::from_mode(m.mode.unwrap_or(0o755)),
+                        )
+                        .map_err(|e| other(format!("{}: {e}", dir.display())))?;
+                        if !self.ctx.paths.rootless && (m.uid.is_some() || m.gid.is_some()) {
+                            std::os::unix::fs::chown(&dir, m.uid, m.gid)
+                                .map_err(|e| other(format!("{}: {e}", dir.display())))?;
+                        }
+                    }
+                    out.binds.push(BindMount {
+                        source: dir,
+                        destination: target,
+                        read_only: m.readonly,
+                        propagation: None,
+                    });
+                }
+                MountType::Bind => {
+                    if m.from.is_some() {
+                        return Err(BuildError::NotImplemented(
+                            "RUN --mount=type=bind,from= (bind mounts of the context work)".into(),
+                        ));
+                    }
+                    if !m.readonly {
+                        return Err(BuildError::NotImplemented(
+                            "RUN --mount=type=bind,rw".into(),
+                        ));
+                    }
+                    let src = m.source.clone().unwrap_or_else(|| ".".into());
+                    let found = self.opts.context.resolve_sources(&src)?;
+                    let first = found
+                        .first()
+                        .ok_or_else(|| ContextError::NotFound(src.clone()))?;
+                    extra.push_str(
+                        &self
+                            .opts
+                            .context
+                            .hash_sources(std::slice::from_ref(first), &HashOptions::default())?,
+                    );
+                    out.binds.push(BindMount {
+                        source: first.path.clone(),
+                        destination: target,
+                        read_only: true,
+                        propagation: None,
+                    });
+                }
+                MountType::Secret => {
+                    let id = m.id.clone().unwrap_or_default();
+                    let Some(value) = self.opts.secrets.get(&id) else {
+                        if m.required {
+                            return Err(BuildError::Copy(format!("secret {id}: not found")));
+                        }
+                        continue;
+                    };
+                    if let Some(var) = &m.env {
+                        out.env
+                            .push(format!("{var}={}", String::from_utf8_lossy(value)));
+                        if m.target.is_empty() {
+                            continue;
+                        }
+                    }
+                    let dir = self
+                        .store
+                        .root()
+                        .join("build-tmp")
+                        .join(format!("secret-{:016x}", rand::random::<u64>()));
+                    std::fs::create_dir_all(&dir)
+                        .map_err(|e| other(format!("{}: {e}", dir.display())))?;
+                    std::fs::set_permissions(
+                        &dir,
+                        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+                    )
+                    .map_err(|e| other(format!("{}: {e}", dir.display())))?;
+                    let file = dir.join("secret");
+                    std::fs::write(&file, value)
+                        .map_err(|e| other(format!("{}: {e}", file.display())))?;
+                    std::fs::set_permissions(
+                        &file,
+                        std::os::unix::fs::PermissionsExt::from_mode(m.mode.unwrap_or(0o400)),
+                    )
+                    .map_err(|e| other(format!("{}: {e}", file.display())))?;
+                    out.temp.push(TempPath(dir));
+                    out.binds.push(BindMount {
+                        source: file,
+                        destination: target,
+                        read_only: true,
+                        propagation: None,
+                    });
+                }
+                MountType::Ssh => {
+                    return Err(BuildError::NotImplemented("RUN --mount=type=ssh".into()));
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// BuildKit expands heredoc bodies (unquoted delimiters) of a RUN.
@@ -659,6 +799,7 @@ impl Builder<'_, '_> {
         env: Vec<String>,
         network: crate::container::spec::NetworkMode,
         command: &str,
+        mounts: &RunMounts,
     ) -> Result<StoredLayer, BuildError> {
         use crate::container::create;
         // The container's image: the step's parent, without what would make
@@ -700,6 +841,8 @@ impl Builder<'_, '_> {
             entrypoint: Some(String::new()),
             env,
             network,
+            binds: mounts.binds.clone(),
+            tmpfs: mounts.tmpfs.clone(),
             ..Default::default()
         };
         let image_name = state
@@ -729,12 +872,14 @@ impl Builder<'_, '_> {
                 .map_err(other)?;
             let mapping = crate::container::fs::container_mapping(self.ctx, &config)?;
             let dir = containers.dir(&id);
+            let mut skip = crate::container::commit::mount_points(&config);
+            skip.extend(mounts.tmpfs.iter().map(|t| t.destination.clone()));
             Ok(crate::container::commit::store_upper(
                 self.ctx,
                 mapping.as_ref(),
                 &dir.join("upper"),
                 &config.layers,
-                &crate::container::commit::mount_points(&config),
+                &skip,
             )?)
         })();
         let removed = create::remove_with(self.ctx, &config, true);
@@ -1208,6 +1353,26 @@ impl Builder<'_, '_> {
             },
         };
         Ok((uid, gid))
+    }
+}
+
+/// What the `RUN --mount`s of one step add to its container.
+#[derive(Default)]
+struct RunMounts {
+    binds: Vec<crate::container::spec::BindMount>,
+    tmpfs: Vec<crate::container::spec::TmpfsMount>,
+    /// `type=secret,env=VAR`.
+    env: Vec<String>,
+    /// Secret files, removed with the step.
+    temp: Vec<TempPath>,
+}
+
+/// A directory removed on drop.
+struct TempPath(PathBuf);
+
+impl Drop for TempPath {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

@@ -49,6 +49,9 @@ pub struct Args {
     /// Set platform if server is multi-platform capable
     #[arg(long)]
     platform: Option<String>,
+    /// Secret to expose to the build (format: "id=mysecret[,src=/local/secret|,env=VAR]")
+    #[arg(long)]
+    secret: Vec<String>,
     /// Remove intermediate containers after a successful build (always)
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", hide = true)]
     rm: bool,
@@ -205,7 +208,13 @@ fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         (BuildContext::from_dir(&root, ignore)?, text, name)
     };
 
+    let mut secrets = BTreeMap::new();
+    for spec in &args.secret {
+        let (id, value) = parse_secret(spec)?;
+        secrets.insert(id, value);
+    }
     let opts = BuildOptions {
+        secrets,
         dockerfile,
         dockerfile_name: name,
         context,
@@ -288,6 +297,58 @@ fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `--secret id=ID[,src=PATH|,source=PATH|,env=VAR][,type=file|env]`; a
+/// bare `id=ID` reads the variable ID, else the file ID.
+fn parse_secret(spec: &str) -> anyhow::Result<(String, Vec<u8>)> {
+    let (mut id, mut src, mut env, mut kind) = (None, None, None, None);
+    for field in spec.split(',') {
+        let (k, v) = field
+            .split_once('=')
+            .with_context(|| format!("invalid secret: {spec}: expected key=value fields"))?;
+        match k.trim().to_ascii_lowercase().as_str() {
+            "id" => id = Some(v.to_string()),
+            "src" | "source" => src = Some(v.to_string()),
+            "env" => env = Some(v.to_string()),
+            "type" => kind = Some(v.to_string()),
+            other => bail!("unexpected key '{other}' in '{field}'"),
+        }
+    }
+    if kind.as_deref() == Some("env") && env.is_none() {
+        env = src.take();
+    }
+    let id = match id {
+        Some(i) => i,
+        None => src
+            .as_deref()
+            .or(env.as_deref())
+            .map(|s| file_name(Path::new(s)))
+            .context("secret id is required")?,
+    };
+    if let Some(var) = env {
+        let v = std::env::var_os(&var)
+            .with_context(|| format!("secret {id}: environment variable {var} is not set"))?;
+        return Ok((
+            id,
+            std::os::unix::ffi::OsStrExt::as_bytes(v.as_os_str()).to_vec(),
+        ));
+    }
+    let path = src.unwrap_or_else(|| id.clone());
+    if src_is_env_default(&path, &id) && std::env::var_os(&id).is_some() {
+        let v = std::env::var_os(&id).unwrap_or_default();
+        return Ok((
+            id,
+            std::os::unix::ffi::OsStrExt::as_bytes(v.as_os_str()).to_vec(),
+        ));
+    }
+    let data = std::fs::read(&path).with_context(|| format!("secret {id}: reading {path}"))?;
+    Ok((id, data))
+}
+
+/// A bare `id=ID` (no src): docker looks for the variable ID first.
+fn src_is_env_default(path: &str, id: &str) -> bool {
+    path == id && !Path::new(path).exists()
 }
 
 fn file_name(p: &Path) -> String {
