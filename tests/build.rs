@@ -510,3 +510,59 @@ fn target_build_args_and_parse_errors() {
         );
     });
 }
+
+#[test]
+fn concurrent_builds_scratch_and_external_from() {
+    let reg = Registry::start(RegistryAuth::None);
+    let image = busybox(&reg);
+    for_each_mode(|env| {
+        // Two builds at once, sharing a base and a cacheable first step.
+        let mut children = Vec::new();
+        for n in 0..2 {
+            let df = format!(
+                "FROM {image}\nRUN echo shared > /shared\nRUN echo {n} > /mine\nCOPY f.txt /f.txt\n"
+            );
+            let dir = context(
+                env,
+                &format!("conc{n}"),
+                &[("Dockerfile", &df), ("f.txt", &format!("file {n}\n"))],
+            );
+            children.push(
+                env.berth_std()
+                    .args(["build", "-q", "-t", &format!("conc:{n}")])
+                    .arg(&dir)
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap(),
+            );
+        }
+        for c in children {
+            ok(&c.wait_with_output().unwrap());
+        }
+        for n in 0..2 {
+            let tag = format!("conc:{n}");
+            assert_eq!(
+                run_out(env, &[&tag, "cat", "/shared", "/mine", "/f.txt"]),
+                format!("shared\n{n}\nfile {n}\n")
+            );
+        }
+        // Only the tagged results are images: the steps are not.
+        let images = ok(&env
+            .berth_cmd(["images", "--format", "{{.Repository}}:{{.Tag}}"])
+            .output()
+            .unwrap());
+        assert!(!images.contains("<none>"), "{images}");
+        // FROM scratch, COPY --from an image that is not a stage.
+        let df = format!(
+            "FROM scratch\nCOPY --from={image} /bin/busybox /bin/busybox\nCOPY --from=conc:1 /mine /mine\nENTRYPOINT [\"/bin/busybox\"]\nCMD [\"cat\", \"/mine\"]\n"
+        );
+        let dir = context(env, "scratch", &[("Dockerfile", &df)]);
+        ok(&build(env, &["-t", "fromscratch"], &dir));
+        assert_eq!(run_out(env, &["fromscratch"]), "1\n");
+        assert_eq!(
+            inspect(env, "fromscratch", "{{len .RootFS.Layers}}"),
+            "2"
+        );
+    });
+}
