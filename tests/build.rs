@@ -242,7 +242,11 @@ fn run_mounts_cache_tmpfs_bind_and_secret() {
     let image = busybox(&reg);
     for_each_mode(|env| {
         let df = format!(
-            "FROM {image}\n\
+            "FROM {image} AS src\n\
+             RUN mkdir /out && echo staged > /out/f && echo single > /one\n\
+             FROM {image}\n\
+             RUN --mount=type=bind,from=src,source=/out,target=/mnt/out cat /mnt/out/f > /from-stage\n\
+             RUN --mount=type=bind,from=src,source=one,target=/mnt/one cat /mnt/one >> /from-stage\n\
              RUN --mount=type=cache,target=/cache echo x >> /cache/count && wc -l < /cache/count > /count\n\
              RUN --mount=type=tmpfs,target=/scratch echo hi > /scratch/x && cat /scratch/x > /tmpfs-out\n\
              RUN --mount=type=bind,source=data,target=/mnt/data cat /mnt/data/f.txt > /bound\n\
@@ -261,6 +265,10 @@ fn run_mounts_cache_tmpfs_bind_and_secret() {
         let secret = format!("id=tok,src={}", dir.join("tok.txt").display());
         ok(&build(env, &["--secret", &secret, "-t", "mounts"], &dir));
         assert_eq!(run_out(env, &["mounts", "cat", "/count"]), "1\n");
+        assert_eq!(
+            run_out(env, &["mounts", "cat", "/from-stage"]),
+            "staged\nsingle\n"
+        );
         assert_eq!(run_out(env, &["mounts", "cat", "/tmpfs-out"]), "hi\n");
         assert_eq!(run_out(env, &["mounts", "cat", "/bound"]), "bound file\n");
         assert_eq!(run_out(env, &["mounts", "cat", "/secret-copy"]), "s3cret\n");
@@ -560,9 +568,6 @@ fn concurrent_builds_scratch_and_external_from() {
         let dir = context(env, "scratch", &[("Dockerfile", &df)]);
         ok(&build(env, &["-t", "fromscratch"], &dir));
         assert_eq!(run_out(env, &["fromscratch"]), "1\n");
-        assert_eq!(
-            inspect(env, "fromscratch", "{{len .RootFS.Layers}}"),
-            "2"
-        );
+        assert_eq!(inspect(env, "fromscratch", "{{len .RootFS.Layers}}"), "2");
     });
 }

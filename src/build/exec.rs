@@ -315,7 +315,7 @@ fn now() -> String {
     local::rfc3339_nano(&chrono::Utc::now())
 }
 
-impl Builder<'_, '_> {
+impl<'a> Builder<'a, '_> {
     fn emit(&mut self, e: BuildEvent) {
         (self.events)(e)
     }
@@ -431,7 +431,7 @@ impl Builder<'_, '_> {
             .map_err(Self::expand_err(l.line))?;
         let nop = |text: &str| format!("/bin/sh -c #(nop)  {text}");
         match &i {
-            Instruction::Run(run) => self.run(state, l, run),
+            Instruction::Run(run) => self.run(stage, state, l, run),
             Instruction::Copy(c) | Instruction::Add(c) => {
                 let is_add = matches!(i, Instruction::Add(_));
                 self.copy(stage, state, l, c, is_add)
@@ -586,6 +586,7 @@ impl Builder<'_, '_> {
 
     fn run(
         &mut self,
+        stage: usize,
         state: &mut StageState,
         l: &Located<Instruction>,
         run: &dockerfile::Run,
@@ -621,7 +622,7 @@ impl Builder<'_, '_> {
             _ => crate::container::spec::NetworkMode::Host,
         };
         let mut extra = format!("{run:?}|{network:?}|{argv:?}");
-        let mounts = self.plan_mounts(run, &mut extra)?;
+        let mounts = self.plan_mounts(stage, run, &mut extra)?;
         let key = Self::key(state, &created_by, &extra);
         if self.try_cache(state, &key) {
             return Ok(());
@@ -635,10 +636,11 @@ impl Builder<'_, '_> {
     /// `RUN --mount`s as the container's binds and tmpfs mounts; adds what
     /// the cache key needs (the content of bound context paths) to `extra`.
     fn plan_mounts(
-        &self,
+        &mut self,
+        stage: usize,
         run: &dockerfile::Run,
         extra: &mut String,
-    ) -> Result<RunMounts, BuildError> {
+    ) -> Result<RunMounts<'a>, BuildError> {
         use crate::container::spec::{BindMount, TmpfsMount};
         use dockerfile::MountType;
         let mut out = RunMounts::default();
@@ -691,12 +693,29 @@ impl Builder<'_, '_> {
                         propagation: None,
                     });
                 }
-                MountType::Bind => {
-                    if m.from.is_some() {
+                MountType::Bind if m.from.is_some() => {
+                    if !m.readonly {
                         return Err(BuildError::NotImplemented(
-                            "RUN --mount=type=bind,from= (bind mounts of the context work)".into(),
+                            "RUN --mount=type=bind,rw".into(),
                         ));
                     }
+                    let f = m.from.clone().unwrap_or_default();
+                    let from = self.df.resolve_from(&f, stage).map_err(|p| {
+                        BuildError::Copy(format!("invalid from flag value {f}: {p}"))
+                    })?;
+                    let src = m.source.clone().unwrap_or_else(|| "/".into());
+                    let (src_id, diff_ids) = self.tree_of(&from)?;
+                    extra.push_str(&format!("|bind-from {src_id} {src}"));
+                    let (sandbox, path) = self.materialize(&diff_ids, &src)?;
+                    out.sources.push(sandbox);
+                    out.binds.push(BindMount {
+                        source: path,
+                        destination: target,
+                        read_only: true,
+                        propagation: None,
+                    });
+                }
+                MountType::Bind => {
                     if !m.readonly {
                         return Err(BuildError::NotImplemented(
                             "RUN --mount=type=bind,rw".into(),
@@ -771,6 +790,61 @@ impl Builder<'_, '_> {
         Ok(out)
     }
 
+    /// The image ID (or stage key) and layers a `--from` names.
+    fn tree_of(&mut self, from: &FromRef) -> Result<(String, Vec<String>), BuildError> {
+        let (id, config) = match from {
+            FromRef::Stage(i) => {
+                let s = self
+                    .results
+                    .get(i)
+                    .ok_or_else(|| other(format!("stage {i} is not built")))?;
+                (s.parent_key(), s.config.clone())
+            }
+            FromRef::Image(name) => self.image(name, false)?,
+        };
+        Ok((id, layers::config_diff_ids(&config).unwrap_or_default()))
+    }
+
+    /// A copy of `path` from the files of `diff_ids`, in a private
+    /// directory (kept as long as the returned sandbox): for `RUN
+    /// --mount=type=bind,from=`. Returns the copy's path.
+    fn materialize(
+        &self,
+        diff_ids: &[String],
+        path: &str,
+    ) -> Result<(Sandbox<'a>, PathBuf), BuildError> {
+        let tree = SourceTree::new(self.ctx, self.store, diff_ids)?;
+        let mut sandbox = Sandbox::new_with(self.ctx, self.store, &[])?;
+        let abs = format!("/{}", path.trim_start_matches('/'));
+        let mut out = tree.open(&abs)?;
+        let is_dir = out.info.is_dir;
+        let name = if is_dir {
+            ".".to_string()
+        } else {
+            CopyPath::parse(&abs, true)
+                .base()
+                .to_string_lossy()
+                .to_string()
+        };
+        let n = name.clone();
+        sandbox.copy("/", 0, 0, |_, _| {
+            let out = &mut out;
+            Ok((
+                PathBuf::from("/"),
+                Some(move |w: &mut dyn Write| -> io::Result<()> {
+                    {
+                        let mut tar = out.start(&n)?;
+                        retar(&mut tar, w, None, None)?;
+                    }
+                    out.finish()
+                }),
+            ))
+        })?;
+        let upper = sandbox.dir.join("upper");
+        let path = if is_dir { upper } else { upper.join(name) };
+        Ok((sandbox, path))
+    }
+
     /// BuildKit expands heredoc bodies (unquoted delimiters) of a RUN.
     fn expand_heredocs_in(
         &self,
@@ -799,7 +873,7 @@ impl Builder<'_, '_> {
         env: Vec<String>,
         network: crate::container::spec::NetworkMode,
         command: &str,
-        mounts: &RunMounts,
+        mounts: &RunMounts<'_>,
     ) -> Result<StoredLayer, BuildError> {
         use crate::container::create;
         // The container's image: the step's parent, without what would make
@@ -1358,7 +1432,9 @@ impl Builder<'_, '_> {
 
 /// What the `RUN --mount`s of one step add to its container.
 #[derive(Default)]
-struct RunMounts {
+struct RunMounts<'a> {
+    /// Copies of other stages' files bound by `type=bind,from=`.
+    sources: Vec<Sandbox<'a>>,
     binds: Vec<crate::container::spec::BindMount>,
     tmpfs: Vec<crate::container::spec::TmpfsMount>,
     /// `type=secret,env=VAR`.
@@ -1751,8 +1827,16 @@ type TarWriter<'w> = Option<Box<dyn FnOnce(&mut dyn Write) -> io::Result<()> + '
 
 impl<'a> Sandbox<'a> {
     fn new(ctx: &'a Context, store: &Store, state: &StageState) -> Result<Sandbox<'a>, BuildError> {
+        Sandbox::new_with(ctx, store, &state.diff_ids())
+    }
+
+    fn new_with(
+        ctx: &'a Context,
+        store: &Store,
+        diff_ids: &[String],
+    ) -> Result<Sandbox<'a>, BuildError> {
         let dir = new_temp_dir(store, "copy-")?;
-        let lower = lowers(store, &state.diff_ids(), &dir)?;
+        let lower = lowers(store, diff_ids, &dir)?;
         Ok(Sandbox {
             ctx,
             dir,
