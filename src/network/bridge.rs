@@ -91,7 +91,7 @@ fn run_in(
     let mut child = cmd.spawn().map_err(|e| {
         NetworkError::Setup(if e.kind() == std::io::ErrorKind::NotFound {
             format!(
-                "user-defined networks need `{program}` ({}): not found",
+                "bridge networks (root's default network, user-defined ones) need `{program}` ({}): not found; or use --network host or none",
                 if program == "ip" {
                     "apt-get install iproute2"
                 } else {
