@@ -19,6 +19,9 @@ _berth() {
             berth,attach)
                 cmd="berth__subcmd__attach"
                 ;;
+            berth,build)
+                cmd="berth__subcmd__build"
+                ;;
             berth,commit)
                 cmd="berth__subcmd__commit"
                 ;;
@@ -304,6 +307,9 @@ _berth() {
             berth__subcmd__help,attach)
                 cmd="berth__subcmd__help__subcmd__attach"
                 ;;
+            berth__subcmd__help,build)
+                cmd="berth__subcmd__help__subcmd__build"
+                ;;
             berth__subcmd__help,commit)
                 cmd="berth__subcmd__help__subcmd__commit"
                 ;;
@@ -502,6 +508,9 @@ _berth() {
             berth__subcmd__help__subcmd__container,wait)
                 cmd="berth__subcmd__help__subcmd__container__subcmd__wait"
                 ;;
+            berth__subcmd__help__subcmd__image,build)
+                cmd="berth__subcmd__help__subcmd__image__subcmd__build"
+                ;;
             berth__subcmd__help__subcmd__image,history)
                 cmd="berth__subcmd__help__subcmd__image__subcmd__history"
                 ;;
@@ -535,6 +544,12 @@ _berth() {
             berth__subcmd__help__subcmd__image,tag)
                 cmd="berth__subcmd__help__subcmd__image__subcmd__tag"
                 ;;
+            berth__subcmd__help__subcmd__internal,build-copy)
+                cmd="berth__subcmd__help__subcmd__internal__subcmd__build__subcmd__copy"
+                ;;
+            berth__subcmd__help__subcmd__internal,build-run)
+                cmd="berth__subcmd__help__subcmd__internal__subcmd__build__subcmd__run"
+                ;;
             berth__subcmd__help__subcmd__internal,changes)
                 cmd="berth__subcmd__help__subcmd__internal__subcmd__changes"
                 ;;
@@ -561,6 +576,9 @@ _berth() {
                 ;;
             berth__subcmd__help__subcmd__internal,netns-holder)
                 cmd="berth__subcmd__help__subcmd__internal__subcmd__netns__subcmd__holder"
+                ;;
+            berth__subcmd__help__subcmd__internal,port-proxy)
+                cmd="berth__subcmd__help__subcmd__internal__subcmd__port__subcmd__proxy"
                 ;;
             berth__subcmd__help__subcmd__internal,rm)
                 cmd="berth__subcmd__help__subcmd__internal__subcmd__rm"
@@ -625,6 +643,9 @@ _berth() {
             berth__subcmd__help__subcmd__volume,rm)
                 cmd="berth__subcmd__help__subcmd__volume__subcmd__rm"
                 ;;
+            berth__subcmd__image,build)
+                cmd="berth__subcmd__image__subcmd__build"
+                ;;
             berth__subcmd__image,help)
                 cmd="berth__subcmd__image__subcmd__help"
                 ;;
@@ -667,6 +688,9 @@ _berth() {
             berth__subcmd__image,tag)
                 cmd="berth__subcmd__image__subcmd__tag"
                 ;;
+            berth__subcmd__image__subcmd__help,build)
+                cmd="berth__subcmd__image__subcmd__help__subcmd__build"
+                ;;
             berth__subcmd__image__subcmd__help,help)
                 cmd="berth__subcmd__image__subcmd__help__subcmd__help"
                 ;;
@@ -703,6 +727,12 @@ _berth() {
             berth__subcmd__image__subcmd__help,tag)
                 cmd="berth__subcmd__image__subcmd__help__subcmd__tag"
                 ;;
+            berth__subcmd__internal,build-copy)
+                cmd="berth__subcmd__internal__subcmd__build__subcmd__copy"
+                ;;
+            berth__subcmd__internal,build-run)
+                cmd="berth__subcmd__internal__subcmd__build__subcmd__run"
+                ;;
             berth__subcmd__internal,changes)
                 cmd="berth__subcmd__internal__subcmd__changes"
                 ;;
@@ -733,6 +763,9 @@ _berth() {
             berth__subcmd__internal,netns-holder)
                 cmd="berth__subcmd__internal__subcmd__netns__subcmd__holder"
                 ;;
+            berth__subcmd__internal,port-proxy)
+                cmd="berth__subcmd__internal__subcmd__port__subcmd__proxy"
+                ;;
             berth__subcmd__internal,rm)
                 cmd="berth__subcmd__internal__subcmd__rm"
                 ;;
@@ -744,6 +777,12 @@ _berth() {
                 ;;
             berth__subcmd__internal,volume-copy-up)
                 cmd="berth__subcmd__internal__subcmd__volume__subcmd__copy__subcmd__up"
+                ;;
+            berth__subcmd__internal__subcmd__help,build-copy)
+                cmd="berth__subcmd__internal__subcmd__help__subcmd__build__subcmd__copy"
+                ;;
+            berth__subcmd__internal__subcmd__help,build-run)
+                cmd="berth__subcmd__internal__subcmd__help__subcmd__build__subcmd__run"
                 ;;
             berth__subcmd__internal__subcmd__help,changes)
                 cmd="berth__subcmd__internal__subcmd__help__subcmd__changes"
@@ -774,6 +813,9 @@ _berth() {
                 ;;
             berth__subcmd__internal__subcmd__help,netns-holder)
                 cmd="berth__subcmd__internal__subcmd__help__subcmd__netns__subcmd__holder"
+                ;;
+            berth__subcmd__internal__subcmd__help,port-proxy)
+                cmd="berth__subcmd__internal__subcmd__help__subcmd__port__subcmd__proxy"
                 ;;
             berth__subcmd__internal__subcmd__help,rm)
                 cmd="berth__subcmd__internal__subcmd__help__subcmd__rm"
@@ -926,7 +968,7 @@ _berth() {
 
     case "${cmd}" in
         berth)
-            opts="-v -c -D -H -l -h --version --config --context --debug --host --log-level --tls --tlscacert --tlscert --tlskey --tlsverify --root --runroot --help run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help"
+            opts="-v -c -D -H -l -h --version --config --context --debug --host --log-level --tls --tlscacert --tlscert --tlskey --tlsverify --root --runroot --help run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1000,6 +1042,64 @@ _berth() {
                     ;;
                 --detach-keys)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__build)
+            opts="-t -f -q -h --tag --file --build-arg --target --no-cache --pull --quiet --label --iidfile --platform --secret --rm --force-rm --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --tag)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --build-arg)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --target)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --iidfile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --platform)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rm)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2632,7 +2732,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__help)
-            opts="run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help"
+            opts="run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2646,6 +2746,20 @@ _berth() {
             return 0
             ;;
         berth__subcmd__help__subcmd__attach)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__help__subcmd__build)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -3136,8 +3250,22 @@ _berth() {
             return 0
             ;;
         berth__subcmd__help__subcmd__image)
-            opts="ls pull push rm tag inspect history prune save load import"
+            opts="build ls pull push rm tag inspect history prune save load import"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__help__subcmd__image__subcmd__build)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -3360,8 +3488,36 @@ _berth() {
             return 0
             ;;
         berth__subcmd__help__subcmd__internal)
-            opts="unpack layer-tar layer-diff export rm netns-holder run-plan monitor exec cp-out cp-in volume-copy-up changes"
+            opts="unpack layer-tar layer-diff export rm port-proxy netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy changes"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__help__subcmd__internal__subcmd__build__subcmd__copy)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__help__subcmd__internal__subcmd__build__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -3486,6 +3642,20 @@ _berth() {
             return 0
             ;;
         berth__subcmd__help__subcmd__internal__subcmd__netns__subcmd__holder)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__help__subcmd__internal__subcmd__port__subcmd__proxy)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -4188,7 +4358,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__image)
-            opts="-h --help ls list pull push rm remove tag inspect history prune save load import help"
+            opts="-h --help build ls list pull push rm remove tag inspect history prune save load import help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4201,9 +4371,81 @@ _berth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        berth__subcmd__image__subcmd__help)
-            opts="ls pull push rm tag inspect history prune save load import help"
+        berth__subcmd__image__subcmd__build)
+            opts="-t -f -q -h --tag --file --build-arg --target --no-cache --pull --quiet --label --iidfile --platform --secret --rm --force-rm --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --tag)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --build-arg)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --target)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --iidfile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --platform)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rm)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__image__subcmd__help)
+            opts="build ls pull push rm tag inspect history prune save load import help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__image__subcmd__help__subcmd__build)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -4746,8 +4988,72 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal)
-            opts="-h --userns --help unpack layer-tar layer-diff export rm netns-holder run-plan monitor exec cp-out cp-in volume-copy-up changes help"
+            opts="-h --userns --help unpack layer-tar layer-diff export rm port-proxy netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy changes help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__internal__subcmd__build__subcmd__copy)
+            opts="-h --container --pid --lower --upper --work --merged --dest --uid --gid --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --container)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lower)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --upper)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --work)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --merged)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dest)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --uid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --gid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__internal__subcmd__build__subcmd__run)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -4946,8 +5252,36 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal__subcmd__help)
-            opts="unpack layer-tar layer-diff export rm netns-holder run-plan monitor exec cp-out cp-in volume-copy-up changes help"
+            opts="unpack layer-tar layer-diff export rm port-proxy netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy changes help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__internal__subcmd__help__subcmd__build__subcmd__copy)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__internal__subcmd__help__subcmd__build__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -5099,6 +5433,20 @@ _berth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        berth__subcmd__internal__subcmd__help__subcmd__port__subcmd__proxy)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         berth__subcmd__internal__subcmd__help__subcmd__rm)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -5232,6 +5580,20 @@ _berth() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__internal__subcmd__port__subcmd__proxy)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;

@@ -18,9 +18,9 @@
 //! | [`container`] | containers as data: image config + docker's run flags → `oci_spec::runtime::Spec` with docker's defaults ([`container::spec`]), user lookup in the image's passwd/group ([`container::user`]), the flag parsers ([`container::parse`]), generated /etc files ([`container::etc`]), creating and removing a container on disk ([`container::create`]), the records every later command reads: config, spec, state, names reserved atomically, the observed liveness of pids ([`container::record`]), the json-file log ([`container::logfile`] writes, [`container::logread`] reads), docker-shaped `ps` rows and inspect JSON ([`container::view`]), files in and out (`cp`, `diff`, `export`, the layer diff of `commit`: [`container::fs`]), the container's processes (`top`, `pause`: [`container::procs`]), `commit`/`import` ([`container::commit`]) and `system df` ([`container::usage`]). |
 //! | [`runtime`] | berth's own container runtime (no crun/runc): a [`runtime::ContainerPlan`] (OCI spec + overlay layout) → namespaces, overlay rootfs, mounts, pivot_root, user, capabilities, seccomp, exec; `create` → `start` → `wait`; the output pump of the container's parent ([`runtime::io`]), ptys ([`runtime::pty`]), and `exec` into a running container ([`runtime::exec`]). Called from single-threaded processes only. |
 //! | [`monitor`] | the per-container monitor, berth's stand-in for the daemon: the container's parent (the foreground `run`, or a detached `berth internal monitor`), which logs its output, records its start and exit, applies the restart policy ([`monitor`]), runs health checks ([`monitor::health`]), serves `attach` ([`monitor::attach`]); and the commands that act on it through its record and pids: `stop`, `kill`, `rm -f`, `wait`, `prune`, `system boot` ([`monitor::control`]). |
-//! | [`build`] | the parsing half of `build`: our Dockerfile parser ([`build::dockerfile`]: directives, continuations, heredocs, every instruction and flag, errors with lines), BuildKit's variable substitution and ARG/ENV scopes ([`build::expand`]), `--target` and the stage dependency graph ([`build::stages`]), `.dockerignore` with moby's patternmatcher semantics ([`build::ignore`]), and the build context: walk, tar extraction, COPY source globs and content hashes ([`build::context`]). |
+//! | [`build`] | `build`: our Dockerfile parser ([`build::dockerfile`]: directives, continuations, heredocs, every instruction and flag, errors with lines), BuildKit's variable substitution and ARG/ENV scopes ([`build::expand`]), `--target` and the stage dependency graph ([`build::stages`]), `.dockerignore` with moby's patternmatcher semantics ([`build::ignore`]), the build context: walk, tar extraction, COPY source globs and content hashes ([`build::context`]); and the executor ([`build::exec`]): docker's classic builder, one image config per step, RUN in real containers, COPY/ADD/WORKDIR through an overlay of the step's layers, the layer cache (`storage/build-cache/`). |
 //! | [`volume`] | named and anonymous volumes (docker's `local` driver): `volumes/<name>/_data` + `volume.json`, names taken atomically (rename without replace), users read from container records (in use: never removed), `rm -v`/`--rm`/prune rules, and copy-up of the image's files into a new volume ([`volume::copyup`]). |
-//! | [`network`] | container networking: the rootless default network (pasta, slirp4netns as fallback) that the monitor connects before the command starts and stops at exit, published ports (`-p`, `-P`: parsing, free-port picking, docker's `port`/`ps`/inspect shapes: [`network::ports`]); user-defined networks: the records and address allocation ([`network::store`]), bridges, NAT and veth pairs ([`network::bridge`]), the per-user holder process that keeps the rootless bridges' namespaces and answers DNS for container names ([`network::holder`], [`network::dns`]), and what `network rm/prune/connect/disconnect` do ([`network::manage`]). |
+//! | [`network`] | container networking: the rootless default network (pasta, slirp4netns as fallback) that the monitor connects before the command starts and stops at exit; root's default network, the `berth0` bridge with host-wide address leases; published ports (`-p`, `-P`: parsing, free-port picking, docker's `port`/`ps`/inspect shapes: [`network::ports`]; as root, nftables DNAT maps: [`network::bridge::publish`]; rootless on a user-defined network, a userspace proxy: [`network::proxy`]); user-defined networks: the records and address allocation ([`network::store`]), bridges, NAT and veth pairs ([`network::bridge`]), the per-user holder process that keeps the rootless bridges' namespaces and answers DNS for container names ([`network::holder`], [`network::dns`]), and what `network rm/prune/connect/disconnect` do ([`network::manage`]). |
 //! | [`system`] | what docker's daemon reports about itself, for this installation and host: `info` (docker's `Info` object: counts, storage driver, security options, kernel, CPUs, memory, the engine id kept in `<data>/engine-id`) and `system prune` (containers, networks, images, build cache, anonymous volumes, through each module's own prune). |
 //! | [`userns`] | entering a user namespace with the caller's full subuid/subgid map (newuidmap/newgidmap), so rootless extraction and removal give files their real owners. |
 //! | [`format`] | docker's output conventions: Go templates with docker's functions, tab-aligned tables, go-units sizes and durations. |
@@ -76,6 +76,29 @@
 //!    may start it again; `--rm` unregisters the container and deletes its
 //!    directory. `run` exits with the container's code (125/126/127 for its
 //!    own failures, 128+N for signal N).
+//!
+//! # How a `berth build` flows
+//!
+//! 1. `cli::build` reads the context (a directory with its
+//!    `.dockerignore`, or a tar on stdin) and the Dockerfile, and calls
+//!    [`build::exec::build`], which parses it and walks the stages the
+//!    target needs ([`build::stages`]), holding the store's gc lock shared.
+//! 2. Each step makes an image config (a blob, not an image record) on top
+//!    of its parent, or takes it from the cache (key: parent ID + the
+//!    step's history line + the expanded instruction + the content hash of
+//!    COPY sources). `FROM` finds or pulls (through the CLI's callback) the
+//!    base and runs its `ONBUILD` triggers.
+//! 3. `RUN`: [`container::create::prepare`] makes an ordinary container of
+//!    the parent (without its volumes, health check, entrypoint), which
+//!    `berth internal build-run ID` (single-threaded) runs in the
+//!    foreground, its output streamed back as events; its upper dir is
+//!    stored as the step's layer ([`container::commit::store_upper`]) and
+//!    the container removed. `COPY`/`ADD`/`WORKDIR` extract a tar into an
+//!    overlay of the parent's layers with `berth internal build-copy`
+//!    (rootless in the user namespace; `COPY --from` reads the other
+//!    stage's files with `cp-out`), and the upper dir becomes the layer.
+//! 4. The last step's config is written as the image
+//!    ([`image::layers::write_image`]) with its tags.
 //!
 //! Later commands never talk to a daemon: `ps`, `inspect`, `logs` read the
 //! records; `stop`, `kill`, `rm -f` signal the recorded pids (checked

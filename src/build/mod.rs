@@ -1,5 +1,6 @@
-//! The parsing half of `berth build`: everything the executor needs before
-//! it runs a step. No I/O beyond reading the context; no printing.
+//! `berth build`: the parsing half (everything the executor needs before it
+//! runs a step; no I/O beyond reading the context) and the executor
+//! ([`exec`]: docker's classic builder). No printing.
 //!
 //! * [`dockerfile`]: our own Dockerfile parser (directives, continuations,
 //!   heredocs, every instruction and flag, BuildKit's error texts and lint
@@ -12,6 +13,7 @@
 //! * [`context`]: the build context: walking a directory with the ignore
 //!   rules, extracting a tar context, matching COPY sources and hashing them
 //!   for the cache.
+//! * [`exec`]: runs the build: steps, RUN containers, COPY/ADD, the cache.
 //!
 //! # How an executor uses it
 //!
@@ -48,6 +50,7 @@
 
 pub mod context;
 pub mod dockerfile;
+pub mod exec;
 pub mod expand;
 pub mod ignore;
 pub mod stages;

@@ -4,6 +4,8 @@ use crate::context::Context;
 
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
+    /// Build an image from a Dockerfile
+    Build(super::build::Args),
     /// List images
     #[command(visible_alias = "list")]
     Ls(super::images::Args),
@@ -57,6 +59,7 @@ pub struct PruneArgs {
 
 pub fn exec(ctx: &Context, cmd: Command) -> anyhow::Result<()> {
     match cmd {
+        Command::Build(args) => super::build::exec(ctx, args),
         Command::Ls(args) => super::images::exec(ctx, args),
         Command::Pull(args) => super::pull::exec(ctx, args),
         Command::Push(args) => super::push::exec(ctx, args),

@@ -47,6 +47,11 @@ enum Helper {
     },
     /// Delete directory trees.
     Rm { paths: Vec<PathBuf> },
+    /// Relay published ports into a rootless user-defined network
+    /// (`network::proxy`): FD/tcp|udp/IP:PORT for each inherited socket.
+    PortProxy {
+        forwards: Vec<crate::network::proxy::Forward>,
+    },
     /// Be the network holder of user-defined networks (`network::holder`):
     /// print `ready PID` of the daemon it forks.
     NetnsHolder {
@@ -105,6 +110,23 @@ enum Helper {
         #[arg(long = "lower")]
         lower: Vec<PathBuf>,
     },
+    /// `build`'s RUN: run the recorded container ID in the foreground (its
+    /// output on our stdout/stderr); exit with its status (125 if it cannot start).
+    BuildRun { id: String },
+    /// `build`'s COPY/ADD/WORKDIR: in the stopped container's file system,
+    /// print what DEST is (a JSON line), read the directory to extract into
+    /// (a JSON line: made with its missing parents, owned by UID:GID), then
+    /// extract the tar on stdin there keeping the archive's owners.
+    BuildCopy {
+        #[command(flatten)]
+        target: CpTarget,
+        #[arg(long)]
+        dest: String,
+        #[arg(long, default_value_t = 0)]
+        uid: u32,
+        #[arg(long, default_value_t = 0)]
+        gid: u32,
+    },
     /// `diff`: the changes of UPPER against the image LAYERs (top first), one per line.
     Changes {
         #[arg(long)]
@@ -152,6 +174,9 @@ pub fn exec(args: Args) -> i32 {
     if let Helper::Exec(args) = args.helper {
         return super::exec::run_internal(args);
     }
+    if let Helper::BuildRun { id } = &args.helper {
+        return build_run(id);
+    }
     let result = match args.helper {
         Helper::Unpack {
             dest,
@@ -159,6 +184,7 @@ pub fn exec(args: Args) -> i32 {
             rootless,
         } => unpack(&dest, &tar_split, rootless),
         Helper::Rm { paths } => remove(&paths),
+        Helper::PortProxy { forwards } => crate::network::proxy::run(&forwards),
         Helper::NetnsHolder {
             data,
             dir,
@@ -198,12 +224,21 @@ pub fn exec(args: Args) -> i32 {
             keep_owner,
         } => cp_in(&target, &dest, keep_owner),
         Helper::Changes { upper, lower } => changes(&upper, &lower),
+        Helper::BuildCopy {
+            target,
+            dest,
+            uid,
+            gid,
+        } => build_copy(&target, &dest, uid, gid),
         Helper::VolumeCopyUp { dest, path, lower } => {
             crate::volume::copyup::copy_up(&lower, &path, &dest)
                 .map(|copied| println!("{}", if copied { "copied" } else { "empty" }))
                 .map_err(|e| e.to_string())
         }
-        Helper::RunPlan { .. } | Helper::Monitor { .. } | Helper::Exec(_) => {
+        Helper::RunPlan { .. }
+        | Helper::Monitor { .. }
+        | Helper::Exec(_)
+        | Helper::BuildRun { .. } => {
             unreachable!("handled above")
         }
     };
@@ -363,6 +398,7 @@ fn cp_in(t: &CpTarget, dest: &str, keep_owner: bool) -> Result<(), String> {
     use crate::container::fs::{CopyPath, ExtractOptions, Owner, extract, stat_destination};
     use std::io::BufRead;
     enter(t)?;
+    nix::sys::stat::umask(nix::sys::stat::Mode::empty());
     let p = CopyPath::parse(dest, true);
     reply(&stat_destination(&p))?;
     let stdin = io::stdin();
@@ -410,6 +446,75 @@ fn cp_in(t: &CpTarget, dest: &str, keep_owner: bool) -> Result<(), String> {
         extract(&mut input, rustix::fd::AsFd::as_fd(&root), &dir, &opts)
     };
     result.map_err(|e| e.to_string())?;
+    io::copy(&mut input, &mut io::sink()).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+fn build_run(id: &str) -> i32 {
+    let ctx = match crate::context::Context::new() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            return 125;
+        }
+    };
+    match crate::monitor::run_foreground(&ctx, id, false, true, &mut |w| {
+        super::run::report_warnings(w)
+    }) {
+        Ok(outcome) => super::run::report_outcome(outcome),
+        Err(e) => {
+            eprintln!("Error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn build_copy(t: &CpTarget, dest: &str, uid: u32, gid: u32) -> Result<(), String> {
+    use crate::container::fs::{CopyPath, ExtractOptions, Owner, extract, stat_destination};
+    enter(t)?;
+    nix::sys::stat::umask(nix::sys::stat::Mode::empty());
+    let p = CopyPath::parse(dest, true);
+    reply(&stat_destination(&p))?;
+    let stdin = io::stdin();
+    let mut input = stdin.lock();
+    let Some(DirRequest { dir }) = read_request(&mut input)? else {
+        return Ok(());
+    };
+    // Make the directory and its missing parents (symlinks on the way are
+    // followed inside the container's root, which is our root now).
+    let mut cur = PathBuf::from("/");
+    for c in dir.components() {
+        if let std::path::Component::Normal(n) = c {
+            cur.push(n);
+            match std::fs::metadata(&cur) {
+                Ok(m) if m.is_dir() => {}
+                Ok(_) => {
+                    return Err(format!("mkdir {}: not a directory", cur.display()));
+                }
+                Err(_) => {
+                    std::fs::create_dir(&cur)
+                        .map_err(|e| format!("mkdir {}: {e}", cur.display()))?;
+                    std::os::unix::fs::lchown(&cur, Some(uid), Some(gid))
+                        .map_err(|e| format!("chown {}: {e}", cur.display()))?;
+                    std::fs::set_permissions(
+                        &cur,
+                        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+                    )
+                    .map_err(|e| format!("chmod {}: {e}", cur.display()))?;
+                }
+            }
+        }
+    }
+    let root = rustix::fs::open(
+        "/",
+        rustix::fs::OFlags::PATH | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )
+    .map_err(|e| e.to_string())?;
+    let opts = ExtractOptions {
+        owner: Owner::Archive,
+    };
+    extract(&mut input, rustix::fd::AsFd::as_fd(&root), &dir, &opts).map_err(|e| e.to_string())?;
     io::copy(&mut input, &mut io::sink()).map_err(|e| e.to_string())?;
     Ok(())
 }

@@ -11,6 +11,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use crate::error::{ExitStatus, NotImplemented};
 
 mod attach;
+mod build;
 mod commit;
 mod completion;
 mod container;
@@ -178,6 +179,8 @@ enum Command {
     Push(push::Args),
     /// List images
     Images(images::Args),
+    /// Build an image from a Dockerfile
+    Build(build::Args),
     /// Remove one or more images
     Rmi(rmi::Args),
     /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
@@ -395,6 +398,7 @@ fn run(command: Command, as_docker: bool) -> anyhow::Result<()> {
                 Command::Ps(args) => ps::exec(&ctx, args),
                 Command::Logs(args) => logs::exec(&ctx, args),
                 Command::Images(args) => images::exec(&ctx, args),
+                Command::Build(args) => build::exec(&ctx, args),
                 Command::Rmi(args) => rmi::exec(&ctx, args),
                 Command::Tag(args) => tag::exec(&ctx, args),
                 Command::Save(args) => save::exec(&ctx, args),

@@ -349,7 +349,11 @@ fn inspect(ctx: &Context, args: InspectArgs) -> anyhow::Result<()> {
     let mut missing = Vec::new();
     for n in &args.networks {
         match store.find(n) {
-            Ok(listed) => values.push(manage::inspect_json(&listed, &containers)?),
+            Ok(listed) => values.push(manage::inspect_json(
+                &listed,
+                &containers,
+                ctx.paths.rootless,
+            )?),
             Err(_) => missing.push(n.clone()),
         }
     }
@@ -375,7 +379,11 @@ pub fn inspect_value(ctx: &Context, name: &str) -> anyhow::Result<Option<serde_j
         return Ok(None);
     };
     let containers = ContainerStore::open(&ctx.paths.data)?;
-    Ok(Some(manage::inspect_json(&listed, &containers)?))
+    Ok(Some(manage::inspect_json(
+        &listed,
+        &containers,
+        ctx.paths.rootless,
+    )?))
 }
 
 fn prune(ctx: &Context, args: PruneArgs) -> anyhow::Result<()> {

@@ -224,6 +224,48 @@ fn clean_runtime_fields(cfg: &mut Value, image: &Value) {
     }
 }
 
+/// Stores the changes in `upper` (an overlay upper dir over `lower`, top
+/// first) as a layer, read in a user namespace with `mapping` (the
+/// container's; None as root). `skip`: mount points left out when empty.
+/// (`build` uses it for its steps.) Hold [`crate::image::store::Store::gc_shared`].
+pub fn store_upper(
+    ctx: &Context,
+    mapping: Option<&crate::userns::IdMapping>,
+    upper: &std::path::Path,
+    lower: &[std::path::PathBuf],
+    skip: &[String],
+) -> Result<layers::StoredLayer, CommitError> {
+    let mut args: Vec<OsString> = vec!["layer-diff".into(), "--upper".into(), upper.into()];
+    for l in lower {
+        args.push("--lower".into());
+        args.push(l.clone().into_os_string());
+    }
+    for s in skip {
+        args.push("--skip".into());
+        args.push(s.into());
+    }
+    let mut child = crate::userns::spawn_helper(&ctx.paths, mapping, args)?;
+    drop(child.stdin.take());
+    let reader = DiffReader::new(child);
+    Ok(layers::store_layer(ctx, reader, None)?)
+}
+
+/// The mount points of a container that a diff of its upper dir leaves out
+/// when empty (volumes and binds).
+pub fn mount_points(config: &ContainerConfig) -> Vec<String> {
+    let mut skip: Vec<String> = config
+        .volumes
+        .iter()
+        .map(|v| v.destination.clone())
+        .collect();
+    for m in &config.mounts {
+        if let Some(d) = m.get("destination").and_then(Value::as_str) {
+            skip.push(d.to_string());
+        }
+    }
+    skip
+}
+
 fn spawn_diff(
     ctx: &Context,
     config: &ContainerConfig,

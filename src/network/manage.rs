@@ -29,7 +29,20 @@ pub fn users(
 }
 
 /// docker's `network inspect` JSON for any listed network.
-pub fn inspect_json(listed: &Listed, containers: &ContainerStore) -> Result<Value, NetworkError> {
+pub fn inspect_json(
+    listed: &Listed,
+    containers: &ContainerStore,
+    rootless: bool,
+) -> Result<Value, NetworkError> {
+    // As root, `bridge` is a real network with addresses and endpoints.
+    let root_bridge;
+    let listed = match listed {
+        Listed::Predefined { name, .. } if name == super::DEFAULT_NETWORK && !rootless => {
+            root_bridge = Listed::User(super::store::default_bridge());
+            &root_bridge
+        }
+        _ => listed,
+    };
     let id = listed.id();
     let (created, ipam, internal, attachable, options, labels) = match listed {
         Listed::User(n) => (
@@ -201,8 +214,13 @@ pub fn connect(
         ip,
     };
     let _container_lock = containers.lock(&id)?;
-    let (lock, endpoints) =
-        super::plan_endpoints(&store, &containers, &[request], &config.networks)?;
+    let (lock, endpoints) = super::plan_endpoints(
+        &store,
+        &containers,
+        &[request],
+        &config.networks,
+        &containers.dir(&id),
+    )?;
     let Some(endpoint) = endpoints.into_iter().next() else {
         return Ok(());
     };
