@@ -115,27 +115,52 @@ impl Event {
     }
 }
 
+/// The log, opened for appending: for a process about to lose sight of the
+/// data dir (`exec` joins the container's mount namespace) but with events
+/// to record afterwards.
+pub struct Log {
+    data: PathBuf,
+    file: Option<File>,
+}
+
+impl Log {
+    /// Opens (creates) the log under `data`; a log that cannot be opened
+    /// records nothing.
+    pub fn open(data: &Path) -> Log {
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(data.join(LOG_FILE))
+            .ok();
+        Log {
+            data: data.to_path_buf(),
+            file,
+        }
+    }
+
+    /// Appends one event (one write). Never fails: errors are ignored.
+    pub fn append(&mut self, event: &Event) {
+        let Some(f) = self.file.as_mut() else {
+            return;
+        };
+        let Ok(mut line) = serde_json::to_vec(event) else {
+            return;
+        };
+        line.push(b'\n');
+        if f.write_all(&line).is_err() {
+            return;
+        }
+        if f.metadata().is_ok_and(|m| m.len() > ROTATE_AT) {
+            let path = self.data.join(LOG_FILE);
+            let _ = std::fs::rename(&path, self.data.join(format!("{LOG_FILE}.1")));
+        }
+    }
+}
+
 /// Appends `event` to the log under `data`. Never fails: errors are ignored.
 pub fn append(data: &Path, event: &Event) {
-    let Ok(mut line) = serde_json::to_vec(event) else {
-        return;
-    };
-    line.push(b'\n');
-    let path = data.join(LOG_FILE);
-    let Ok(mut f) = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .open(&path)
-    else {
-        return;
-    };
-    if f.write_all(&line).is_err() {
-        return;
-    }
-    if f.metadata().is_ok_and(|m| m.len() > ROTATE_AT) {
-        let _ = std::fs::rename(&path, data.join(format!("{LOG_FILE}.1")));
-    }
+    Log::open(data).append(event);
 }
 
 /// Records an event: `attrs` become the actor's attributes.
@@ -155,16 +180,22 @@ pub fn container(
     action: &str,
     extra: &[(&str, &str)],
 ) {
+    append(data, &container_event(config, action, extra));
+}
+
+/// The event [`container`] records.
+pub fn container_event(
+    config: &crate::container::record::ContainerConfig,
+    action: &str,
+    extra: &[(&str, &str)],
+) -> Event {
     let mut attributes: BTreeMap<String, String> = config.labels.clone().into_iter().collect();
     attributes.insert("image".into(), config.image.clone());
     attributes.insert("name".into(), config.name.clone());
     for (k, v) in extra {
         attributes.insert(k.to_string(), v.to_string());
     }
-    append(
-        data,
-        &Event::new("container", action, &config.id, attributes),
-    );
+    Event::new("container", action, &config.id, attributes)
 }
 
 /// Records an image event: `id` is the image (an id or a reference), `name`

@@ -643,3 +643,78 @@ fn regex_lite(line: &str) -> bool {
         && digits(20..29)
         && (line[29..].starts_with("Z ") || (matches!(b[29], b'+' | b'-') && b[35] == b' '))
 }
+
+#[test]
+fn exec_and_health_checks_have_their_events() {
+    let reg = Registry::start(RegistryAuth::None);
+    let image = busybox(&reg);
+    for_each_mode(|env| {
+        env.berth_cmd(["pull", "-q", &image]).assert().success();
+        let t0 = unix_now() - 1;
+        env.berth_cmd([
+            "run",
+            "-d",
+            "--name",
+            "hc",
+            "--health-cmd",
+            "true",
+            "--health-interval",
+            "1s",
+            &image,
+            "sleep",
+            "100",
+        ])
+        .assert()
+        .success();
+        env.berth_cmd(["exec", "hc", "true"]).assert().success();
+        env.berth_cmd(["exec", "hc", "sh", "-c", "exit 3"])
+            .assert()
+            .code(3);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while stdout(env, &["inspect", "-f", "{{.State.Health.Status}}", "hc"]) != "healthy\n" {
+            assert!(std::time::Instant::now() < deadline, "never healthy");
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        let execs = past_events(
+            env,
+            t0,
+            &[
+                "-f",
+                "container=hc",
+                "-f",
+                "event=exec_create",
+                "-f",
+                "event=exec_die",
+                "--format",
+                "{{.Action}}|{{.Actor.Attributes.execID}}|{{.Actor.Attributes.exitCode}}",
+            ],
+        );
+        // Health checks run as execs too, as in docker: follow ours by execID.
+        let lines: Vec<Vec<&str>> = execs.lines().map(|l| l.split('|').collect()).collect();
+        let ours: Vec<String> = ["exec_create: true", "exec_create: sh -c exit 3"]
+            .iter()
+            .map(|create| {
+                let exec_id = lines.iter().find(|l| l[0] == *create).expect(&execs)[1];
+                assert_eq!(exec_id.len(), 64, "{execs}");
+                let die = lines
+                    .iter()
+                    .find(|l| l[0] == "exec_die" && l[1] == exec_id)
+                    .expect(&execs);
+                die[2].to_string()
+            })
+            .collect();
+        assert_eq!(ours, ["0", "3"], "{execs}");
+        let health = past_events(
+            env,
+            t0,
+            &[
+                "-f",
+                "event=health_status",
+                "--format",
+                "{{.Action}} {{.Actor.Attributes.name}}",
+            ],
+        );
+        assert_eq!(health, "health_status: healthy hc\n");
+        env.berth_cmd(["rm", "-f", "hc"]).assert().success();
+    });
+}
