@@ -107,16 +107,23 @@ EOF
 # with berth's and podman's private stores and configs. Every timed command
 # goes through it, so its cost (about a millisecond) is the same for each.
 write_as_bench() {
+  local podman_ns=0
+  if [ "$(id -u)" = 0 ] && mountpoint -q /sys/fs/cgroup/unified 2>/dev/null; then
+    start_podman_mount_ns </dev/null >/dev/null 2>&1
+    podman_ns=1
+  fi
   {
     echo '#!/bin/bash'
     # crun refuses a hybrid cgroup host ("cgroups in hybrid mode not
-    # supported"): as root, podman runs in a private mount namespace
-    # without /sys/fs/cgroup/unified, which makes the host plain v1 to it.
-    # shellcheck disable=SC2016 # expanded by as-bench, not here
-    echo 'if [ "$1" = podman ] && [ -z "${BENCH_NO_UNIFIED:-}" ] && [ "$(id -u)" = 0 ] && mountpoint -q /sys/fs/cgroup/unified 2>/dev/null; then'
-    # shellcheck disable=SC2016
-    echo '  exec unshare -m -- bash -c '"'"'umount /sys/fs/cgroup/unified && BENCH_NO_UNIFIED=1 exec "$0" "$@"'"'"' "$0" "$@"'
-    echo 'fi'
+    # supported"): as root, podman runs in a mount namespace of its own
+    # without /sys/fs/cgroup/unified (plain v1 to it), one for the whole run
+    # so the network namespaces podman mounts under /run/netns stay visible.
+    if [ "$podman_ns" = 1 ]; then
+      # shellcheck disable=SC2016 # expanded by as-bench, not here
+      echo 'if [ "$1" = podman ] && [ -z "${BENCH_IN_PODMAN_NS:-}" ]; then'
+      printf '  BENCH_IN_PODMAN_NS=1 exec nsenter -t %q -m -- "$0" "$@"\n' "$(cat "$run/podman-ns.pid")"
+      echo 'fi'
+    fi
     printf 'exec env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8'
     printf ' %q' "HOME=$home" "USER=${run_user:-root}" "LOGNAME=${run_user:-root}" "TMPDIR=$big_tmp" \
       "BERTH_ROOT=$b_data" "BERTH_RUNROOT=$b_run" "BERTH_CONFIG_DIR=$b_conf" \
@@ -135,9 +142,21 @@ write_as_bench() {
   chmod 0755 "$run/as-bench"
 }
 
+# Starts the holder of podman's mount namespace (see write_as_bench); its
+# pid in $run/podman-ns.pid.
+start_podman_mount_ns() {
+  stale_kill "$run/podman-ns.pid" "podman-mount-ns"
+  unshare -m --propagation private -- bash -c \
+    'umount /sys/fs/cgroup/unified && exec -a podman-mount-ns sleep infinity' &
+  echo $! >"$run/podman-ns.pid"
+  sleep 0.2
+}
+
 # Kills the pause process rootless podman leaves behind (it holds the user
-# namespace), from $run/podman-tmp/pause.pid.
+# namespace), from $run/podman-tmp/pause.pid, and the holder of podman's
+# mount namespace.
 stop_podman_pause() {
+  stale_kill "$run/podman-ns.pid" "podman-mount-ns"
   local pause=$run/podman-tmp/pause.pid pid
   if [ -s "$pause" ]; then
     pid=$(cat "$pause")
