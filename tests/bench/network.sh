@@ -121,7 +121,7 @@ measure() {
   hostport=$("$run/as-bench" "$tool" port netbench 7000/tcp | head -n1 | sed 's/.*://')
   sleep 0.5
   hyperfine -N --warmup 1 --runs "$runs" --export-json "$run/$name.json" \
-    "bash -c 'head -c ${size}M /dev/zero > /dev/tcp/127.0.0.1/$hostport'" >/dev/null
+    "bash -c 'head -c ${size}M /dev/zero > /dev/tcp/127.0.0.1/$hostport'" >/dev/null 2>"$run/$name.hyperfine.err" || { note "$name: transfer failed: $(tail -c 300 "$run/$name.hyperfine.err")"; "$run/as-bench" "$tool" rm -f netbench >/dev/null 2>&1; return 1; }
   python3 - "$run/$name.json" "$size" "$name" <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1]))["results"][0]
@@ -131,5 +131,16 @@ EOF
 }
 
 say "published-port throughput, $size MiB per transfer, $runs runs, mode: ${run_user:-root}"
-measure "$berth" || true
-if [ "$have_podman" = 1 ]; then measure podman || note "podman: left out"; fi
+# Each round measures both tools, in alternating order, so neither always
+# goes first (the machine warms up and cools down under them alike).
+for round in 1 2; do
+  if [ $((round % 2)) = 1 ]; then order=("$berth" podman); else order=(podman "$berth"); fi
+  for tool in "${order[@]}"; do
+    if [ "$tool" = podman ]; then
+      [ "$have_podman" = 1 ] || continue
+      measure podman || note "podman: left out"
+    else
+      measure "$berth" || true
+    fi
+  done
+done
