@@ -475,9 +475,22 @@ fn target_build_args_and_parse_errors() {
         let dir = context(env, "tgt", &[("Dockerfile", &df)]);
         let out = ok(&build(
             env,
-            &["--target", "first", "--build-arg", "WHO=alice", "-t", "tgt"],
+            &[
+                "--target",
+                "first",
+                "--build-arg",
+                "WHO=alice",
+                "--build-arg",
+                "UNUSED=1",
+                "-t",
+                "tgt",
+            ],
             &dir,
         ));
+        assert!(
+            out.contains("[Warning] One or more build-args [UNUSED] were not consumed\n"),
+            "{out}"
+        );
         assert!(out.contains("Step 1/3 : FROM $BASE AS first"), "{out}");
         assert!(!out.contains("second"), "{out}");
         assert_eq!(run_out(env, &["tgt", "cat", "/who"]), "first alice\n");

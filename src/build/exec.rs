@@ -94,9 +94,14 @@ pub enum BuildEvent<'a> {
     Removing(&'a str),
     /// `# Executing N build triggers` (ONBUILD of the base image).
     Triggers(usize),
-    /// A warning (lint warnings, unused build args).
+    /// A warning in the build's output (docker's classic builder's
+    /// `[Warning] One or more build-args [X] were not consumed`).
     Warning(&'a str),
 }
+
+/// Set (by the CLI's SIGINT/SIGTERM handler) to stop a build before its
+/// next step; what the current step made is cleaned up as after a failure.
+pub static CANCELLED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Pulls the named image into the store (with whatever output the caller
 /// wants); the error's text is reported as is.
@@ -124,6 +129,9 @@ pub enum BuildError {
     Copy(String),
     #[error("No image was generated. Is your Dockerfile empty?")]
     NoImage,
+    /// [`CANCELLED`] was set (SIGINT): the build stopped before a step.
+    #[error("the build was interrupted")]
+    Cancelled,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -144,6 +152,7 @@ impl BuildError {
         match self {
             BuildError::RunFailed { code, .. } => *code,
             BuildError::NotImplemented(_) => 125,
+            BuildError::Cancelled => 130,
             _ => 1,
         }
     }
@@ -270,8 +279,36 @@ pub fn build(
         let state = b.run_stage(i, &base)?;
         b.results.insert(i, state);
     }
-    for w in &df.warnings {
-        (b.events)(BuildEvent::Warning(&w.to_string()));
+    // docker's classic builder names the build args no stage declared.
+    let mut declared: Vec<&str> = df
+        .meta_args
+        .iter()
+        .flat_map(|l| l.value.iter().map(|d| d.name.as_str()))
+        .collect();
+    for &i in &order {
+        for l in &df.stages[i].instructions {
+            if let Instruction::Arg(decls) = &l.value {
+                declared.extend(decls.iter().map(|d| d.name.as_str()));
+            }
+        }
+    }
+    let unused: Vec<&str> = opts
+        .args
+        .values
+        .keys()
+        .map(String::as_str)
+        .filter(|k| {
+            !declared.contains(k)
+                && !super::expand::PROXY_ARGS.contains(k)
+                && !super::expand::PLATFORM_ARGS.contains(k)
+        })
+        .collect();
+    if !unused.is_empty() {
+        let w = format!(
+            "[Warning] One or more build-args [{}] were not consumed",
+            unused.join(" ")
+        );
+        (b.events)(BuildEvent::Warning(&w));
     }
     let last = b.results.remove(&target).expect("target built");
     let id = last.id.ok_or(BuildError::NoImage)?;
@@ -320,7 +357,10 @@ impl<'a> Builder<'a, '_> {
         (self.events)(e)
     }
 
-    fn next_step(&mut self, text: &str) {
+    fn next_step(&mut self, text: &str) -> Result<(), BuildError> {
+        if CANCELLED.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(BuildError::Cancelled);
+        }
         self.step += 1;
         let (number, total) = (self.step, self.total);
         self.emit(BuildEvent::Step {
@@ -328,12 +368,13 @@ impl<'a> Builder<'a, '_> {
             total,
             text,
         });
+        Ok(())
     }
 
     fn run_stage(&mut self, index: usize, base: &Base) -> Result<StageState, BuildError> {
         let stage = &self.df.stages[index];
         let from_text = stage.from.original.clone();
-        self.next_step(&from_text);
+        self.next_step(&from_text)?;
         let mut state = match base {
             Base::Scratch => StageState {
                 id: None,
@@ -385,7 +426,7 @@ impl<'a> Builder<'a, '_> {
         }
         let instructions = stage.instructions.clone();
         for l in &instructions {
-            self.next_step(&l.original);
+            self.next_step(&l.original)?;
             self.instruction(index, &mut state, l)?;
         }
         Ok(state)

@@ -256,10 +256,7 @@ fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
                 "# Executing {n} build trigger{}",
                 if n == 1 { "" } else { "s" }
             )),
-            BuildEvent::Warning(w) => {
-                let _ = out.flush();
-                eprintln!("WARNING: {w}");
-            }
+            BuildEvent::Warning(w) => line(w.to_string()),
             BuildEvent::Output(bytes) => {
                 let _ = out.write_all(bytes);
                 at_line_start = bytes.last() == Some(&b'\n');
@@ -279,6 +276,23 @@ fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         }
         super::pull::run_pull(ctx, name, &reference, None, false).map_err(|e| format!("{e:#}"))
     };
+    // Ctrl-C: the RUN container gets the signal itself (same process
+    // group); the build stops before its next step and cleans up.
+    extern "C" fn on_signal(_: libc::c_int) {
+        exec::CANCELLED.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+    for sig in [
+        nix::sys::signal::Signal::SIGINT,
+        nix::sys::signal::Signal::SIGTERM,
+    ] {
+        let action = nix::sys::signal::SigAction::new(
+            nix::sys::signal::SigHandler::Handler(on_signal),
+            nix::sys::signal::SaFlags::SA_RESTART,
+            nix::sys::signal::SigSet::empty(),
+        );
+        // SAFETY: the handler only stores to an atomic.
+        unsafe { nix::sys::signal::sigaction(sig, &action) }?;
+    }
     let id = exec::build(ctx, &opts, &mut pull, &mut events)?;
     if let Some(f) = &args.iidfile {
         std::fs::write(f, &id).with_context(|| format!("writing {}", f.display()))?;
