@@ -92,6 +92,28 @@ fn multi_stage_build_runs_copies_and_tags() {
     });
 }
 
+/// A tiny HTTP server answering every request with `body` (and a
+/// Last-Modified of 1994-11-06T08:49:37Z); returns its port.
+fn serve_once_per_request(body: &'static [u8]) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = conn.read(&mut buf);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nLast-Modified: Sun, 06 Nov 1994 08:49:37 GMT\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = conn.write_all(head.as_bytes());
+            let _ = conn.write_all(body);
+        }
+    });
+    port
+}
+
 fn inspect(env: &TestEnv, name: &str, format: &str) -> String {
     ok(&env
         .berth_cmd(["inspect", "--format", format, name])
@@ -229,10 +251,23 @@ fn failing_run_fails_the_build_with_docker_message() {
             "{}",
             text(&out.stderr)
         );
-        let df = format!("FROM {image}\nADD https://example.com/x /x\n");
+        // ADD of a URL.
+        let port = serve_once_per_request(b"remote body\n");
+        let df =
+            format!("FROM {image}\nADD http://127.0.0.1:{port}/files/remote.txt?x=1 /downloads/\n");
         let dir = context(env, "url", &[("Dockerfile", &df)]);
-        let out = build(env, &[], &dir);
-        assert_eq!(out.status.code(), Some(125));
+        ok(&build(env, &["-t", "url"], &dir));
+        assert_eq!(
+            run_out(
+                env,
+                &["url", "stat", "-c", "%a %Y", "/downloads/remote.txt"]
+            ),
+            "600 784111777\n"
+        );
+        assert_eq!(
+            run_out(env, &["url", "cat", "/downloads/remote.txt"]),
+            "remote body\n"
+        );
     });
 }
 

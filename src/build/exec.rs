@@ -987,6 +987,11 @@ impl<'a> Builder<'a, '_> {
                 .map_err(other)?;
             let mapping = crate::container::fs::container_mapping(self.ctx, &config)?;
             let dir = containers.dir(&id);
+            if dir.join(crate::runtime::rootfs::COPY_DIR).exists() {
+                return Err(BuildError::NotImplemented(
+                    "RUN with the vfs storage driver (a full copy of the image)".into(),
+                ));
+            }
             let mut skip = crate::container::commit::mount_points(&config);
             skip.extend(mounts.tmpfs.iter().map(|t| t.destination.clone()));
             Ok(crate::container::commit::store_upper(
@@ -1133,7 +1138,9 @@ impl<'a> Builder<'a, '_> {
             match s {
                 CopySource::Path(p) => {
                     if is_add && (p.starts_with("http://") || p.starts_with("https://")) {
-                        return Err(BuildError::NotImplemented("ADD from a URL".into()));
+                        let (name, data, mtime) = download(p)?;
+                        heredocs.push((name, data, 0o600, mtime));
+                        continue;
                     }
                     if is_add && p.starts_with("git@") {
                         return Err(BuildError::NotImplemented("ADD from git".into()));
@@ -1147,7 +1154,7 @@ impl<'a> Builder<'a, '_> {
                     } else {
                         h.content.clone()
                     };
-                    heredocs.push((h.name.clone(), content));
+                    heredocs.push((h.name.clone(), content.into_bytes(), 0o644, 0));
                 }
             }
         }
@@ -1162,8 +1169,11 @@ impl<'a> Builder<'a, '_> {
         }
         let hash_opts = HashOptions { uid, gid, chmod };
         let mut hash = self.opts.context.hash_sources(&matches, &hash_opts)?;
-        for (name, content) in &heredocs {
-            hash.push_str(&format!("|{name}:{}", sha256_digest(content.as_bytes())));
+        for (name, content, mode, mtime) in &heredocs {
+            hash.push_str(&format!(
+                "|{name}:{mode:o}:{mtime}:{}",
+                sha256_digest(content)
+            ));
         }
         let sum = sha256_digest(hash.as_bytes());
         let kind = if count > 1 {
@@ -1281,7 +1291,7 @@ impl<'a> Builder<'a, '_> {
                 ))
             })?;
         }
-        for (name, content) in heredocs {
+        for (name, content, mode, mtime) in heredocs {
             sandbox.copy(&dest, uid, gid, |info, _| {
                 let into_dir = dest_dir_syntax || (info.exists && info.is_dir);
                 let (dir, fname) = if into_dir {
@@ -1297,11 +1307,11 @@ impl<'a> Builder<'a, '_> {
                         let mut h = tar::Header::new_gnu();
                         h.set_entry_type(tar::EntryType::Regular);
                         h.set_size(content.len() as u64);
-                        h.set_mode(chmod.unwrap_or(0o644));
+                        h.set_mode(chmod.unwrap_or(mode));
                         h.set_uid(uid as u64);
                         h.set_gid(gid as u64);
-                        h.set_mtime(0);
-                        b.append_data(&mut h, &fname, content.as_bytes())?;
+                        h.set_mtime(mtime);
+                        b.append_data(&mut h, &fname, &content[..])?;
                         b.finish()
                     }),
                 ))
@@ -1659,6 +1669,51 @@ fn apply_metadata(state: &mut StageState, i: &Instruction) -> Result<(), BuildEr
         _ => {}
     }
     Ok(())
+}
+
+/// `ADD <url>`: the body (in memory), the file name it gets in a
+/// directory (the URL path's last segment), its mtime (`Last-Modified`, else 0).
+fn download(url: &str) -> Result<(String, Vec<u8>, u64), BuildError> {
+    let fail = |e: &dyn std::fmt::Display| BuildError::Copy(format!("failed to GET {url}: {e}"));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| fail(&e))?;
+    let (body, modified) = rt.block_on(async {
+        let resp = reqwest::Client::new()
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| fail(&e))?;
+        if !resp.status().is_success() {
+            return Err(BuildError::Copy(format!(
+                "failed to GET {url} with status {}",
+                resp.status()
+            )));
+        }
+        let modified = resp
+            .headers()
+            .get(reqwest::header::LAST_MODIFIED)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| chrono::DateTime::parse_from_rfc2822(v).ok())
+            .map(|d| d.timestamp().max(0) as u64)
+            .unwrap_or(0);
+        let body = resp.bytes().await.map_err(|e| fail(&e))?;
+        Ok((body.to_vec(), modified))
+    })?;
+    let path = url
+        .split(['?', '#'])
+        .next()
+        .unwrap_or(url)
+        .splitn(4, '/')
+        .nth(3)
+        .unwrap_or("");
+    let name = path
+        .rsplit('/')
+        .find(|s| !s.is_empty())
+        .unwrap_or("__unnamed__")
+        .to_string();
+    Ok((name, body, modified))
 }
 
 /// Whether a file is a tar archive ADD extracts (plain, gzip or zstd).
