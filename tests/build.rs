@@ -64,6 +64,7 @@ fn multi_stage_build_runs_copies_and_tags() {
              COPY hello.txt /out/\n\
              FROM {image}\n\
              COPY --from=build /out /app\n\
+             COPY --from=build /out/*.txt /globbed/\n\
              CMD [\"cat\", \"/app/result.txt\", \"/app/hello.txt\"]\n"
         );
         let dir = context(
@@ -73,7 +74,7 @@ fn multi_stage_build_runs_copies_and_tags() {
         );
         let out = build(env, &["-t", "multi:1"], &dir);
         let stdout = ok(&out);
-        assert!(stdout.contains("Step 1/6 : FROM"), "{stdout}");
+        assert!(stdout.contains("Step 1/7 : FROM"), "{stdout}");
         assert!(stdout.contains(" ---> Running in "), "{stdout}");
         assert!(stdout.contains("step-output\n"), "{stdout}");
         assert!(
@@ -85,6 +86,10 @@ fn multi_stage_build_runs_copies_and_tags() {
         assert_eq!(
             run_out(env, &["multi:1"]),
             "built-here\nhello from context\n"
+        );
+        assert_eq!(
+            run_out(env, &["multi:1", "ls", "/globbed"]),
+            "hello.txt\nresult.txt\n"
         );
         // No container is left behind.
         let ps = ok(&env.berth_cmd(["ps", "-aq"]).output().unwrap());

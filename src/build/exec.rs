@@ -1346,17 +1346,10 @@ impl<'a> Builder<'a, '_> {
                 (id, config)
             }
         };
-        let mut paths = Vec::new();
+        let mut patterns = Vec::new();
         for s in &c.sources {
             match s {
-                CopySource::Path(p) => {
-                    if super::ignore::has_wildcards(p) {
-                        return Err(BuildError::NotImplemented(format!(
-                            "{keyword} --from with wildcards"
-                        )));
-                    }
-                    paths.push(p.clone());
-                }
+                CopySource::Path(p) => patterns.push(p.clone()),
                 CopySource::Heredoc(_) => {
                     return Err(BuildError::Copy(format!(
                         "{keyword} --from cannot copy a heredoc"
@@ -1365,14 +1358,9 @@ impl<'a> Builder<'a, '_> {
             }
         }
         let dest_dir_syntax = dest.ends_with('/') || dest.ends_with("/.");
-        if paths.len() > 1 && !dest_dir_syntax {
-            return Err(BuildError::Copy(format!(
-                "When using {keyword} with more than one source file, the destination must be a directory and end with a /"
-            )));
-        }
         let created_by = format!(
             "/bin/sh -c #(nop) {keyword} --from={src_id} {} in {dest} ",
-            paths.join(" ")
+            patterns.join(" ")
         );
         let key = Self::key(
             state,
@@ -1384,8 +1372,29 @@ impl<'a> Builder<'a, '_> {
         }
         let _ = l;
         let src_diff_ids = layers::config_diff_ids(&src_config).unwrap_or_default();
-        let mut sandbox = Sandbox::new(self.ctx, self.store, state)?;
         let source = SourceTree::new(self.ctx, self.store, &src_diff_ids)?;
+        let mut paths = Vec::new();
+        for p in &patterns {
+            let abs = CopyPath::parse(&format!("/{}", p.trim_start_matches('/')), true)
+                .clean
+                .to_string_lossy()
+                .to_string();
+            if super::ignore::has_wildcards(&abs) {
+                let found = source.glob(&abs)?;
+                if found.is_empty() {
+                    return Err(ContextError::NotFound(abs.trim_start_matches('/').into()).into());
+                }
+                paths.extend(found);
+            } else {
+                paths.push(abs);
+            }
+        }
+        if paths.len() > 1 && !dest_dir_syntax {
+            return Err(BuildError::Copy(format!(
+                "When using {keyword} with more than one source file, the destination must be a directory and end with a /"
+            )));
+        }
+        let mut sandbox = Sandbox::new(self.ctx, self.store, state)?;
         let chown = c.chown.as_ref().map(|_| (uid, gid));
         for p in &paths {
             let abs = if p.starts_with('/') {
@@ -2071,6 +2080,18 @@ impl<'a> SourceTree<'a> {
             lower,
             mapping: ctx.id_mapping()?.cloned(),
         })
+    }
+
+    /// The paths matching `pattern` (absolute, `filepath.Match` per
+    /// component), sorted.
+    fn glob(&self, pattern: &str) -> Result<Vec<String>, BuildError> {
+        let mut args: Vec<OsString> = vec!["build-glob".into()];
+        args.extend(target_args(&self.dir, &self.lower, "build"));
+        args.extend(["--pattern".into(), pattern.into()]);
+        let mut child = crate::userns::spawn_helper(&self.ctx.paths, self.mapping.as_ref(), args)?;
+        let found: Vec<String> = read_reply(&mut child)?;
+        wait_helper(child)?;
+        Ok(found)
     }
 
     fn open(&self, path: &str) -> Result<SourceOut, BuildError> {
