@@ -385,6 +385,7 @@ fn dockerignore_heredocs_globs_chown_and_add() {
              COPY . /ctx/\n\
              COPY *.txt /globbed/\n\
              COPY --chown=app:app --chmod=600 keep.txt /owned\n\
+             COPY sub/link.txt /linked/\n\
              ADD archive.tar /unpacked/\n\
              COPY <<EOF /etc/greeting\nhello $HOSTNAME_UNSET-heredoc\nEOF\n\
              RUN <<EOF\necho from-heredoc > /heredoc-run\nEOF\n"
@@ -412,6 +413,7 @@ fn dockerignore_heredocs_globs_chown_and_add() {
             .unwrap();
         let bytes = tar.into_inner().unwrap();
         env.write_file_owned(&dir.join("archive.tar"), &bytes, 0o644);
+        std::os::unix::fs::symlink("../keep.txt", dir.join("sub/link.txt")).unwrap();
         ok(&build(env, &["-t", "ign"], &dir));
         let ls = run_out(env, &["ign", "ls", "/ctx"]);
         assert_eq!(

@@ -1133,6 +1133,7 @@ impl<'a> Builder<'a, '_> {
         }
         // Context sources.
         let mut matches: Vec<SourceMatch> = Vec::new();
+        let mut names: Vec<String> = Vec::new();
         let mut heredocs = Vec::new();
         for s in &c.sources {
             match s {
@@ -1145,7 +1146,25 @@ impl<'a> Builder<'a, '_> {
                     if is_add && p.starts_with("git@") {
                         return Err(BuildError::NotImplemented("ADD from git".into()));
                     }
-                    matches.extend(self.opts.context.resolve_sources(p)?);
+                    let found = self.opts.context.resolve_sources(p)?;
+                    // A source named without wildcards keeps its own name
+                    // (a symlink is copied as what it points to, under the
+                    // link's name).
+                    let own = (!super::ignore::has_wildcards(p)).then(|| {
+                        super::ignore::clean_path(&format!("/{p}"))
+                            .rsplit('/')
+                            .next()
+                            .unwrap_or("")
+                            .to_string()
+                    });
+                    for m in found {
+                        let name = own
+                            .clone()
+                            .filter(|n| !n.is_empty())
+                            .unwrap_or_else(|| m.rel.rsplit('/').next().unwrap_or("").to_string());
+                        names.push(name);
+                        matches.push(m);
+                    }
                 }
                 CopySource::Heredoc(h) => {
                     let content = if h.expand {
@@ -1193,7 +1212,7 @@ impl<'a> Builder<'a, '_> {
         }
         let mut sandbox = Sandbox::new(self.ctx, self.store, state)?;
         let ctx_root = self.opts.context.root().to_path_buf();
-        for m in &matches {
+        for (m, own_name) in matches.iter().zip(&names) {
             let archive = if is_add && !m.is_dir {
                 is_archive(&m.path)
             } else {
@@ -1234,13 +1253,11 @@ impl<'a> Builder<'a, '_> {
             } else {
                 Vec::new()
             };
-            let src_name = m
-                .rel
-                .rsplit('/')
-                .next()
-                .filter(|s| !s.is_empty())
-                .unwrap_or(".")
-                .to_string();
+            let src_name = if own_name.is_empty() {
+                ".".to_string()
+            } else {
+                own_name.clone()
+            };
             let is_dir = m.is_dir;
             let m_rel = m.rel.clone();
             let m_path = m.path.clone();
