@@ -13,16 +13,31 @@
 //! the upper dir as the layer. Only the final image is recorded (with its
 //! tags) by [`crate::image::layers::write_image`].
 //!
+//! Sources: the context (globs, `.dockerignore`, heredocs, `ADD` of a local
+//! tar extracted, of a URL downloaded), or `--from` another stage or an
+//! image, read by `berth internal cp-out` over an overlay of its layers
+//! (`build-glob` expands wildcards there).
+//!
+//! `RUN --mount`: `type=cache` is a directory under
+//! `storage/build-cache-mounts/` kept between builds, `tmpfs` a tmpfs,
+//! `bind` a read-only bind of a context path (or, with `from=`, of a private
+//! copy of another stage's path), `secret` a 0400 file (or `env=`) from
+//! `--secret`. Their mount points stay out of the layer. `ssh` and
+//! read-write binds are refused (125).
+//!
 //! # The cache
 //!
 //! `storage/build-cache/<sha256 of the key>` holds the image ID a step made.
 //! The key, like docker's: the parent image ID, the history line of the
 //! step (`/bin/sh -c #(nop)  ENV A=1`, `|1 V=x /bin/sh -c make`), the
 //! expanded instruction, and for COPY/ADD the content hash of the sources
-//! ([`super::context::BuildContext::hash_sources`]). A hit is used only if
-//! the image's config blob and all its layers are still in the store. The
-//! whole build holds the store's gc lock shared (as a pull does), so no
-//! layer it makes can vanish before its image is written.
+//! ([`super::context::BuildContext::hash_sources`]; for `--from`, the
+//! source image or stage ID). A hit is used only if the image's config
+//! blob and all its layers are still in the store (an `rmi` may have
+//! removed the layers of steps no image uses). The whole build holds the
+//! store's gc lock shared (as a pull does), so no layer it makes can vanish
+//! before its image is written; cache entries and blobs are written
+//! atomically, so concurrent builds never see a torn one.
 //!
 //! Progress goes to the caller as [`BuildEvent`]s (the CLI prints docker's
 //! `Step 1/5 : …` lines); missing base images are pulled through the
@@ -477,7 +492,7 @@ impl<'a> Builder<'a, '_> {
                 let is_add = matches!(i, Instruction::Add(_));
                 self.copy(stage, state, l, c, is_add)
             }
-            Instruction::Workdir(w) => self.workdir(state, l, w),
+            Instruction::Workdir(w) => self.workdir(state, w),
             Instruction::Arg(decls) => {
                 for d in decls {
                     state.vars.declare_arg(d, &self.meta, &self.opts.args);
@@ -1041,12 +1056,7 @@ impl<'a> Builder<'a, '_> {
 
     // ---- COPY / ADD / WORKDIR
 
-    fn workdir(
-        &mut self,
-        state: &mut StageState,
-        l: &Located<Instruction>,
-        w: &str,
-    ) -> Result<(), BuildError> {
+    fn workdir(&mut self, state: &mut StageState, w: &str) -> Result<(), BuildError> {
         let path = if w.starts_with('/') {
             w.to_string()
         } else {
@@ -1061,7 +1071,6 @@ impl<'a> Builder<'a, '_> {
         if self.try_cache(state, &key) {
             return Ok(());
         }
-        let _ = l;
         state.cfg().insert("WorkingDir".into(), json!(path));
         let mut sandbox = Sandbox::new(self.ctx, self.store, state)?;
         sandbox.copy(&path, 0, 0, |info, _| {
@@ -1129,7 +1138,7 @@ impl<'a> Builder<'a, '_> {
             None => None,
         };
         if let Some(from) = from {
-            return self.copy_from(state, l, c, from, &dest, (uid, gid), chmod, keyword);
+            return self.copy_from(state, c, from, &dest, (uid, gid), chmod, keyword);
         }
         // Context sources.
         let mut matches: Vec<SourceMatch> = Vec::new();
@@ -1342,7 +1351,6 @@ impl<'a> Builder<'a, '_> {
     fn copy_from(
         &mut self,
         state: &mut StageState,
-        l: &Located<Instruction>,
         c: &CopyArgs,
         from: FromRef,
         dest: &str,
@@ -1387,7 +1395,6 @@ impl<'a> Builder<'a, '_> {
         if self.try_cache(state, &key) {
             return Ok(());
         }
-        let _ = l;
         let src_diff_ids = layers::config_diff_ids(&src_config).unwrap_or_default();
         let source = SourceTree::new(self.ctx, self.store, &src_diff_ids)?;
         let mut paths = Vec::new();
