@@ -72,7 +72,7 @@ fn multi_stage_build_runs_copies_and_tags() {
             "ctx",
             &[("Dockerfile", &df), ("hello.txt", "hello from context\n")],
         );
-        let out = build(env, &["-t", "multi:1"], &dir);
+        let out = build(env, &["-t", "multi:1", "-t", "multi:2"], &dir);
         let stdout = ok(&out);
         assert!(stdout.contains("Step 1/7 : FROM"), "{stdout}");
         assert!(stdout.contains(" ---> Running in "), "{stdout}");
@@ -82,7 +82,14 @@ fn multi_stage_build_runs_copies_and_tags() {
             "{stdout}"
         );
         assert!(stdout.contains("Successfully built "), "{stdout}");
-        assert!(stdout.contains("Successfully tagged multi:1\n"), "{stdout}");
+        assert!(
+            stdout.contains("Successfully tagged multi:1\nSuccessfully tagged multi:2\n"),
+            "{stdout}"
+        );
+        assert_eq!(
+            inspect(env, "multi:1", "{{.Id}}"),
+            inspect(env, "multi:2", "{{.Id}}")
+        );
         assert_eq!(
             run_out(env, &["multi:1"]),
             "built-here\nhello from context\n"
@@ -236,11 +243,11 @@ fn failing_run_fails_the_build_with_docker_message() {
         let out = env.berth_cmd(["inspect", "failed"]).output().unwrap();
         assert!(!out.status.success(), "a failed build left an image");
         assert_eq!(ok(&env.berth_cmd(["ps", "-aq"]).output().unwrap()), "");
-        // Exec form; the command's own code.
+        // Exec form; the build exits 1 whatever the command's code.
         let df = format!("FROM {image}\nRUN [\"sh\", \"-c\", \"exit 3\"]\n");
         let dir = context(env, "fail3", &[("Dockerfile", &df)]);
         let out = build(env, &[], &dir);
-        assert_eq!(out.status.code(), Some(3));
+        assert_eq!(out.status.code(), Some(1));
         assert!(
             text(&out.stderr).contains("The command 'sh -c exit 3' returned a non-zero code: 3"),
             "{}",

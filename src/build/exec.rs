@@ -130,7 +130,9 @@ pub enum BuildError {
     Graph(#[from] GraphError),
     #[error("Dockerfile:{line}: {message}")]
     Expand { line: usize, message: String },
-    /// A RUN whose command failed (docker's words; the build's exit code is `code`).
+    /// A RUN whose command failed (docker's words). The build exits 1, as
+    /// `docker build` does (BuildKit, its default; the classic builder
+    /// exited with the command's code).
     #[error("The command '{command}' returned a non-zero code: {code}")]
     RunFailed { command: String, code: i32 },
     /// Something berth does not do yet (exit 125).
@@ -165,7 +167,6 @@ impl BuildError {
     /// The exit code docker's CLI ends a failed build with.
     pub fn exit_code(&self) -> i32 {
         match self {
-            BuildError::RunFailed { code, .. } => *code,
             BuildError::NotImplemented(_) => 125,
             BuildError::Cancelled => 130,
             _ => 1,
