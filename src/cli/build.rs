@@ -64,27 +64,26 @@ pub struct Args {
 }
 
 pub fn exec(ctx: &Context, args: Args) -> anyhow::Result<()> {
-    let result = run(ctx, &args);
-    match result {
+    let mut dockerfile = String::new();
+    match run(ctx, &args, &mut dockerfile) {
         Ok(()) => Ok(()),
         Err(e) => match e.downcast::<BuildError>() {
             Ok(be) => {
-                let code = be.exit_code();
                 let msg = match &be {
-                    BuildError::NotImplemented(_) => format!("Error: {be}"),
-                    BuildError::Parse(p) => {
-                        format!("Error response from daemon: {p}")
-                    }
-                    _ => be.to_string(),
+                    // docker's own words, alone on the line.
+                    BuildError::RunFailed { .. } => be.to_string(),
+                    // BuildKit's excerpt of the Dockerfile, then the error.
+                    BuildError::Parse(p) => format!("{}Error: {p}", p.excerpt(&dockerfile)),
+                    _ => format!("Error: {be}"),
                 };
-                Err(ExitStatus::with_message(code, msg).into())
+                Err(ExitStatus::with_message(be.exit_code(), msg).into())
             }
             Err(e) => Err(e),
         },
     }
 }
 
-fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+fn run(ctx: &Context, args: &Args, dockerfile_text: &mut String) -> anyhow::Result<()> {
     if args.context.starts_with("http://")
         || args.context.starts_with("https://")
         || args.context.starts_with("git@")
@@ -213,6 +212,7 @@ fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         let (id, value) = parse_secret(spec)?;
         secrets.insert(id, value);
     }
+    dockerfile_text.clone_from(&dockerfile);
     let opts = BuildOptions {
         secrets,
         dockerfile,
