@@ -126,6 +126,15 @@ fn serve_once_per_request(body: &'static [u8]) -> u16 {
     port
 }
 
+/// No temporary directory of a build is left in the store.
+fn assert_no_leftovers(env: &TestEnv) {
+    let tmp = env.data_dir().join("storage/build-tmp");
+    let left: Vec<_> = std::fs::read_dir(&tmp)
+        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "left in {}: {left:?}", tmp.display());
+}
+
 fn inspect(env: &TestEnv, name: &str, format: &str) -> String {
     ok(&env
         .berth_cmd(["inspect", "--format", format, name])
@@ -243,6 +252,7 @@ fn failing_run_fails_the_build_with_docker_message() {
         let out = env.berth_cmd(["inspect", "failed"]).output().unwrap();
         assert!(!out.status.success(), "a failed build left an image");
         assert_eq!(ok(&env.berth_cmd(["ps", "-aq"]).output().unwrap()), "");
+        assert_no_leftovers(env);
         // Exec form; the build exits 1 whatever the command's code.
         let df = format!("FROM {image}\nRUN [\"sh\", \"-c\", \"exit 3\"]\n");
         let dir = context(env, "fail3", &[("Dockerfile", &df)]);
