@@ -213,6 +213,16 @@ fn run(ctx: &Context, args: &Args, dockerfile_text: &mut String) -> anyhow::Resu
         secrets.insert(id, value);
     }
     dockerfile_text.clone_from(&dockerfile);
+    if !args.quiet {
+        let mut size = context_tar_size(&context)?;
+        if stdin_df || args.context == "-" && context.walk("")?.is_empty() {
+            size += 512 + (dockerfile.len() as u64).div_ceil(512) * 512;
+        }
+        println!(
+            "Sending build context to Docker daemon  {}",
+            crate::format::units::human_size_with_precision(size as f64, 4)
+        );
+    }
     let opts = BuildOptions {
         secrets,
         dockerfile,
@@ -363,6 +373,17 @@ fn parse_secret(spec: &str) -> anyhow::Result<(String, Vec<u8>)> {
 /// A bare `id=ID` (no src): docker looks for the variable ID first.
 fn src_is_env_default(path: &str, id: &str) -> bool {
     path == id && !Path::new(path).exists()
+}
+
+/// The length of the context as the tar docker sends (what its first line
+/// of output reports): a header per entry, contents in 512-byte blocks, the
+/// two closing blocks.
+fn context_tar_size(context: &BuildContext) -> anyhow::Result<u64> {
+    let mut size = 1024;
+    for e in context.walk("")? {
+        size += 512 + e.size.div_ceil(512) * 512;
+    }
+    Ok(size)
 }
 
 fn file_name(p: &Path) -> String {
