@@ -535,6 +535,9 @@ _berth() {
             berth__subcmd__help__subcmd__internal,build-copy)
                 cmd="berth__subcmd__help__subcmd__internal__subcmd__build__subcmd__copy"
                 ;;
+            berth__subcmd__help__subcmd__internal,build-glob)
+                cmd="berth__subcmd__help__subcmd__internal__subcmd__build__subcmd__glob"
+                ;;
             berth__subcmd__help__subcmd__internal,build-run)
                 cmd="berth__subcmd__help__subcmd__internal__subcmd__build__subcmd__run"
                 ;;
@@ -706,6 +709,9 @@ _berth() {
             berth__subcmd__internal,build-copy)
                 cmd="berth__subcmd__internal__subcmd__build__subcmd__copy"
                 ;;
+            berth__subcmd__internal,build-glob)
+                cmd="berth__subcmd__internal__subcmd__build__subcmd__glob"
+                ;;
             berth__subcmd__internal,build-run)
                 cmd="berth__subcmd__internal__subcmd__build__subcmd__run"
                 ;;
@@ -753,6 +759,9 @@ _berth() {
                 ;;
             berth__subcmd__internal__subcmd__help,build-copy)
                 cmd="berth__subcmd__internal__subcmd__help__subcmd__build__subcmd__copy"
+                ;;
+            berth__subcmd__internal__subcmd__help,build-glob)
+                cmd="berth__subcmd__internal__subcmd__help__subcmd__build__subcmd__glob"
                 ;;
             berth__subcmd__internal__subcmd__help,build-run)
                 cmd="berth__subcmd__internal__subcmd__help__subcmd__build__subcmd__run"
@@ -964,7 +973,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__build)
-            opts="-t -f -q -D -h --tag --file --build-arg --target --no-cache --pull --quiet --label --iidfile --platform --secret --rm --force-rm --debug --help"
+            opts="-t -f -q -D -h --tag --file --build-arg --target --no-cache --pull --quiet --label --iidfile --platform --network --cache-from --progress --secret --rm --force-rm --debug --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1003,6 +1012,18 @@ _berth() {
                     return 0
                     ;;
                 --platform)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3338,7 +3359,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__help__subcmd__internal)
-            opts="unpack layer-tar layer-diff export rm netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy changes"
+            opts="unpack layer-tar layer-diff export rm netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3352,6 +3373,20 @@ _berth() {
             return 0
             ;;
         berth__subcmd__help__subcmd__internal__subcmd__build__subcmd__copy)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__help__subcmd__internal__subcmd__build__subcmd__glob)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -4166,7 +4201,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__image__subcmd__build)
-            opts="-t -f -q -D -h --tag --file --build-arg --target --no-cache --pull --quiet --label --iidfile --platform --secret --rm --force-rm --debug --help"
+            opts="-t -f -q -D -h --tag --file --build-arg --target --no-cache --pull --quiet --label --iidfile --platform --network --cache-from --progress --secret --rm --force-rm --debug --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4205,6 +4240,18 @@ _berth() {
                     return 0
                     ;;
                 --platform)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -4760,7 +4807,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal)
-            opts="-D -h --userns --debug --help unpack layer-tar layer-diff export rm netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy changes help"
+            opts="-D -h --userns --debug --help unpack layer-tar layer-diff export rm netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4813,6 +4860,48 @@ _berth() {
                     return 0
                     ;;
                 --gid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__internal__subcmd__build__subcmd__glob)
+            opts="-D -h --container --pid --lower --upper --work --merged --pattern --debug --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --container)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lower)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --upper)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --work)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --merged)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pattern)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -5024,7 +5113,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal__subcmd__help)
-            opts="unpack layer-tar layer-diff export rm netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy changes help"
+            opts="unpack layer-tar layer-diff export rm netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5038,6 +5127,20 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal__subcmd__help__subcmd__build__subcmd__copy)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__internal__subcmd__help__subcmd__build__subcmd__glob)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -84,6 +84,9 @@ pub struct BuildOptions {
     pub pull: bool,
     /// `--label K=V`: a LABEL step added to the target stage, as docker does.
     pub labels: Vec<(String, String)>,
+    /// `--network`: the RUN steps' network unless `RUN --network` says
+    /// otherwise (None: the default network).
+    pub network: Option<dockerfile::Network>,
     /// `--secret id=ID,src=PATH|env=VAR`: what `RUN --mount=type=secret` gets.
     pub secrets: BTreeMap<String, Vec<u8>>,
 }
@@ -672,7 +675,7 @@ impl<'a> Builder<'a, '_> {
         } else {
             format!("|{} {} {command}", args.len(), args.join(" "))
         };
-        let network = match run.network {
+        let network = match run.network.or(self.opts.network) {
             Some(dockerfile::Network::None) => crate::container::spec::NetworkMode::None,
             Some(dockerfile::Network::Host) => crate::container::spec::NetworkMode::Host,
             _ if self.ctx.paths.rootless => crate::container::spec::NetworkMode::Bridge,

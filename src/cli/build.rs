@@ -49,6 +49,15 @@ pub struct Args {
     /// Set platform if server is multi-platform capable
     #[arg(long)]
     platform: Option<String>,
+    /// Set the networking mode for the RUN instructions during build ("default", "host", "none")
+    #[arg(long)]
+    network: Option<String>,
+    /// Images to consider as cache sources (accepted; berth's cache is its local steps)
+    #[arg(long = "cache-from")]
+    cache_from: Vec<String>,
+    /// Set type of progress output ("auto", "plain", "tty", "quiet"); berth prints the classic builder's steps
+    #[arg(long)]
+    progress: Option<String>,
     /// Secret to expose to the build (format: "id=mysecret[,src=/local/secret|,env=VAR]")
     #[arg(long)]
     secret: Vec<String>,
@@ -207,13 +216,22 @@ fn run(ctx: &Context, args: &Args, dockerfile_text: &mut String) -> anyhow::Resu
         (BuildContext::from_dir(&root, ignore)?, text, name)
     };
 
+    let network = match args.network.as_deref() {
+        None | Some("default") | Some("bridge") => None,
+        Some("host") => Some(crate::build::dockerfile::Network::Host),
+        Some("none") => Some(crate::build::dockerfile::Network::None),
+        Some(n) => bail!(NotImplemented(format!(
+            "build --network {n} (default, host and none are supported)"
+        ))),
+    };
+    let quiet = args.quiet || args.progress.as_deref() == Some("quiet");
     let mut secrets = BTreeMap::new();
     for spec in &args.secret {
         let (id, value) = parse_secret(spec)?;
         secrets.insert(id, value);
     }
     dockerfile_text.clone_from(&dockerfile);
-    if !args.quiet {
+    if !quiet {
         let mut size = context_tar_size(&context)?;
         if stdin_df || args.context == "-" && context.walk("")?.is_empty() {
             size += 512 + (dockerfile.len() as u64).div_ceil(512) * 512;
@@ -224,6 +242,7 @@ fn run(ctx: &Context, args: &Args, dockerfile_text: &mut String) -> anyhow::Resu
         );
     }
     let opts = BuildOptions {
+        network,
         secrets,
         dockerfile,
         dockerfile_name: name,
@@ -235,7 +254,6 @@ fn run(ctx: &Context, args: &Args, dockerfile_text: &mut String) -> anyhow::Resu
         pull: args.pull,
         labels,
     };
-    let quiet = args.quiet;
     let mut out = std::io::stdout();
     let mut at_line_start = true;
     let mut events = |e: BuildEvent| {
