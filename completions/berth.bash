@@ -40,6 +40,9 @@ _berth() {
             berth,diff)
                 cmd="berth__subcmd__diff"
                 ;;
+            berth,events)
+                cmd="berth__subcmd__events"
+                ;;
             berth,exec)
                 cmd="berth__subcmd__exec"
                 ;;
@@ -60,6 +63,9 @@ _berth() {
                 ;;
             berth,import)
                 cmd="berth__subcmd__import"
+                ;;
+            berth,info)
+                cmd="berth__subcmd__info"
                 ;;
             berth,inspect)
                 cmd="berth__subcmd__inspect"
@@ -322,6 +328,9 @@ _berth() {
             berth__subcmd__help,diff)
                 cmd="berth__subcmd__help__subcmd__diff"
                 ;;
+            berth__subcmd__help,events)
+                cmd="berth__subcmd__help__subcmd__events"
+                ;;
             berth__subcmd__help,exec)
                 cmd="berth__subcmd__help__subcmd__exec"
                 ;;
@@ -342,6 +351,9 @@ _berth() {
                 ;;
             berth__subcmd__help,import)
                 cmd="berth__subcmd__help__subcmd__import"
+                ;;
+            berth__subcmd__help,info)
+                cmd="berth__subcmd__help__subcmd__info"
                 ;;
             berth__subcmd__help,inspect)
                 cmd="berth__subcmd__help__subcmd__inspect"
@@ -568,6 +580,9 @@ _berth() {
             berth__subcmd__help__subcmd__internal,netns-holder)
                 cmd="berth__subcmd__help__subcmd__internal__subcmd__netns__subcmd__holder"
                 ;;
+            berth__subcmd__help__subcmd__internal,port-proxy)
+                cmd="berth__subcmd__help__subcmd__internal__subcmd__port__subcmd__proxy"
+                ;;
             berth__subcmd__help__subcmd__internal,rm)
                 cmd="berth__subcmd__help__subcmd__internal__subcmd__rm"
                 ;;
@@ -606,6 +621,15 @@ _berth() {
                 ;;
             berth__subcmd__help__subcmd__system,df)
                 cmd="berth__subcmd__help__subcmd__system__subcmd__df"
+                ;;
+            berth__subcmd__help__subcmd__system,events)
+                cmd="berth__subcmd__help__subcmd__system__subcmd__events"
+                ;;
+            berth__subcmd__help__subcmd__system,info)
+                cmd="berth__subcmd__help__subcmd__system__subcmd__info"
+                ;;
+            berth__subcmd__help__subcmd__system,prune)
+                cmd="berth__subcmd__help__subcmd__system__subcmd__prune"
                 ;;
             berth__subcmd__help__subcmd__volume,create)
                 cmd="berth__subcmd__help__subcmd__volume__subcmd__create"
@@ -745,6 +769,9 @@ _berth() {
             berth__subcmd__internal,netns-holder)
                 cmd="berth__subcmd__internal__subcmd__netns__subcmd__holder"
                 ;;
+            berth__subcmd__internal,port-proxy)
+                cmd="berth__subcmd__internal__subcmd__port__subcmd__proxy"
+                ;;
             berth__subcmd__internal,rm)
                 cmd="berth__subcmd__internal__subcmd__rm"
                 ;;
@@ -795,6 +822,9 @@ _berth() {
                 ;;
             berth__subcmd__internal__subcmd__help,netns-holder)
                 cmd="berth__subcmd__internal__subcmd__help__subcmd__netns__subcmd__holder"
+                ;;
+            berth__subcmd__internal__subcmd__help,port-proxy)
+                cmd="berth__subcmd__internal__subcmd__help__subcmd__port__subcmd__proxy"
                 ;;
             berth__subcmd__internal__subcmd__help,rm)
                 cmd="berth__subcmd__internal__subcmd__help__subcmd__rm"
@@ -868,8 +898,17 @@ _berth() {
             berth__subcmd__system,df)
                 cmd="berth__subcmd__system__subcmd__df"
                 ;;
+            berth__subcmd__system,events)
+                cmd="berth__subcmd__system__subcmd__events"
+                ;;
             berth__subcmd__system,help)
                 cmd="berth__subcmd__system__subcmd__help"
+                ;;
+            berth__subcmd__system,info)
+                cmd="berth__subcmd__system__subcmd__info"
+                ;;
+            berth__subcmd__system,prune)
+                cmd="berth__subcmd__system__subcmd__prune"
                 ;;
             berth__subcmd__system__subcmd__help,boot)
                 cmd="berth__subcmd__system__subcmd__help__subcmd__boot"
@@ -877,8 +916,17 @@ _berth() {
             berth__subcmd__system__subcmd__help,df)
                 cmd="berth__subcmd__system__subcmd__help__subcmd__df"
                 ;;
+            berth__subcmd__system__subcmd__help,events)
+                cmd="berth__subcmd__system__subcmd__help__subcmd__events"
+                ;;
             berth__subcmd__system__subcmd__help,help)
                 cmd="berth__subcmd__system__subcmd__help__subcmd__help"
+                ;;
+            berth__subcmd__system__subcmd__help,info)
+                cmd="berth__subcmd__system__subcmd__help__subcmd__info"
+                ;;
+            berth__subcmd__system__subcmd__help,prune)
+                cmd="berth__subcmd__system__subcmd__help__subcmd__prune"
                 ;;
             berth__subcmd__volume,create)
                 cmd="berth__subcmd__volume__subcmd__create"
@@ -929,17 +977,57 @@ _berth() {
 
     case "${cmd}" in
         berth)
-            opts="-v -D -l -h --version --debug --log-level --help run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help"
+            opts="-v -c -D -H -l -h --version --config --context --debug --host --log-level --tls --tlscacert --tlscert --tlskey --tlsverify --root --runroot --help run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --log-level)
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -W "debug info warn error fatal" -- "${cur}"))
+                    return 0
+                    ;;
                 -l)
+                    COMPREPLY=($(compgen -W "debug info warn error fatal" -- "${cur}"))
+                    return 0
+                    ;;
+                --tlscacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tlscert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tlskey)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --runroot)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -951,7 +1039,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__attach)
-            opts="-D -h --no-stdin --sig-proxy --detach-keys --debug --help"
+            opts="-h --no-stdin --sig-proxy --detach-keys --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -973,7 +1061,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__build)
-            opts="-t -f -q -D -h --tag --file --build-arg --target --no-cache --pull --quiet --label --iidfile --platform --network --cache-from --progress --secret --rm --force-rm --debug --help"
+            opts="-t -f -q -h --tag --file --build-arg --target --no-cache --pull --quiet --label --iidfile --platform --network --cache-from --progress --secret --rm --force-rm --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1043,7 +1131,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__commit)
-            opts="-a -c -m -p -D -h --author --change --message --pause --debug --help"
+            opts="-a -c -m -p -h --author --change --message --pause --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1089,7 +1177,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__completion)
-            opts="-D -h --debug --help bash elvish fish powershell zsh"
+            opts="-h --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1103,7 +1191,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container)
-            opts="-D -h --debug --help ls ps list run create start stop restart kill rm remove wait logs inspect exec attach cp diff commit export rename top pause unpause port prune help"
+            opts="-h --help ls ps list run create start stop restart kill rm remove wait logs inspect exec attach cp diff commit export rename top pause unpause port prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1117,7 +1205,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__attach)
-            opts="-D -h --no-stdin --sig-proxy --detach-keys --debug --help"
+            opts="-h --no-stdin --sig-proxy --detach-keys --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1139,7 +1227,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__commit)
-            opts="-a -c -m -p -D -h --author --change --message --pause --debug --help"
+            opts="-a -c -m -p -h --author --change --message --pause --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1185,7 +1273,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__cp)
-            opts="-a -L -q -D -h --archive --follow-link --quiet --debug --help"
+            opts="-a -L -q -h --archive --follow-link --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1199,7 +1287,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__create)
-            opts="-d -i -t -e -w -u -h -v -l -p -P -q -D --help --rm --detach --interactive --tty --env --env-file --workdir --user --group-add --entrypoint --name --hostname --volume --mount --volumes-from --tmpfs --read-only --init --platform --pull --ulimit --shm-size --label --cap-add --cap-drop --privileged --security-opt --network --network-alias --ip --publish --publish-all --add-host --dns --dns-search --userns --sig-proxy --restart --stop-signal --stop-timeout --log-driver --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --quiet --debug"
+            opts="-d -i -t -e -w -u -h -v -l -p -P -q --help --rm --detach --interactive --tty --env --env-file --workdir --user --group-add --entrypoint --name --hostname --volume --mount --volumes-from --tmpfs --read-only --init --platform --pull --ulimit --shm-size --label --cap-add --cap-drop --privileged --security-opt --network --network-alias --ip --publish --publish-all --add-host --dns --dns-search --userns --sig-proxy --restart --stop-signal --stop-timeout --log-driver --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --quiet"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1401,7 +1489,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__diff)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1415,7 +1503,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__exec)
-            opts="-d -e -i -t -u -w -D -h --detach --env --env-file --interactive --privileged --tty --user --workdir --debug --help"
+            opts="-d -e -i -t -u -w -h --detach --env --env-file --interactive --privileged --tty --user --workdir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1457,7 +1545,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__export)
-            opts="-o -D -h --output --debug --help"
+            opts="-o -h --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1829,7 +1917,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__inspect)
-            opts="-f -s -D -h --format --size --debug --help"
+            opts="-f -s -h --format --size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1851,7 +1939,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__kill)
-            opts="-s -D -h --signal --debug --help"
+            opts="-s -h --signal --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1873,7 +1961,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__logs)
-            opts="-f -n -t -D -h --details --follow --since --tail --timestamps --until --debug --help"
+            opts="-f -n -t -h --details --follow --since --tail --timestamps --until --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1903,7 +1991,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__ls)
-            opts="-a -f -n -l -q -s -D -h --all --filter --format --last --latest --no-trunc --quiet --size --debug --help"
+            opts="-a -f -n -l -q -s -h --all --filter --format --last --latest --no-trunc --quiet --size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1937,7 +2025,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__pause)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1951,7 +2039,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__port)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1965,7 +2053,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__prune)
-            opts="-f -D -h --force --filter --debug --help"
+            opts="-f -h --force --filter --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1983,7 +2071,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__rename)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1997,7 +2085,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__restart)
-            opts="-t -s -D -h --timeout --time --signal --debug --help"
+            opts="-t -s -h --timeout --time --signal --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2031,7 +2119,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__rm)
-            opts="-f -v -l -D -h --force --volumes --link --debug --help"
+            opts="-f -v -l -h --force --volumes --link --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2045,7 +2133,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__run)
-            opts="-d -i -t -e -w -u -h -v -l -p -P -q -D --help --rm --detach --interactive --tty --env --env-file --workdir --user --group-add --entrypoint --name --hostname --volume --mount --volumes-from --tmpfs --read-only --init --platform --pull --ulimit --shm-size --label --cap-add --cap-drop --privileged --security-opt --network --network-alias --ip --publish --publish-all --add-host --dns --dns-search --userns --sig-proxy --restart --stop-signal --stop-timeout --log-driver --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --quiet --debug"
+            opts="-d -i -t -e -w -u -h -v -l -p -P -q --help --rm --detach --interactive --tty --env --env-file --workdir --user --group-add --entrypoint --name --hostname --volume --mount --volumes-from --tmpfs --read-only --init --platform --pull --ulimit --shm-size --label --cap-add --cap-drop --privileged --security-opt --network --network-alias --ip --publish --publish-all --add-host --dns --dns-search --userns --sig-proxy --restart --stop-signal --stop-timeout --log-driver --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --quiet"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2247,7 +2335,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__start)
-            opts="-a -i -D -h --attach --interactive --debug --help"
+            opts="-a -i -h --attach --interactive --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2261,7 +2349,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__stop)
-            opts="-t -s -D -h --timeout --time --signal --debug --help"
+            opts="-t -s -h --timeout --time --signal --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2295,7 +2383,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__top)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2309,7 +2397,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__unpause)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2323,7 +2411,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__container__subcmd__wait)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2337,7 +2425,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__cp)
-            opts="-a -L -q -D -h --archive --follow-link --quiet --debug --help"
+            opts="-a -L -q -h --archive --follow-link --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2351,7 +2439,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__create)
-            opts="-d -i -t -e -w -u -h -v -l -p -P -q -D --help --rm --detach --interactive --tty --env --env-file --workdir --user --group-add --entrypoint --name --hostname --volume --mount --volumes-from --tmpfs --read-only --init --platform --pull --ulimit --shm-size --label --cap-add --cap-drop --privileged --security-opt --network --network-alias --ip --publish --publish-all --add-host --dns --dns-search --userns --sig-proxy --restart --stop-signal --stop-timeout --log-driver --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --quiet --debug"
+            opts="-d -i -t -e -w -u -h -v -l -p -P -q --help --rm --detach --interactive --tty --env --env-file --workdir --user --group-add --entrypoint --name --hostname --volume --mount --volumes-from --tmpfs --read-only --init --platform --pull --ulimit --shm-size --label --cap-add --cap-drop --privileged --security-opt --network --network-alias --ip --publish --publish-all --add-host --dns --dns-search --userns --sig-proxy --restart --stop-signal --stop-timeout --log-driver --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --quiet"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2553,7 +2641,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__diff)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2566,8 +2654,42 @@ _berth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        berth__subcmd__events)
+            opts="-f -h --since --until --filter --format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --filter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         berth__subcmd__exec)
-            opts="-d -e -i -t -u -w -D -h --detach --env --env-file --interactive --privileged --tty --user --workdir --debug --help"
+            opts="-d -e -i -t -u -w -h --detach --env --env-file --interactive --privileged --tty --user --workdir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2609,7 +2731,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__export)
-            opts="-o -D -h --output --debug --help"
+            opts="-o -h --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2631,7 +2753,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__help)
-            opts="run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help"
+            opts="run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3078,6 +3200,20 @@ _berth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        berth__subcmd__help__subcmd__events)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         berth__subcmd__help__subcmd__exec)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -3344,6 +3480,20 @@ _berth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        berth__subcmd__help__subcmd__info)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         berth__subcmd__help__subcmd__inspect)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -3359,7 +3509,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__help__subcmd__internal)
-            opts="unpack layer-tar layer-diff export rm netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes"
+            opts="unpack layer-tar layer-diff export rm port-proxy netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3527,6 +3677,20 @@ _berth() {
             return 0
             ;;
         berth__subcmd__help__subcmd__internal__subcmd__netns__subcmd__holder)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__help__subcmd__internal__subcmd__port__subcmd__proxy)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -3961,7 +4125,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__help__subcmd__system)
-            opts="boot df"
+            opts="boot df info events prune"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3989,6 +4153,48 @@ _berth() {
             return 0
             ;;
         berth__subcmd__help__subcmd__system__subcmd__df)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__help__subcmd__system__subcmd__events)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__help__subcmd__system__subcmd__info)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__help__subcmd__system__subcmd__prune)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -4157,7 +4363,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__history)
-            opts="-H -q -D -h --format --human --no-trunc --quiet --platform --debug --help"
+            opts="-H -q -h --format --human --no-trunc --quiet --platform --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4187,7 +4393,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__image)
-            opts="-D -h --debug --help build ls list pull push rm remove tag inspect history prune save load import help"
+            opts="-h --help build ls list pull push rm remove tag inspect history prune save load import help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4201,7 +4407,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__image__subcmd__build)
-            opts="-t -f -q -D -h --tag --file --build-arg --target --no-cache --pull --quiet --label --iidfile --platform --network --cache-from --progress --secret --rm --force-rm --debug --help"
+            opts="-t -f -q -h --tag --file --build-arg --target --no-cache --pull --quiet --label --iidfile --platform --network --cache-from --progress --secret --rm --force-rm --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4467,7 +4673,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__image__subcmd__history)
-            opts="-H -q -D -h --format --human --no-trunc --quiet --platform --debug --help"
+            opts="-H -q -h --format --human --no-trunc --quiet --platform --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4497,7 +4703,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__image__subcmd__import)
-            opts="-c -m -D -h --change --message --platform --debug --help"
+            opts="-c -m -h --change --message --platform --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4531,7 +4737,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__image__subcmd__inspect)
-            opts="-f -D -h --format --platform --debug --help"
+            opts="-f -h --format --platform --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4557,7 +4763,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__image__subcmd__load)
-            opts="-i -q -D -h --input --quiet --platform --debug --help"
+            opts="-i -q -h --input --quiet --platform --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4583,7 +4789,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__image__subcmd__ls)
-            opts="-a -f -q -D -h --all --digests --filter --format --no-trunc --quiet --tree --debug --help"
+            opts="-a -f -q -h --all --digests --filter --format --no-trunc --quiet --tree --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4609,7 +4815,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__image__subcmd__prune)
-            opts="-a -f -D -h --all --force --filter --debug --help"
+            opts="-a -f -h --all --force --filter --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4627,7 +4833,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__image__subcmd__pull)
-            opts="-q -a -D -h --platform --quiet --all-tags --disable-content-trust --debug --help"
+            opts="-q -a -h --platform --quiet --all-tags --disable-content-trust --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4645,7 +4851,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__image__subcmd__push)
-            opts="-a -q -D -h --all-tags --quiet --platform --disable-content-trust --debug --help"
+            opts="-a -q -h --all-tags --quiet --platform --disable-content-trust --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4663,7 +4869,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__image__subcmd__rm)
-            opts="-f -D -h --force --no-prune --debug --help"
+            opts="-f -h --force --no-prune --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4677,7 +4883,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__image__subcmd__save)
-            opts="-o -D -h --output --format --platform --debug --help"
+            opts="-o -h --output --format --platform --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4707,7 +4913,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__image__subcmd__tag)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4721,7 +4927,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__images)
-            opts="-a -f -q -D -h --all --digests --filter --format --no-trunc --quiet --tree --debug --help"
+            opts="-a -f -q -h --all --digests --filter --format --no-trunc --quiet --tree --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4747,7 +4953,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__import)
-            opts="-c -m -D -h --change --message --platform --debug --help"
+            opts="-c -m -h --change --message --platform --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4780,8 +4986,30 @@ _berth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        berth__subcmd__info)
+            opts="-f -h --format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         berth__subcmd__inspect)
-            opts="-f -s -D -h --format --size --type --debug --help"
+            opts="-f -s -h --format --size --type --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4807,7 +5035,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal)
-            opts="-D -h --userns --debug --help unpack layer-tar layer-diff export rm netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help"
+            opts="-h --userns --help unpack layer-tar layer-diff export rm port-proxy netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4821,7 +5049,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal__subcmd__build__subcmd__copy)
-            opts="-D -h --container --pid --lower --upper --work --merged --dest --uid --gid --debug --help"
+            opts="-h --container --pid --lower --upper --work --merged --dest --uid --gid --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4871,7 +5099,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal__subcmd__build__subcmd__glob)
-            opts="-D -h --container --pid --lower --upper --work --merged --pattern --debug --help"
+            opts="-h --container --pid --lower --upper --work --merged --pattern --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4913,7 +5141,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal__subcmd__build__subcmd__run)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4927,7 +5155,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal__subcmd__changes)
-            opts="-D -h --upper --lower --debug --help"
+            opts="-h --upper --lower --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4949,7 +5177,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal__subcmd__cp__subcmd__in)
-            opts="-D -h --container --pid --lower --upper --work --merged --dest --keep-owner --debug --help"
+            opts="-h --container --pid --lower --upper --work --merged --dest --keep-owner --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4991,7 +5219,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal__subcmd__cp__subcmd__out)
-            opts="-D -h --container --pid --lower --upper --work --merged --path --follow --debug --help"
+            opts="-h --container --pid --lower --upper --work --merged --path --follow --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5033,7 +5261,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal__subcmd__exec)
-            opts="-d -e -i -t -u -w -D -h --detach --env --env-file --interactive --privileged --tty --user --workdir --debug --help"
+            opts="-d -e -i -t -u -w -h --detach --env --env-file --interactive --privileged --tty --user --workdir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5075,7 +5303,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal__subcmd__export)
-            opts="-D -h --container --pid --lower --upper --work --merged --debug --help"
+            opts="-h --container --pid --lower --upper --work --merged --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5113,7 +5341,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal__subcmd__help)
-            opts="unpack layer-tar layer-diff export rm netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help"
+            opts="unpack layer-tar layer-diff export rm port-proxy netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5308,6 +5536,20 @@ _berth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        berth__subcmd__internal__subcmd__help__subcmd__port__subcmd__proxy)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         berth__subcmd__internal__subcmd__help__subcmd__rm)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -5365,7 +5607,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal__subcmd__layer__subcmd__diff)
-            opts="-D -h --upper --lower --skip --debug --help"
+            opts="-h --upper --lower --skip --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5391,7 +5633,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal__subcmd__layer__subcmd__tar)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5405,7 +5647,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal__subcmd__monitor)
-            opts="-D -h --report-fd --debug --help"
+            opts="-h --report-fd --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5423,7 +5665,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal__subcmd__netns__subcmd__holder)
-            opts="-D -h --data --dir --own-netns --upstream --debug --help"
+            opts="-h --data --dir --own-netns --upstream --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5448,8 +5690,22 @@ _berth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        berth__subcmd__internal__subcmd__port__subcmd__proxy)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         berth__subcmd__internal__subcmd__rm)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5463,7 +5719,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal__subcmd__run__subcmd__plan)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5477,7 +5733,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal__subcmd__unpack)
-            opts="-D -h --dest --tar-split --rootless --debug --help"
+            opts="-h --dest --tar-split --rootless --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5499,7 +5755,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal__subcmd__volume__subcmd__copy__subcmd__up)
-            opts="-D -h --dest --path --lower --debug --help"
+            opts="-h --dest --path --lower --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5525,7 +5781,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__kill)
-            opts="-s -D -h --signal --debug --help"
+            opts="-s -h --signal --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5547,7 +5803,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__load)
-            opts="-i -q -D -h --input --quiet --platform --debug --help"
+            opts="-i -q -h --input --quiet --platform --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5573,7 +5829,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__login)
-            opts="-u -p -D -h --username --password --password-stdin --debug --help"
+            opts="-u -p -h --username --password --password-stdin --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5603,7 +5859,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__logout)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5617,7 +5873,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__logs)
-            opts="-f -n -t -D -h --details --follow --since --tail --timestamps --until --debug --help"
+            opts="-f -n -t -h --details --follow --since --tail --timestamps --until --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5647,7 +5903,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__network)
-            opts="-D -h --debug --help create ls list inspect rm remove prune connect disconnect help"
+            opts="-h --help create ls list inspect rm remove prune connect disconnect help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5661,7 +5917,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__network__subcmd__connect)
-            opts="-D -h --alias --ip --debug --help"
+            opts="-h --alias --ip --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5683,7 +5939,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__network__subcmd__create)
-            opts="-d -o -D -h --driver --subnet --gateway --internal --attachable --label --opt --ipam-driver --ipv6 --debug --help"
+            opts="-d -o -h --driver --subnet --gateway --internal --attachable --label --opt --ipam-driver --ipv6 --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5729,7 +5985,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__network__subcmd__disconnect)
-            opts="-f -D -h --force --debug --help"
+            opts="-f -h --force --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5869,7 +6125,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__network__subcmd__inspect)
-            opts="-f -v -D -h --format --verbose --debug --help"
+            opts="-f -v -h --format --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5891,7 +6147,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__network__subcmd__ls)
-            opts="-f -q -D -h --filter --format --no-trunc --quiet --debug --help"
+            opts="-f -q -h --filter --format --no-trunc --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5917,7 +6173,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__network__subcmd__prune)
-            opts="-f -D -h --force --filter --debug --help"
+            opts="-f -h --force --filter --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5935,7 +6191,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__network__subcmd__rm)
-            opts="-f -D -h --force --debug --help"
+            opts="-f -h --force --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5949,7 +6205,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__pause)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5963,7 +6219,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__port)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5977,7 +6233,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__ps)
-            opts="-a -f -n -l -q -s -D -h --all --filter --format --last --latest --no-trunc --quiet --size --debug --help"
+            opts="-a -f -n -l -q -s -h --all --filter --format --last --latest --no-trunc --quiet --size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6011,7 +6267,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__pull)
-            opts="-q -a -D -h --platform --quiet --all-tags --disable-content-trust --debug --help"
+            opts="-q -a -h --platform --quiet --all-tags --disable-content-trust --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6029,7 +6285,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__push)
-            opts="-a -q -D -h --all-tags --quiet --platform --disable-content-trust --debug --help"
+            opts="-a -q -h --all-tags --quiet --platform --disable-content-trust --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6047,7 +6303,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__rename)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6061,7 +6317,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__restart)
-            opts="-t -s -D -h --timeout --time --signal --debug --help"
+            opts="-t -s -h --timeout --time --signal --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6095,7 +6351,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__rm)
-            opts="-f -v -l -D -h --force --volumes --link --debug --help"
+            opts="-f -v -l -h --force --volumes --link --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6109,7 +6365,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__rmi)
-            opts="-f -D -h --force --no-prune --debug --help"
+            opts="-f -h --force --no-prune --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6123,7 +6379,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__run)
-            opts="-d -i -t -e -w -u -h -v -l -p -P -q -D --help --rm --detach --interactive --tty --env --env-file --workdir --user --group-add --entrypoint --name --hostname --volume --mount --volumes-from --tmpfs --read-only --init --platform --pull --ulimit --shm-size --label --cap-add --cap-drop --privileged --security-opt --network --network-alias --ip --publish --publish-all --add-host --dns --dns-search --userns --sig-proxy --restart --stop-signal --stop-timeout --log-driver --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --quiet --debug"
+            opts="-d -i -t -e -w -u -h -v -l -p -P -q --help --rm --detach --interactive --tty --env --env-file --workdir --user --group-add --entrypoint --name --hostname --volume --mount --volumes-from --tmpfs --read-only --init --platform --pull --ulimit --shm-size --label --cap-add --cap-drop --privileged --security-opt --network --network-alias --ip --publish --publish-all --add-host --dns --dns-search --userns --sig-proxy --restart --stop-signal --stop-timeout --log-driver --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --health-start-interval --no-healthcheck --quiet"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6325,7 +6581,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__save)
-            opts="-o -D -h --output --format --platform --debug --help"
+            opts="-o -h --output --format --platform --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6355,7 +6611,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__start)
-            opts="-a -i -D -h --attach --interactive --debug --help"
+            opts="-a -i -h --attach --interactive --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6369,7 +6625,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__stop)
-            opts="-t -s -D -h --timeout --time --signal --debug --help"
+            opts="-t -s -h --timeout --time --signal --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6403,7 +6659,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__system)
-            opts="-D -h --debug --help boot df help"
+            opts="-h --help boot df info events prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6417,7 +6673,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__system__subcmd__boot)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6431,7 +6687,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__system__subcmd__df)
-            opts="-v -D -h --verbose --format --debug --help"
+            opts="-v -h --verbose --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6448,8 +6704,42 @@ _berth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        berth__subcmd__system__subcmd__events)
+            opts="-f -h --since --until --filter --format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --filter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         berth__subcmd__system__subcmd__help)
-            opts="boot df help"
+            opts="boot df info events prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6490,6 +6780,20 @@ _berth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        berth__subcmd__system__subcmd__help__subcmd__events)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         berth__subcmd__system__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -6504,8 +6808,76 @@ _berth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        berth__subcmd__system__subcmd__help__subcmd__info)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__system__subcmd__help__subcmd__prune)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__system__subcmd__info)
+            opts="-f -h --format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__system__subcmd__prune)
+            opts="-a -f -h --all --force --volumes --filter --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --filter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         berth__subcmd__tag)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6519,7 +6891,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__top)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6533,7 +6905,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__unpause)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6547,7 +6919,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__version)
-            opts="-f -D -h --format --debug --help"
+            opts="-f -h --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6569,7 +6941,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__volume)
-            opts="-D -h --debug --help create ls list inspect rm remove prune help"
+            opts="-h --help create ls list inspect rm remove prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6583,7 +6955,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__volume__subcmd__create)
-            opts="-d -o -D -h --driver --label --opt --name --debug --help"
+            opts="-d -o -h --driver --label --opt --name --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6719,7 +7091,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__volume__subcmd__inspect)
-            opts="-f -D -h --format --debug --help"
+            opts="-f -h --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6741,7 +7113,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__volume__subcmd__ls)
-            opts="-f -q -D -h --filter --format --quiet --debug --help"
+            opts="-f -q -h --filter --format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6767,7 +7139,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__volume__subcmd__prune)
-            opts="-a -f -D -h --all --force --filter --debug --help"
+            opts="-a -f -h --all --force --filter --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6785,7 +7157,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__volume__subcmd__rm)
-            opts="-f -D -h --force --debug --help"
+            opts="-f -h --force --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -6799,7 +7171,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__wait)
-            opts="-D -h --debug --help"
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

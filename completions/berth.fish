@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_berth_global_optspecs
-    string join \n v/version D/debug l/log-level= h/help
+    string join \n v/version config= c/context= D/debug H/host= l/log-level= tls tlscacert= tlscert= tlskey= tlsverify root= runroot= h/help
 end
 
 function __fish_berth_needs_command
@@ -24,9 +24,23 @@ function __fish_berth_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c berth -n "__fish_berth_needs_command" -s l -l log-level -d 'Set the logging level (accepted for docker compatibility)' -r
+complete -c berth -n "__fish_berth_needs_command" -l config -d 'Location of client config files: login writes DIR/config.json, and credentials are read from it' -r -F
+complete -c berth -n "__fish_berth_needs_command" -s c -l context -d 'Name of the context to use (berth has only "default"; overrides DOCKER_CONTEXT)' -r
+complete -c berth -n "__fish_berth_needs_command" -s H -l host -d 'Daemon socket to connect to: berth is daemonless, only the local engine\'s default sockets are accepted' -r
+complete -c berth -n "__fish_berth_needs_command" -s l -l log-level -d 'Set the logging level' -r -f -a "debug\t''
+info\t''
+warn\t''
+error\t''
+fatal\t''"
+complete -c berth -n "__fish_berth_needs_command" -l tlscacert -d 'Trust certs signed only by this CA (refused: berth has no daemon to connect to)' -r
+complete -c berth -n "__fish_berth_needs_command" -l tlscert -d 'Path to TLS certificate file (refused: berth has no daemon to connect to)' -r
+complete -c berth -n "__fish_berth_needs_command" -l tlskey -d 'Path to TLS key file (refused: berth has no daemon to connect to)' -r
+complete -c berth -n "__fish_berth_needs_command" -l root -d 'Where berth keeps images, containers, volumes and networks (BERTH_ROOT)' -r -F
+complete -c berth -n "__fish_berth_needs_command" -l runroot -d 'Where berth keeps its runtime state (BERTH_RUNROOT)' -r -F
 complete -c berth -n "__fish_berth_needs_command" -s v -l version -d 'Print version information and quit'
 complete -c berth -n "__fish_berth_needs_command" -s D -l debug -d 'Enable debug mode'
+complete -c berth -n "__fish_berth_needs_command" -l tls -d 'Use TLS (refused: berth has no daemon to connect to)'
+complete -c berth -n "__fish_berth_needs_command" -l tlsverify -d 'Use TLS and verify the remote (refused: berth has no daemon to connect to)'
 complete -c berth -n "__fish_berth_needs_command" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_needs_command" -f -a "run" -d 'Create and run a new container from an image'
 complete -c berth -n "__fish_berth_needs_command" -f -a "create" -d 'Create a new container'
@@ -64,6 +78,8 @@ complete -c berth -n "__fish_berth_needs_command" -f -a "image" -d 'Manage image
 complete -c berth -n "__fish_berth_needs_command" -f -a "container" -d 'Manage containers'
 complete -c berth -n "__fish_berth_needs_command" -f -a "volume" -d 'Manage volumes'
 complete -c berth -n "__fish_berth_needs_command" -f -a "network" -d 'Manage networks'
+complete -c berth -n "__fish_berth_needs_command" -f -a "info" -d 'Display system-wide information'
+complete -c berth -n "__fish_berth_needs_command" -f -a "events" -d 'Get real time events from the server'
 complete -c berth -n "__fish_berth_needs_command" -f -a "system" -d 'Manage berth (`system boot`: start containers with a restart policy after a reboot)'
 complete -c berth -n "__fish_berth_needs_command" -f -a "login" -d 'Log in to a registry'
 complete -c berth -n "__fish_berth_needs_command" -f -a "logout" -d 'Log out from a registry'
@@ -123,7 +139,6 @@ complete -c berth -n "__fish_berth_using_subcommand run" -l privileged -d 'Give 
 complete -c berth -n "__fish_berth_using_subcommand run" -s P -l publish-all -d 'Publish all exposed ports to random ports'
 complete -c berth -n "__fish_berth_using_subcommand run" -l no-healthcheck -d 'Disable any container-specified HEALTHCHECK'
 complete -c berth -n "__fish_berth_using_subcommand run" -s q -l quiet -d 'Suppress the pull output'
-complete -c berth -n "__fish_berth_using_subcommand run" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand create" -s e -l env -d 'Set environment variables' -r
 complete -c berth -n "__fish_berth_using_subcommand create" -l env-file -d 'Read in a file of environment variables' -r
 complete -c berth -n "__fish_berth_using_subcommand create" -s w -l workdir -d 'Working directory inside the container' -r
@@ -176,28 +191,21 @@ complete -c berth -n "__fish_berth_using_subcommand create" -l privileged -d 'Gi
 complete -c berth -n "__fish_berth_using_subcommand create" -s P -l publish-all -d 'Publish all exposed ports to random ports'
 complete -c berth -n "__fish_berth_using_subcommand create" -l no-healthcheck -d 'Disable any container-specified HEALTHCHECK'
 complete -c berth -n "__fish_berth_using_subcommand create" -s q -l quiet -d 'Suppress the pull output'
-complete -c berth -n "__fish_berth_using_subcommand create" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand start" -s a -l attach -d 'Attach STDOUT/STDERR and forward signals'
 complete -c berth -n "__fish_berth_using_subcommand start" -s i -l interactive -d 'Attach container\'s STDIN'
-complete -c berth -n "__fish_berth_using_subcommand start" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand start" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand stop" -s t -l time -l timeout -d 'Seconds to wait before killing the container (-1: forever)' -r
 complete -c berth -n "__fish_berth_using_subcommand stop" -s s -l signal -d 'Signal to send to the container' -r
-complete -c berth -n "__fish_berth_using_subcommand stop" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand stop" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand restart" -s t -l time -l timeout -d 'Seconds to wait before killing the container' -r
 complete -c berth -n "__fish_berth_using_subcommand restart" -s s -l signal -d 'Signal to send to the container' -r
-complete -c berth -n "__fish_berth_using_subcommand restart" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand restart" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand kill" -s s -l signal -d 'Signal to send to the container' -r
-complete -c berth -n "__fish_berth_using_subcommand kill" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand kill" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand rm" -s f -l force -d 'Force the removal of a running container (uses SIGKILL)'
 complete -c berth -n "__fish_berth_using_subcommand rm" -s v -l volumes -d 'Remove anonymous volumes associated with the container'
 complete -c berth -n "__fish_berth_using_subcommand rm" -s l -l link -d 'Remove the specified link'
-complete -c berth -n "__fish_berth_using_subcommand rm" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand rm" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand wait" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand wait" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand exec" -s e -l env -d 'Set environment variables' -r
 complete -c berth -n "__fish_berth_using_subcommand exec" -l env-file -d 'Read in a file of environment variables' -r
@@ -207,30 +215,21 @@ complete -c berth -n "__fish_berth_using_subcommand exec" -s d -l detach -d 'Det
 complete -c berth -n "__fish_berth_using_subcommand exec" -s i -l interactive -d 'Keep STDIN open even if not attached'
 complete -c berth -n "__fish_berth_using_subcommand exec" -l privileged -d 'Give extended privileges to the command'
 complete -c berth -n "__fish_berth_using_subcommand exec" -s t -l tty -d 'Allocate a pseudo-TTY'
-complete -c berth -n "__fish_berth_using_subcommand exec" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand exec" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand attach" -l sig-proxy -d 'Proxy all received signals to the process' -r -f -a "true\t''
 false\t''"
 complete -c berth -n "__fish_berth_using_subcommand attach" -l detach-keys -d 'Override the key sequence for detaching a container' -r
 complete -c berth -n "__fish_berth_using_subcommand attach" -l no-stdin -d 'Do not attach STDIN'
-complete -c berth -n "__fish_berth_using_subcommand attach" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand attach" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand cp" -s a -l archive -d 'Archive mode (copy all uid/gid information)'
 complete -c berth -n "__fish_berth_using_subcommand cp" -s L -l follow-link -d 'Always follow symbol link in SRC_PATH'
 complete -c berth -n "__fish_berth_using_subcommand cp" -s q -l quiet -d 'Suppress progress output during copy. Progress output is automatically suppressed if no terminal is attached'
-complete -c berth -n "__fish_berth_using_subcommand cp" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand cp" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand diff" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand diff" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand rename" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand rename" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand top" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand top" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand pause" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand pause" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand unpause" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand unpause" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand port" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand port" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand ps" -s f -l filter -d 'Filter output based on conditions provided' -r
 complete -c berth -n "__fish_berth_using_subcommand ps" -l format -d 'Format output using a custom template: \'table\', \'table TEMPLATE\', \'json\', or a Go template' -r
@@ -240,7 +239,6 @@ complete -c berth -n "__fish_berth_using_subcommand ps" -s l -l latest -d 'Show 
 complete -c berth -n "__fish_berth_using_subcommand ps" -l no-trunc -d 'Don\'t truncate output'
 complete -c berth -n "__fish_berth_using_subcommand ps" -s q -l quiet -d 'Only display container IDs'
 complete -c berth -n "__fish_berth_using_subcommand ps" -s s -l size -d 'Display total file sizes'
-complete -c berth -n "__fish_berth_using_subcommand ps" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand ps" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand logs" -l since -d 'Show logs since timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)' -r
 complete -c berth -n "__fish_berth_using_subcommand logs" -s n -l tail -d 'Number of lines to show from the end of the logs' -r
@@ -248,19 +246,16 @@ complete -c berth -n "__fish_berth_using_subcommand logs" -l until -d 'Show logs
 complete -c berth -n "__fish_berth_using_subcommand logs" -l details -d 'Show extra details provided to logs'
 complete -c berth -n "__fish_berth_using_subcommand logs" -s f -l follow -d 'Follow log output'
 complete -c berth -n "__fish_berth_using_subcommand logs" -s t -l timestamps -d 'Show timestamps'
-complete -c berth -n "__fish_berth_using_subcommand logs" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand logs" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand pull" -l platform -d 'Set platform if server is multi-platform capable (os/arch[/variant])' -r
 complete -c berth -n "__fish_berth_using_subcommand pull" -s q -l quiet -d 'Suppress verbose output'
 complete -c berth -n "__fish_berth_using_subcommand pull" -s a -l all-tags -d 'Download all tagged images in the repository'
 complete -c berth -n "__fish_berth_using_subcommand pull" -l disable-content-trust -d 'Skip image verification (accepted for docker compatibility)'
-complete -c berth -n "__fish_berth_using_subcommand pull" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand pull" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand push" -l platform -d 'Push the image only if it is for this platform (os/arch[/variant]); berth keeps one platform per image' -r
 complete -c berth -n "__fish_berth_using_subcommand push" -s a -l all-tags -d 'Push all tags of an image to the repository'
 complete -c berth -n "__fish_berth_using_subcommand push" -s q -l quiet -d 'Suppress verbose output'
 complete -c berth -n "__fish_berth_using_subcommand push" -l disable-content-trust -d 'Skip image signing (accepted for docker compatibility)'
-complete -c berth -n "__fish_berth_using_subcommand push" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand push" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand images" -s f -l filter -d 'Filter output based on conditions provided' -r
 complete -c berth -n "__fish_berth_using_subcommand images" -l format -d 'Format output using a custom template: \'table\', \'table TEMPLATE\', \'json\', or a Go template' -r
@@ -269,7 +264,6 @@ complete -c berth -n "__fish_berth_using_subcommand images" -l digests -d 'Show 
 complete -c berth -n "__fish_berth_using_subcommand images" -l no-trunc -d 'Don\'t truncate output'
 complete -c berth -n "__fish_berth_using_subcommand images" -s q -l quiet -d 'Only show image IDs'
 complete -c berth -n "__fish_berth_using_subcommand images" -l tree -d 'Show the tree view (not supported)'
-complete -c berth -n "__fish_berth_using_subcommand images" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand images" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand build" -s t -l tag -d 'Name and optionally a tag in the "name:tag" format' -r
 complete -c berth -n "__fish_berth_using_subcommand build" -s f -l file -d 'Name of the Dockerfile (default: "PATH/Dockerfile"; "-" reads it from STDIN)' -r
@@ -288,38 +282,30 @@ complete -c berth -n "__fish_berth_using_subcommand build" -l no-cache -d 'Do no
 complete -c berth -n "__fish_berth_using_subcommand build" -l pull -d 'Always attempt to pull a newer version of the image'
 complete -c berth -n "__fish_berth_using_subcommand build" -s q -l quiet -d 'Suppress the build output and print image ID on success'
 complete -c berth -n "__fish_berth_using_subcommand build" -l force-rm -d 'Always remove intermediate containers (always)'
-complete -c berth -n "__fish_berth_using_subcommand build" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand build" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand rmi" -s f -l force -d 'Force removal of the image'
 complete -c berth -n "__fish_berth_using_subcommand rmi" -l no-prune -d 'Do not delete untagged parents (accepted; berth keeps no parents)'
-complete -c berth -n "__fish_berth_using_subcommand rmi" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand rmi" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand tag" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand tag" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand save" -s o -l output -d 'Write to a file, instead of STDOUT' -r -F
 complete -c berth -n "__fish_berth_using_subcommand save" -l format -d 'Archive format: docker-archive (docker\'s, the default) or oci-archive (an OCI image layout)' -r
 complete -c berth -n "__fish_berth_using_subcommand save" -l platform -d 'Save only the given platform (accepted; one platform is stored per image)' -r
-complete -c berth -n "__fish_berth_using_subcommand save" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand save" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand load" -s i -l input -d 'Read from tar archive file, instead of STDIN' -r -F
 complete -c berth -n "__fish_berth_using_subcommand load" -l platform -d 'Load only the given platform (accepted; archives hold one platform per image here)' -r
 complete -c berth -n "__fish_berth_using_subcommand load" -s q -l quiet -d 'Suppress the load output'
-complete -c berth -n "__fish_berth_using_subcommand load" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand load" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand import" -s c -l change -d 'Apply Dockerfile instruction to the created image' -r
 complete -c berth -n "__fish_berth_using_subcommand import" -s m -l message -d 'Set commit message for imported image' -r
 complete -c berth -n "__fish_berth_using_subcommand import" -l platform -d 'Set platform if server is multi-platform capable' -r
-complete -c berth -n "__fish_berth_using_subcommand import" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand import" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand commit" -s a -l author -d 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")' -r
 complete -c berth -n "__fish_berth_using_subcommand commit" -s c -l change -d 'Apply Dockerfile instruction to the created image' -r
 complete -c berth -n "__fish_berth_using_subcommand commit" -s m -l message -d 'Commit message' -r
 complete -c berth -n "__fish_berth_using_subcommand commit" -s p -l pause -d 'Pause container during commit' -r -f -a "true\t''
 false\t''"
-complete -c berth -n "__fish_berth_using_subcommand commit" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand commit" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand export" -s o -l output -d 'Write to a file, instead of STDOUT' -r -F
-complete -c berth -n "__fish_berth_using_subcommand export" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand export" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand history" -l format -d 'Format output using a custom template' -r
 complete -c berth -n "__fish_berth_using_subcommand history" -s H -l human -d 'Print sizes and dates in human readable format' -r -f -a "true\t''
@@ -327,14 +313,11 @@ false\t''"
 complete -c berth -n "__fish_berth_using_subcommand history" -l platform -d 'Show history for the given platform (accepted; one platform is stored per image)' -r
 complete -c berth -n "__fish_berth_using_subcommand history" -l no-trunc -d 'Don\'t truncate output'
 complete -c berth -n "__fish_berth_using_subcommand history" -s q -l quiet -d 'Only show image IDs'
-complete -c berth -n "__fish_berth_using_subcommand history" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand history" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand inspect" -s f -l format -d 'Format output using a custom template' -r
 complete -c berth -n "__fish_berth_using_subcommand inspect" -l type -d 'Return JSON for specified type' -r
 complete -c berth -n "__fish_berth_using_subcommand inspect" -s s -l size -d 'Display total file sizes if the type is container'
-complete -c berth -n "__fish_berth_using_subcommand inspect" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand inspect" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand image; and not __fish_seen_subcommand_from build ls list pull push rm remove tag inspect history prune save load import help" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand image; and not __fish_seen_subcommand_from build ls list pull push rm remove tag inspect history prune save load import help" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand image; and not __fish_seen_subcommand_from build ls list pull push rm remove tag inspect history prune save load import help" -f -a "build" -d 'Build an image from a Dockerfile'
 complete -c berth -n "__fish_berth_using_subcommand image; and not __fish_seen_subcommand_from build ls list pull push rm remove tag inspect history prune save load import help" -f -a "ls" -d 'List images'
@@ -368,7 +351,6 @@ complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subco
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from build" -l pull -d 'Always attempt to pull a newer version of the image'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from build" -s q -l quiet -d 'Suppress the build output and print image ID on success'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from build" -l force-rm -d 'Always remove intermediate containers (always)'
-complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from build" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from build" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from ls" -s f -l filter -d 'Filter output based on conditions provided' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from ls" -l format -d 'Format output using a custom template: \'table\', \'table TEMPLATE\', \'json\', or a Go template' -r
@@ -377,7 +359,6 @@ complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subco
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from ls" -l no-trunc -d 'Don\'t truncate output'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Only show image IDs'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from ls" -l tree -d 'Show the tree view (not supported)'
-complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from ls" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from list" -s f -l filter -d 'Filter output based on conditions provided' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from list" -l format -d 'Format output using a custom template: \'table\', \'table TEMPLATE\', \'json\', or a Go template' -r
@@ -386,33 +367,26 @@ complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subco
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from list" -l no-trunc -d 'Don\'t truncate output'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Only show image IDs'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from list" -l tree -d 'Show the tree view (not supported)'
-complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from list" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from pull" -l platform -d 'Set platform if server is multi-platform capable (os/arch[/variant])' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from pull" -s q -l quiet -d 'Suppress verbose output'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from pull" -s a -l all-tags -d 'Download all tagged images in the repository'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from pull" -l disable-content-trust -d 'Skip image verification (accepted for docker compatibility)'
-complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from pull" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from pull" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from push" -l platform -d 'Push the image only if it is for this platform (os/arch[/variant]); berth keeps one platform per image' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from push" -s a -l all-tags -d 'Push all tags of an image to the repository'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from push" -s q -l quiet -d 'Suppress verbose output'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from push" -l disable-content-trust -d 'Skip image signing (accepted for docker compatibility)'
-complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from push" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from push" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from rm" -s f -l force -d 'Force removal of the image'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from rm" -l no-prune -d 'Do not delete untagged parents (accepted; berth keeps no parents)'
-complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from rm" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from remove" -s f -l force -d 'Force removal of the image'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from remove" -l no-prune -d 'Do not delete untagged parents (accepted; berth keeps no parents)'
-complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from remove" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from tag" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from tag" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from inspect" -s f -l format -d 'Format output using a custom template' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from inspect" -l platform -d 'Inspect a specific platform (accepted; one platform is stored per image)' -r
-complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from inspect" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from history" -l format -d 'Format output using a custom template' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from history" -s H -l human -d 'Print sizes and dates in human readable format' -r -f -a "true\t''
@@ -420,27 +394,22 @@ false\t''"
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from history" -l platform -d 'Show history for the given platform (accepted; one platform is stored per image)' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from history" -l no-trunc -d 'Don\'t truncate output'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from history" -s q -l quiet -d 'Only show image IDs'
-complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from history" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from history" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from prune" -l filter -d 'Provide filter values (e.g. \'until=<timestamp>\')' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from prune" -s a -l all -d 'Remove all unused images, not just dangling ones'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from prune" -s f -l force -d 'Do not prompt for confirmation'
-complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from prune" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from save" -s o -l output -d 'Write to a file, instead of STDOUT' -r -F
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from save" -l format -d 'Archive format: docker-archive (docker\'s, the default) or oci-archive (an OCI image layout)' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from save" -l platform -d 'Save only the given platform (accepted; one platform is stored per image)' -r
-complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from save" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from save" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from load" -s i -l input -d 'Read from tar archive file, instead of STDIN' -r -F
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from load" -l platform -d 'Load only the given platform (accepted; archives hold one platform per image here)' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from load" -s q -l quiet -d 'Suppress the load output'
-complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from load" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from load" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from import" -s c -l change -d 'Apply Dockerfile instruction to the created image' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from import" -s m -l message -d 'Set commit message for imported image' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from import" -l platform -d 'Set platform if server is multi-platform capable' -r
-complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from import" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "build" -d 'Build an image from a Dockerfile'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "ls" -d 'List images'
@@ -455,7 +424,6 @@ complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subco
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "load" -d 'Load an image from a tar archive or STDIN'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "import" -d 'Import the contents from a tarball to create a filesystem image'
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c berth -n "__fish_berth_using_subcommand container; and not __fish_seen_subcommand_from ls ps list run create start stop restart kill rm remove wait logs inspect exec attach cp diff commit export rename top pause unpause port prune help" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand container; and not __fish_seen_subcommand_from ls ps list run create start stop restart kill rm remove wait logs inspect exec attach cp diff commit export rename top pause unpause port prune help" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and not __fish_seen_subcommand_from ls ps list run create start stop restart kill rm remove wait logs inspect exec attach cp diff commit export rename top pause unpause port prune help" -f -a "ls" -d 'List containers'
 complete -c berth -n "__fish_berth_using_subcommand container; and not __fish_seen_subcommand_from ls ps list run create start stop restart kill rm remove wait logs inspect exec attach cp diff commit export rename top pause unpause port prune help" -f -a "ps" -d 'List containers'
@@ -492,7 +460,6 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ls" -l no-trunc -d 'Don\'t truncate output'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Only display container IDs'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ls" -s s -l size -d 'Display total file sizes'
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ls" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ps" -s f -l filter -d 'Filter output based on conditions provided' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ps" -l format -d 'Format output using a custom template: \'table\', \'table TEMPLATE\', \'json\', or a Go template' -r
@@ -502,7 +469,6 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ps" -l no-trunc -d 'Don\'t truncate output'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ps" -s q -l quiet -d 'Only display container IDs'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ps" -s s -l size -d 'Display total file sizes'
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ps" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from ps" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from list" -s f -l filter -d 'Filter output based on conditions provided' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from list" -l format -d 'Format output using a custom template: \'table\', \'table TEMPLATE\', \'json\', or a Go template' -r
@@ -512,7 +478,6 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from list" -l no-trunc -d 'Don\'t truncate output'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Only display container IDs'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from list" -s s -l size -d 'Display total file sizes'
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from list" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -s e -l env -d 'Set environment variables' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l env-file -d 'Read in a file of environment variables' -r
@@ -566,7 +531,6 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -s P -l publish-all -d 'Publish all exposed ports to random ports'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -l no-healthcheck -d 'Disable any container-specified HEALTHCHECK'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -s q -l quiet -d 'Suppress the pull output'
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from run" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -s e -l env -d 'Set environment variables' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l env-file -d 'Read in a file of environment variables' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -s w -l workdir -d 'Working directory inside the container' -r
@@ -619,33 +583,25 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -s P -l publish-all -d 'Publish all exposed ports to random ports'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -l no-healthcheck -d 'Disable any container-specified HEALTHCHECK'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Suppress the pull output'
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from create" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from start" -s a -l attach -d 'Attach STDOUT/STDERR and forward signals'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from start" -s i -l interactive -d 'Attach container\'s STDIN'
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from start" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from start" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from stop" -s t -l time -l timeout -d 'Seconds to wait before killing the container (-1: forever)' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from stop" -s s -l signal -d 'Signal to send to the container' -r
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from stop" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from stop" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from restart" -s t -l time -l timeout -d 'Seconds to wait before killing the container' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from restart" -s s -l signal -d 'Signal to send to the container' -r
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from restart" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from restart" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from kill" -s s -l signal -d 'Signal to send to the container' -r
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from kill" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from kill" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from rm" -s f -l force -d 'Force the removal of a running container (uses SIGKILL)'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from rm" -s v -l volumes -d 'Remove anonymous volumes associated with the container'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from rm" -s l -l link -d 'Remove the specified link'
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from rm" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from remove" -s f -l force -d 'Force the removal of a running container (uses SIGKILL)'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from remove" -s v -l volumes -d 'Remove anonymous volumes associated with the container'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from remove" -s l -l link -d 'Remove the specified link'
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from remove" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from wait" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from wait" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from logs" -l since -d 'Show logs since timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from logs" -s n -l tail -d 'Number of lines to show from the end of the logs' -r
@@ -653,11 +609,9 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from logs" -l details -d 'Show extra details provided to logs'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from logs" -s f -l follow -d 'Follow log output'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from logs" -s t -l timestamps -d 'Show timestamps'
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from logs" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from logs" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from inspect" -s f -l format -d 'Format output using a custom template' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from inspect" -s s -l size -d 'Display total file sizes'
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from inspect" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from exec" -s e -l env -d 'Set environment variables' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from exec" -l env-file -d 'Read in a file of environment variables' -r
@@ -667,44 +621,32 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from exec" -s i -l interactive -d 'Keep STDIN open even if not attached'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from exec" -l privileged -d 'Give extended privileges to the command'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from exec" -s t -l tty -d 'Allocate a pseudo-TTY'
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from exec" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from exec" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from attach" -l sig-proxy -d 'Proxy all received signals to the process' -r -f -a "true\t''
 false\t''"
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from attach" -l detach-keys -d 'Override the key sequence for detaching a container' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from attach" -l no-stdin -d 'Do not attach STDIN'
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from attach" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from attach" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from cp" -s a -l archive -d 'Archive mode (copy all uid/gid information)'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from cp" -s L -l follow-link -d 'Always follow symbol link in SRC_PATH'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from cp" -s q -l quiet -d 'Suppress progress output during copy. Progress output is automatically suppressed if no terminal is attached'
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from cp" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from cp" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from diff" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from diff" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from commit" -s a -l author -d 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from commit" -s c -l change -d 'Apply Dockerfile instruction to the created image' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from commit" -s m -l message -d 'Commit message' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from commit" -s p -l pause -d 'Pause container during commit' -r -f -a "true\t''
 false\t''"
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from commit" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from commit" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from export" -s o -l output -d 'Write to a file, instead of STDOUT' -r -F
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from export" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from rename" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from rename" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from top" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from top" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from pause" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from pause" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from unpause" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from unpause" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from port" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from port" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from prune" -l filter -d 'Provide filter values (e.g. \'until=<timestamp>\', \'label=k=v\')' -r
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from prune" -s f -l force -d 'Do not prompt for confirmation'
-complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from prune" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from help" -f -a "ls" -d 'List containers'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from help" -f -a "run" -d 'Create and run a new container from an image'
@@ -730,7 +672,6 @@ complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_s
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from help" -f -a "port" -d 'List port mappings or a specific mapping for the container'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Remove all stopped containers'
 complete -c berth -n "__fish_berth_using_subcommand container; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c berth -n "__fish_berth_using_subcommand volume; and not __fish_seen_subcommand_from create ls list inspect rm remove prune help" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand volume; and not __fish_seen_subcommand_from create ls list inspect rm remove prune help" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand volume; and not __fish_seen_subcommand_from create ls list inspect rm remove prune help" -f -a "create" -d 'Create a volume'
 complete -c berth -n "__fish_berth_using_subcommand volume; and not __fish_seen_subcommand_from create ls list inspect rm remove prune help" -f -a "ls" -d 'List volumes'
@@ -744,31 +685,24 @@ complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subc
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from create" -l label -d 'Set metadata for a volume' -r
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from create" -s o -l opt -d 'Set driver specific options' -r
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from create" -l name -d 'Specify volume name' -r
-complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from create" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from ls" -s f -l filter -d 'Provide filter values (e.g. \'dangling=true\')' -r
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from ls" -l format -d 'Format output using a custom template: \'table\', \'table TEMPLATE\', \'json\', or a Go template' -r
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Only display volume names'
-complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from ls" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from list" -s f -l filter -d 'Provide filter values (e.g. \'dangling=true\')' -r
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from list" -l format -d 'Format output using a custom template: \'table\', \'table TEMPLATE\', \'json\', or a Go template' -r
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Only display volume names'
-complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from list" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from inspect" -s f -l format -d 'Format output using a custom template' -r
-complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from inspect" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from rm" -s f -l force -d 'Force the removal of one or more volumes (a volume in use is still kept)'
-complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from rm" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from remove" -s f -l force -d 'Force the removal of one or more volumes (a volume in use is still kept)'
-complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from remove" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from prune" -l filter -d 'Provide filter values (e.g. \'label=<label>\')' -r
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from prune" -s a -l all -d 'Remove all unused volumes, not just anonymous ones'
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from prune" -s f -l force -d 'Do not prompt for confirmation'
-complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from prune" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create a volume'
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from help" -f -a "ls" -d 'List volumes'
@@ -776,7 +710,6 @@ complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subc
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from help" -f -a "rm" -d 'Remove one or more volumes'
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Remove unused local volumes'
 complete -c berth -n "__fish_berth_using_subcommand volume; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c berth -n "__fish_berth_using_subcommand network; and not __fish_seen_subcommand_from create ls list inspect rm remove prune connect disconnect help" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand network; and not __fish_seen_subcommand_from create ls list inspect rm remove prune connect disconnect help" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand network; and not __fish_seen_subcommand_from create ls list inspect rm remove prune connect disconnect help" -f -a "create" -d 'Create a network'
 complete -c berth -n "__fish_berth_using_subcommand network; and not __fish_seen_subcommand_from create ls list inspect rm remove prune connect disconnect help" -f -a "ls" -d 'List networks'
@@ -797,40 +730,31 @@ complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_sub
 complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from create" -l internal -d 'Restrict external access to the network'
 complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from create" -l attachable -d 'Enable manual container attachment'
 complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from create" -l ipv6 -d 'Enable or disable IPv6 networking'
-complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from create" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from ls" -s f -l filter -d 'Provide filter values (e.g. \'driver=bridge\')' -r
 complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from ls" -l format -d 'Format output using a custom template: \'table\', \'table TEMPLATE\', \'json\', or a Go template' -r
 complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from ls" -l no-trunc -d 'Do not truncate the output'
 complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Only display network IDs'
-complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from ls" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from list" -s f -l filter -d 'Provide filter values (e.g. \'driver=bridge\')' -r
 complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from list" -l format -d 'Format output using a custom template: \'table\', \'table TEMPLATE\', \'json\', or a Go template' -r
 complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from list" -l no-trunc -d 'Do not truncate the output'
 complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Only display network IDs'
-complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from list" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from inspect" -s f -l format -d 'Format output using a custom template' -r
 complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from inspect" -s v -l verbose -d 'Verbose output for diagnostics'
-complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from inspect" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from rm" -s f -l force -d 'Do not error if the network does not exist'
-complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from rm" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from remove" -s f -l force -d 'Do not error if the network does not exist'
-complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from remove" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from prune" -l filter -d 'Provide filter values (e.g. \'label=<key>=<value>\')' -r
 complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from prune" -s f -l force -d 'Do not prompt for confirmation'
-complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from prune" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from connect" -l alias -d 'Add network-scoped alias for the container' -r
 complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from connect" -l ip -d 'IPv4 address (e.g., "172.30.100.104")' -r
-complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from connect" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from connect" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from disconnect" -s f -l force -d 'Force the container to disconnect from a network'
-complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from disconnect" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from disconnect" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create a network'
 complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from help" -f -a "ls" -d 'List networks'
@@ -840,63 +764,78 @@ complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_sub
 complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from help" -f -a "connect" -d 'Connect a container to a network'
 complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from help" -f -a "disconnect" -d 'Disconnect a container from a network'
 complete -c berth -n "__fish_berth_using_subcommand network; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from boot df help" -s D -l debug -d 'Enable debug mode'
-complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from boot df help" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from boot df help" -f -a "boot" -d 'Start the containers whose restart policy says so (always, unless-stopped)'
-complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from boot df help" -f -a "df" -d 'Show docker disk usage'
-complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from boot df help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from boot" -s D -l debug -d 'Enable debug mode'
+complete -c berth -n "__fish_berth_using_subcommand info" -s f -l format -d 'Format output using a custom template: \'json\', or a Go template' -r
+complete -c berth -n "__fish_berth_using_subcommand info" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand events" -l since -d 'Show all events created since timestamp' -r
+complete -c berth -n "__fish_berth_using_subcommand events" -l until -d 'Stream events until this timestamp' -r
+complete -c berth -n "__fish_berth_using_subcommand events" -s f -l filter -d 'Filter output based on conditions provided' -r
+complete -c berth -n "__fish_berth_using_subcommand events" -l format -d 'Format output using a custom template: \'json\', or a Go template' -r
+complete -c berth -n "__fish_berth_using_subcommand events" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from boot df info events prune help" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from boot df info events prune help" -f -a "boot" -d 'Start the containers whose restart policy says so (always, unless-stopped)'
+complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from boot df info events prune help" -f -a "df" -d 'Show docker disk usage'
+complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from boot df info events prune help" -f -a "info" -d 'Display system-wide information'
+complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from boot df info events prune help" -f -a "events" -d 'Get real time events from the server'
+complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from boot df info events prune help" -f -a "prune" -d 'Remove unused data'
+complete -c berth -n "__fish_berth_using_subcommand system; and not __fish_seen_subcommand_from boot df info events prune help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from boot" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from df" -l format -d 'Format output using a custom template: \'table\', \'table TEMPLATE\', \'json\', or a Go template' -r
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from df" -s v -l verbose -d 'Show detailed information on space usage'
-complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from df" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from df" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from info" -s f -l format -d 'Format output using a custom template: \'json\', or a Go template' -r
+complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from info" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from events" -l since -d 'Show all events created since timestamp' -r
+complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from events" -l until -d 'Stream events until this timestamp' -r
+complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from events" -s f -l filter -d 'Filter output based on conditions provided' -r
+complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from events" -l format -d 'Format output using a custom template: \'json\', or a Go template' -r
+complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from events" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from prune" -l filter -d 'Provide filter values (e.g. \'label=<key>=<value>\', \'until=24h\')' -r
+complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from prune" -s a -l all -d 'Remove all unused images not just dangling ones'
+complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from prune" -s f -l force -d 'Do not prompt for confirmation'
+complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from prune" -l volumes -d 'Prune anonymous volumes'
+complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from help" -f -a "boot" -d 'Start the containers whose restart policy says so (always, unless-stopped)'
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from help" -f -a "df" -d 'Show docker disk usage'
+complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from help" -f -a "info" -d 'Display system-wide information'
+complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from help" -f -a "events" -d 'Get real time events from the server'
+complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Remove unused data'
 complete -c berth -n "__fish_berth_using_subcommand system; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c berth -n "__fish_berth_using_subcommand login" -s u -l username -d 'Username' -r
 complete -c berth -n "__fish_berth_using_subcommand login" -s p -l password -d 'Password' -r
 complete -c berth -n "__fish_berth_using_subcommand login" -l password-stdin -d 'Take the password from stdin'
-complete -c berth -n "__fish_berth_using_subcommand login" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand login" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand logout" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand logout" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand version" -s f -l format -d 'Format output using a Go template' -r
-complete -c berth -n "__fish_berth_using_subcommand version" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand version" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand completion" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand completion" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack layer-tar layer-diff export rm netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help" -l userns -d 'Enter a new user namespace and wait for the parent to map it'
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack layer-tar layer-diff export rm netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help" -s D -l debug -d 'Enable debug mode'
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack layer-tar layer-diff export rm netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack layer-tar layer-diff export rm netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help" -f -a "unpack" -d 'Extract the layer on stdin (compressed or not) into DEST; print a JSON report'
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack layer-tar layer-diff export rm netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help" -f -a "layer-tar" -d 'Write the exact tar stream of the store layer in LAYER_DIR on stdout'
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack layer-tar layer-diff export rm netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help" -f -a "layer-diff" -d 'Write a container\'s changes (UPPER against the LOWER layers, top first) as a layer tar on stdout'
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack layer-tar layer-diff export rm netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help" -f -a "export" -d '`export`: the container\'s whole file system as a tar on stdout'
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack layer-tar layer-diff export rm netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help" -f -a "rm" -d 'Delete directory trees'
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack layer-tar layer-diff export rm netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help" -f -a "netns-holder" -d 'Be the network holder of user-defined networks (`network::holder`): print `ready PID` of the daemon it forks'
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack layer-tar layer-diff export rm netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help" -f -a "run-plan" -d 'Run the container described by a serialised `runtime::ContainerPlan` in the foreground; exit with its status (125 if it cannot start)'
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack layer-tar layer-diff export rm netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help" -f -a "monitor" -d 'Be the monitor of a recorded container (detached): start it, log its output, record its exit, restart it by its policy'
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack layer-tar layer-diff export rm netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help" -f -a "exec" -d '`berth exec`, re-executed because the first process had threads'
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack layer-tar layer-diff export rm netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help" -f -a "cp-out" -d '`cp` out of a container: print what PATH is (a JSON line), read the name its archive entry takes (a JSON line) on stdin, write it as a tar on stdout'
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack layer-tar layer-diff export rm netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help" -f -a "cp-in" -d '`cp` into a container: print what DEST is (a JSON line), read the directory to extract into (a JSON line) and then a tar on stdin'
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack layer-tar layer-diff export rm netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help" -f -a "volume-copy-up" -d 'Copy the image\'s PATH (from the LAYERs, top first) into the empty volume dir DEST; print `copied` if anything was'
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack layer-tar layer-diff export rm netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help" -f -a "build-run" -d '`build`\'s RUN: run the recorded container ID in the foreground (its output on our stdout/stderr); exit with its status (125 if it cannot start)'
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack layer-tar layer-diff export rm netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help" -f -a "build-copy" -d '`build`\'s COPY/ADD/WORKDIR: in the stopped container\'s file system, print what DEST is (a JSON line), read the directory to extract into (a JSON line: made with its missing parents, owned by UID:GID), then extract the tar on stdin there keeping the archive\'s owners'
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack layer-tar layer-diff export rm netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help" -f -a "build-glob" -d '`build`\'s `COPY --from` with wildcards: print the paths matching PATTERN in the stopped container\'s file system (a JSON list)'
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack layer-tar layer-diff export rm netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help" -f -a "changes" -d '`diff`: the changes of UPPER against the image LAYERs (top first), one per line'
-complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack layer-tar layer-diff export rm netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack layer-tar layer-diff export rm port-proxy netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help" -l userns -d 'Enter a new user namespace and wait for the parent to map it'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack layer-tar layer-diff export rm port-proxy netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack layer-tar layer-diff export rm port-proxy netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help" -f -a "unpack" -d 'Extract the layer on stdin (compressed or not) into DEST; print a JSON report'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack layer-tar layer-diff export rm port-proxy netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help" -f -a "layer-tar" -d 'Write the exact tar stream of the store layer in LAYER_DIR on stdout'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack layer-tar layer-diff export rm port-proxy netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help" -f -a "layer-diff" -d 'Write a container\'s changes (UPPER against the LOWER layers, top first) as a layer tar on stdout'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack layer-tar layer-diff export rm port-proxy netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help" -f -a "export" -d '`export`: the container\'s whole file system as a tar on stdout'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack layer-tar layer-diff export rm port-proxy netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help" -f -a "rm" -d 'Delete directory trees'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack layer-tar layer-diff export rm port-proxy netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help" -f -a "port-proxy" -d 'Relay published ports into a rootless user-defined network (`network::proxy`): FD/tcp|udp/IP:PORT for each inherited socket'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack layer-tar layer-diff export rm port-proxy netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help" -f -a "netns-holder" -d 'Be the network holder of user-defined networks (`network::holder`): print `ready PID` of the daemon it forks'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack layer-tar layer-diff export rm port-proxy netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help" -f -a "run-plan" -d 'Run the container described by a serialised `runtime::ContainerPlan` in the foreground; exit with its status (125 if it cannot start)'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack layer-tar layer-diff export rm port-proxy netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help" -f -a "monitor" -d 'Be the monitor of a recorded container (detached): start it, log its output, record its exit, restart it by its policy'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack layer-tar layer-diff export rm port-proxy netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help" -f -a "exec" -d '`berth exec`, re-executed because the first process had threads'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack layer-tar layer-diff export rm port-proxy netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help" -f -a "cp-out" -d '`cp` out of a container: print what PATH is (a JSON line), read the name its archive entry takes (a JSON line) on stdin, write it as a tar on stdout'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack layer-tar layer-diff export rm port-proxy netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help" -f -a "cp-in" -d '`cp` into a container: print what DEST is (a JSON line), read the directory to extract into (a JSON line) and then a tar on stdin'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack layer-tar layer-diff export rm port-proxy netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help" -f -a "volume-copy-up" -d 'Copy the image\'s PATH (from the LAYERs, top first) into the empty volume dir DEST; print `copied` if anything was'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack layer-tar layer-diff export rm port-proxy netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help" -f -a "build-run" -d '`build`\'s RUN: run the recorded container ID in the foreground (its output on our stdout/stderr); exit with its status (125 if it cannot start)'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack layer-tar layer-diff export rm port-proxy netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help" -f -a "build-copy" -d '`build`\'s COPY/ADD/WORKDIR: in the stopped container\'s file system, print what DEST is (a JSON line), read the directory to extract into (a JSON line: made with its missing parents, owned by UID:GID), then extract the tar on stdin there keeping the archive\'s owners'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack layer-tar layer-diff export rm port-proxy netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help" -f -a "build-glob" -d '`build`\'s `COPY --from` with wildcards: print the paths matching PATTERN in the stopped container\'s file system (a JSON list)'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack layer-tar layer-diff export rm port-proxy netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help" -f -a "changes" -d '`diff`: the changes of UPPER against the image LAYERs (top first), one per line'
+complete -c berth -n "__fish_berth_using_subcommand internal; and not __fish_seen_subcommand_from unpack layer-tar layer-diff export rm port-proxy netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from unpack" -l dest -r -F
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from unpack" -l tar-split -r -F
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from unpack" -l rootless
-complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from unpack" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from unpack" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from layer-tar" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from layer-tar" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from layer-diff" -l upper -r -F
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from layer-diff" -l lower -r -F
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from layer-diff" -l skip -d 'Paths left out when they are empty mount points (volumes, binds)' -r
-complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from layer-diff" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from layer-diff" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from export" -l container -d 'The container\'s name, for messages' -r
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from export" -l pid -r
@@ -904,20 +843,16 @@ complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_su
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from export" -l upper -r -F
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from export" -l work -r -F
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from export" -l merged -r -F
-complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from export" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from rm" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
+complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from port-proxy" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from netns-holder" -l data -r -F
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from netns-holder" -l dir -r -F
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from netns-holder" -l upstream -r
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from netns-holder" -l own-netns -d 'Rootless: a network namespace of its own, for the bridges'
-complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from netns-holder" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from netns-holder" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from run-plan" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from run-plan" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from monitor" -l report-fd -d 'Where to report "started" or the start error (inherited fd)' -r
-complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from monitor" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from monitor" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from exec" -s e -l env -d 'Set environment variables' -r
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from exec" -l env-file -d 'Read in a file of environment variables' -r
@@ -927,7 +862,6 @@ complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_su
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from exec" -s i -l interactive -d 'Keep STDIN open even if not attached'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from exec" -l privileged -d 'Give extended privileges to the command'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from exec" -s t -l tty -d 'Allocate a pseudo-TTY'
-complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from exec" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from exec" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from cp-out" -l container -d 'The container\'s name, for messages' -r
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from cp-out" -l pid -r
@@ -937,7 +871,6 @@ complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_su
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from cp-out" -l merged -r -F
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from cp-out" -l path -r
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from cp-out" -l follow -d 'Follow PATH if it is a symlink (`cp -L`)'
-complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from cp-out" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from cp-out" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from cp-in" -l container -d 'The container\'s name, for messages' -r
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from cp-in" -l pid -r
@@ -947,14 +880,11 @@ complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_su
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from cp-in" -l merged -r -F
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from cp-in" -l dest -r
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from cp-in" -l keep-owner -d 'Keep the archive\'s owners (`cp -a`) instead of the container\'s root'
-complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from cp-in" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from cp-in" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from volume-copy-up" -l dest -r -F
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from volume-copy-up" -l path -r
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from volume-copy-up" -l lower -r -F
-complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from volume-copy-up" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from volume-copy-up" -s h -l help -d 'Print help'
-complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from build-run" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from build-run" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from build-copy" -l container -d 'The container\'s name, for messages' -r
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from build-copy" -l pid -r
@@ -965,7 +895,6 @@ complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_su
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from build-copy" -l dest -r
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from build-copy" -l uid -r
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from build-copy" -l gid -r
-complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from build-copy" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from build-copy" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from build-glob" -l container -d 'The container\'s name, for messages' -r
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from build-glob" -l pid -r
@@ -974,17 +903,16 @@ complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_su
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from build-glob" -l work -r -F
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from build-glob" -l merged -r -F
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from build-glob" -l pattern -r
-complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from build-glob" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from build-glob" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from changes" -l upper -r -F
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from changes" -l lower -r -F
-complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from changes" -s D -l debug -d 'Enable debug mode'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from changes" -s h -l help -d 'Print help'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from help" -f -a "unpack" -d 'Extract the layer on stdin (compressed or not) into DEST; print a JSON report'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from help" -f -a "layer-tar" -d 'Write the exact tar stream of the store layer in LAYER_DIR on stdout'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from help" -f -a "layer-diff" -d 'Write a container\'s changes (UPPER against the LOWER layers, top first) as a layer tar on stdout'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from help" -f -a "export" -d '`export`: the container\'s whole file system as a tar on stdout'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from help" -f -a "rm" -d 'Delete directory trees'
+complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from help" -f -a "port-proxy" -d 'Relay published ports into a rootless user-defined network (`network::proxy`): FD/tcp|udp/IP:PORT for each inherited socket'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from help" -f -a "netns-holder" -d 'Be the network holder of user-defined networks (`network::holder`): print `ready PID` of the daemon it forks'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from help" -f -a "run-plan" -d 'Run the container described by a serialised `runtime::ContainerPlan` in the foreground; exit with its status (125 if it cannot start)'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from help" -f -a "monitor" -d 'Be the monitor of a recorded container (detached): start it, log its output, record its exit, restart it by its policy'
@@ -997,49 +925,51 @@ complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_su
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from help" -f -a "build-glob" -d '`build`\'s `COPY --from` with wildcards: print the paths matching PATTERN in the stopped container\'s file system (a JSON list)'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from help" -f -a "changes" -d '`diff`: the changes of UPPER against the image LAYERs (top first), one per line'
 complete -c berth -n "__fish_berth_using_subcommand internal; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "run" -d 'Create and run a new container from an image'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "create" -d 'Create a new container'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "start" -d 'Start one or more stopped containers'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "stop" -d 'Stop one or more running containers'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "restart" -d 'Restart one or more containers'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "kill" -d 'Kill one or more running containers'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "rm" -d 'Remove one or more containers'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "wait" -d 'Block until one or more containers stop, then print their exit codes'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "exec" -d 'Execute a command in a running container'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "attach" -d 'Attach local standard input, output, and error streams to a running container'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "cp" -d 'Copy files/folders between a container and the local filesystem'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "diff" -d 'Inspect changes to files or directories on a container\'s filesystem'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "rename" -d 'Rename a container'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "top" -d 'Display the running processes of a container'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "pause" -d 'Pause all processes within one or more containers'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "unpause" -d 'Unpause all processes within one or more containers'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "port" -d 'List port mappings or a specific mapping for the container'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "ps" -d 'List containers'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "logs" -d 'Fetch the logs of a container'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "pull" -d 'Download an image from a registry'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "push" -d 'Upload an image to a registry'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "images" -d 'List images'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "build" -d 'Build an image from a Dockerfile'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "rmi" -d 'Remove one or more images'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "tag" -d 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "save" -d 'Save one or more images to a tar archive (streamed to STDOUT by default)'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "load" -d 'Load an image from a tar archive or STDIN'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "import" -d 'Import the contents from a tarball to create a filesystem image'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "commit" -d 'Create a new image from a container\'s changes'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "export" -d 'Export a container\'s filesystem as a tar archive'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "history" -d 'Show the history of an image'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "inspect" -d 'Return low-level information on objects'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "image" -d 'Manage images'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "container" -d 'Manage containers'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "volume" -d 'Manage volumes'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "network" -d 'Manage networks'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "system" -d 'Manage berth (`system boot`: start containers with a restart policy after a reboot)'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "login" -d 'Log in to a registry'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "logout" -d 'Log out from a registry'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "version" -d 'Show the berth version information'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "completion" -d 'Generate shell completion scripts'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "internal" -d 'Helpers berth runs itself (single-threaded re-execs)'
-complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network system login logout version completion internal help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "run" -d 'Create and run a new container from an image'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "create" -d 'Create a new container'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "start" -d 'Start one or more stopped containers'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "stop" -d 'Stop one or more running containers'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "restart" -d 'Restart one or more containers'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "kill" -d 'Kill one or more running containers'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "rm" -d 'Remove one or more containers'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "wait" -d 'Block until one or more containers stop, then print their exit codes'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "exec" -d 'Execute a command in a running container'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "attach" -d 'Attach local standard input, output, and error streams to a running container'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "cp" -d 'Copy files/folders between a container and the local filesystem'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "diff" -d 'Inspect changes to files or directories on a container\'s filesystem'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "rename" -d 'Rename a container'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "top" -d 'Display the running processes of a container'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "pause" -d 'Pause all processes within one or more containers'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "unpause" -d 'Unpause all processes within one or more containers'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "port" -d 'List port mappings or a specific mapping for the container'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "ps" -d 'List containers'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "logs" -d 'Fetch the logs of a container'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "pull" -d 'Download an image from a registry'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "push" -d 'Upload an image to a registry'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "images" -d 'List images'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "build" -d 'Build an image from a Dockerfile'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "rmi" -d 'Remove one or more images'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "tag" -d 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "save" -d 'Save one or more images to a tar archive (streamed to STDOUT by default)'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "load" -d 'Load an image from a tar archive or STDIN'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "import" -d 'Import the contents from a tarball to create a filesystem image'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "commit" -d 'Create a new image from a container\'s changes'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "export" -d 'Export a container\'s filesystem as a tar archive'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "history" -d 'Show the history of an image'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "inspect" -d 'Return low-level information on objects'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "image" -d 'Manage images'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "container" -d 'Manage containers'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "volume" -d 'Manage volumes'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "network" -d 'Manage networks'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "info" -d 'Display system-wide information'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "events" -d 'Get real time events from the server'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "system" -d 'Manage berth (`system boot`: start containers with a restart policy after a reboot)'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "login" -d 'Log in to a registry'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "logout" -d 'Log out from a registry'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "version" -d 'Show the berth version information'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "completion" -d 'Generate shell completion scripts'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "internal" -d 'Helpers berth runs itself (single-threaded re-execs)'
+complete -c berth -n "__fish_berth_using_subcommand help; and not __fish_seen_subcommand_from run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "build" -d 'Build an image from a Dockerfile'
 complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "ls" -d 'List images'
 complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "pull" -d 'Download an image from a registry'
@@ -1089,11 +1019,15 @@ complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcom
 complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from network" -f -a "disconnect" -d 'Disconnect a container from a network'
 complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from system" -f -a "boot" -d 'Start the containers whose restart policy says so (always, unless-stopped)'
 complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from system" -f -a "df" -d 'Show docker disk usage'
+complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from system" -f -a "info" -d 'Display system-wide information'
+complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from system" -f -a "events" -d 'Get real time events from the server'
+complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from system" -f -a "prune" -d 'Remove unused data'
 complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from internal" -f -a "unpack" -d 'Extract the layer on stdin (compressed or not) into DEST; print a JSON report'
 complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from internal" -f -a "layer-tar" -d 'Write the exact tar stream of the store layer in LAYER_DIR on stdout'
 complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from internal" -f -a "layer-diff" -d 'Write a container\'s changes (UPPER against the LOWER layers, top first) as a layer tar on stdout'
 complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from internal" -f -a "export" -d '`export`: the container\'s whole file system as a tar on stdout'
 complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from internal" -f -a "rm" -d 'Delete directory trees'
+complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from internal" -f -a "port-proxy" -d 'Relay published ports into a rootless user-defined network (`network::proxy`): FD/tcp|udp/IP:PORT for each inherited socket'
 complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from internal" -f -a "netns-holder" -d 'Be the network holder of user-defined networks (`network::holder`): print `ready PID` of the daemon it forks'
 complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from internal" -f -a "run-plan" -d 'Run the container described by a serialised `runtime::ContainerPlan` in the foreground; exit with its status (125 if it cannot start)'
 complete -c berth -n "__fish_berth_using_subcommand help; and __fish_seen_subcommand_from internal" -f -a "monitor" -d 'Be the monitor of a recorded container (detached): start it, log its output, record its exit, restart it by its policy'

@@ -43,6 +43,16 @@ impl Context {
         })
     }
 
+    /// docker's `--config DIR`: `login`/`logout` write `DIR/config.json`,
+    /// and lookups read it as docker's file (with its credential helpers).
+    pub fn use_client_config_dir(&mut self, dir: &std::path::Path) {
+        let env = crate::image::auth::AuthEnv {
+            docker_config: Some(dir.to_path_buf()),
+            ..crate::image::auth::AuthEnv::from_process()
+        };
+        self.auth = AuthStore::with_env(dir.join("config.json"), &env);
+    }
+
     /// The image store, created on first use.
     pub fn store(&self) -> Result<&Store, StoreError> {
         if let Some(s) = self.store.get() {

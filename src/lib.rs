@@ -9,6 +9,7 @@
 //! | module | owns |
 //! |---|---|
 //! | [`cli`] | clap definitions, one file per command (`cli()` builds the clap command, `exec()` runs it); rendering of docker-shaped output; the single place that maps errors to exit codes ([`cli::exit_code`]). No business logic, no library printing. |
+//! | [`events`] | `events`: docker's event messages (`Type`, `Action`, `Actor`, `time`, the legacy `status`/`id`/`from`), recorded with one append to `<data>/events.log` (rotated to `events.log.1`, never failing a command) by the code that acts (container create/start/die/kill/stop/destroy/rename/pause/unpause/commit/exec_*/health_status in [`container`], [`monitor`] and `exec`, image pull/push/tag/untag/delete/save/load/import in [`image`], volume create/destroy/mount, network create/destroy/connect/disconnect), read back and followed by a reader with docker's filters. |
 //! | [`error`] | error types shared across modules and the [`error::ExitStatus`] a command can end with. |
 //! | [`paths`] | where things live: root vs rootless data, runtime and config dirs (`$XDG_DATA_HOME/berth`, `/var/lib/berth`, …), and the overrides the tests use. |
 //! | [`config`] | `config.toml`: registries (insecure, mirrors), defaults. |
@@ -19,7 +20,8 @@
 //! | [`monitor`] | the per-container monitor, berth's stand-in for the daemon: the container's parent (the foreground `run`, or a detached `berth internal monitor`), which logs its output, records its start and exit, applies the restart policy ([`monitor`]), runs health checks ([`monitor::health`]), serves `attach` ([`monitor::attach`]); and the commands that act on it through its record and pids: `stop`, `kill`, `rm -f`, `wait`, `prune`, `system boot` ([`monitor::control`]). |
 //! | [`build`] | `build`: our Dockerfile parser ([`build::dockerfile`]: directives, continuations, heredocs, every instruction and flag, errors with lines), BuildKit's variable substitution and ARG/ENV scopes ([`build::expand`]), `--target` and the stage dependency graph ([`build::stages`]), `.dockerignore` with moby's patternmatcher semantics ([`build::ignore`]), the build context: walk, tar extraction, COPY source globs and content hashes ([`build::context`]); and the executor ([`build::exec`]): docker's classic builder, one image config per step, RUN in real containers, COPY/ADD/WORKDIR through an overlay of the step's layers, the layer cache (`storage/build-cache/`). |
 //! | [`volume`] | named and anonymous volumes (docker's `local` driver): `volumes/<name>/_data` + `volume.json`, names taken atomically (rename without replace), users read from container records (in use: never removed), `rm -v`/`--rm`/prune rules, and copy-up of the image's files into a new volume ([`volume::copyup`]). |
-//! | [`network`] | container networking: the rootless default network (pasta, slirp4netns as fallback) that the monitor connects before the command starts and stops at exit, published ports (`-p`, `-P`: parsing, free-port picking, docker's `port`/`ps`/inspect shapes: [`network::ports`]); user-defined networks: the records and address allocation ([`network::store`]), bridges, NAT and veth pairs ([`network::bridge`]), the per-user holder process that keeps the rootless bridges' namespaces and answers DNS for container names ([`network::holder`], [`network::dns`]), and what `network rm/prune/connect/disconnect` do ([`network::manage`]). |
+//! | [`network`] | container networking: the rootless default network (pasta, slirp4netns as fallback) that the monitor connects before the command starts and stops at exit; root's default network, the `berth0` bridge with host-wide address leases; published ports (`-p`, `-P`: parsing, free-port picking, docker's `port`/`ps`/inspect shapes: [`network::ports`]; as root, nftables DNAT maps: [`network::bridge::publish`]; rootless on a user-defined network, a userspace proxy: [`network::proxy`]); user-defined networks: the records and address allocation ([`network::store`]), bridges, NAT and veth pairs ([`network::bridge`]), the per-user holder process that keeps the rootless bridges' namespaces and answers DNS for container names ([`network::holder`], [`network::dns`]), and what `network rm/prune/connect/disconnect` do ([`network::manage`]). |
+//! | [`system`] | what docker's daemon reports about itself, for this installation and host: `info` (docker's `Info` object: counts, storage driver, security options, kernel, CPUs, memory, the engine id kept in `<data>/engine-id`) and `system prune` (containers, networks, images, build cache, anonymous volumes, through each module's own prune). |
 //! | [`userns`] | entering a user namespace with the caller's full subuid/subgid map (newuidmap/newgidmap), so rootless extraction and removal give files their real owners. |
 //! | [`format`] | docker's output conventions: Go templates with docker's functions, tab-aligned tables, go-units sizes and durations. |
 //!
@@ -116,11 +118,13 @@ pub mod config;
 pub mod container;
 pub mod context;
 pub mod error;
+pub mod events;
 pub mod format;
 pub mod image;
 pub mod monitor;
 pub mod network;
 pub mod paths;
 pub mod runtime;
+pub mod system;
 pub mod userns;
 pub mod volume;

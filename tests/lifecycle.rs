@@ -202,9 +202,13 @@ fn stop_kill_and_rm_force_end_running_containers() {
                 &image,
                 "sh",
                 "-c",
-                "trap 'exit 143' TERM; while :; do sleep 0.1; done",
+                "trap 'exit 143' TERM; echo trapped; while :; do sleep 0.1; done",
             ],
         );
+        // The signal must not come before the shell has its handler.
+        wait_until("the TERM handler", || {
+            stdout(env, &["logs", trap.trim()]).contains("trapped")
+        });
         let t = Instant::now();
         env.berth_cmd(["stop", trap.trim()]).assert().success();
         assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());

@@ -1,9 +1,8 @@
-//! Networking, root and rootless: the rootless default network (pasta),
-//! reaching the host's loopback through `host.containers.internal`,
-//! published ports reached with a real client, `--add-host`/`--dns`, and the
-//! helper's lifetime. As root the default network stays the host's and
-//! `--network bridge` is refused (not implemented yet). Only loopback
-//! traffic.
+//! Networking, root and rootless: the default network (pasta rootless,
+//! the `berth0` bridge as root), reaching the host through
+//! `host.containers.internal`, published ports reached with a real client,
+//! `--add-host`/`--dns`, and the helper's lifetime. Only loopback traffic,
+//! and traffic to the test's own containers.
 
 mod support;
 
@@ -31,10 +30,10 @@ fn stdout(env: &TestEnv, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// A one-shot HTTP server on the host's 127.0.0.1: answers one request
+/// A one-shot HTTP server on the host's address `ip`: answers one request
 /// with `body`. Returns its port.
-fn http_once(body: &'static str) -> (u16, std::thread::JoinHandle<()>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+fn http_once(ip: &str, body: &'static str) -> (u16, std::thread::JoinHandle<()>) {
+    let listener = TcpListener::bind((ip, 0)).unwrap();
     let port = listener.local_addr().unwrap().port();
     let t = std::thread::spawn(move || {
         listener.set_nonblocking(false).unwrap();
@@ -99,21 +98,26 @@ fn the_hosts_loopback_is_reachable_through_host_containers_internal() {
     let image = busybox(&reg);
     for_each_mode(|env| {
         env.berth_cmd(["pull", "-q", &image]).assert().success();
-        let (port, server) = http_once("hello from the host");
-        let target = match env.mode() {
-            // Rootless: the default network, pasta's gateway mapping.
-            Mode::Rootless => format!("http://host.containers.internal:{port}/"),
-            // Root: the host's network, as berth's default there.
-            Mode::Root => format!("http://127.0.0.1:{port}/"),
+        // Rootless: pasta maps its gateway to the host's loopback. Root: the
+        // host is the bridge's gateway, and (as with docker) a server must
+        // listen there, not on 127.0.0.1; the first run made the bridge.
+        env.berth_cmd(["run", "--rm", &image, "true"])
+            .assert()
+            .success();
+        let server_ip = match env.mode() {
+            Mode::Rootless => "127.0.0.1",
+            Mode::Root => "172.17.0.1",
         };
+        let (port, server) = http_once(server_ip, "hello from the host");
+        let target = format!("http://host.containers.internal:{port}/");
         let out = stdout(
             env,
             &["run", "--rm", &image, "wget", "-q", "-O", "-", &target],
         );
         assert_eq!(out, "hello from the host");
         server.join().unwrap();
-        if env.mode() == Mode::Rootless {
-            // Its own namespace: lo, the tap interface and a default route.
+        {
+            // Its own namespace: lo, its interface and a default route.
             let out = stdout(env, &["run", "--rm", &image, "ip", "route"]);
             assert!(out.contains("default via"), "{out}");
             let hosts = stdout(env, &["run", "--rm", &image, "cat", "/etc/hosts"]);
@@ -141,11 +145,65 @@ fn the_hosts_loopback_is_reachable_through_host_containers_internal() {
             let mode = stdout(env, &["inspect", "-f", "{{.HostConfig.NetworkMode}}", id]);
             assert_eq!(mode, "bridge\n");
             env.berth_cmd(["rm", id]).assert().success();
-        } else {
-            env.berth_cmd(["run", "--rm", "--network", "bridge", &image, "true"])
+        }
+        if env.mode() == Mode::Root {
+            // docker's default bridge: 172.17.0.0/16 on its own bridge, the
+            // address where scripts read it, unique among running containers.
+            let a = stdout(env, &["run", "-d", &image, "sleep", "60"]);
+            let b = stdout(env, &["run", "-d", &image, "sleep", "60"]);
+            let ip_of = |id: &str| {
+                stdout(
+                    env,
+                    &["inspect", "-f", "{{.NetworkSettings.IPAddress}}", id.trim()],
+                )
+                .trim()
+                .to_string()
+            };
+            let (ip_a, ip_b) = (ip_of(&a), ip_of(&b));
+            assert!(
+                ip_a.starts_with("172.17.") && ip_b.starts_with("172.17."),
+                "{ip_a} {ip_b}"
+            );
+            assert_ne!(ip_a, ip_b);
+            let inside = stdout(
+                env,
+                &["exec", a.trim(), "ip", "-4", "-o", "addr", "show", "eth0"],
+            );
+            assert!(inside.contains(&format!("{ip_a}/16")), "{inside}");
+            let gw = stdout(
+                env,
+                &[
+                    "inspect",
+                    "-f",
+                    "{{.NetworkSettings.Networks.bridge.Gateway}}",
+                    a.trim(),
+                ],
+            );
+            assert_eq!(gw, "172.17.0.1\n");
+            // The two reach each other by address (no names on the default network).
+            let ping = stdout(
+                env,
+                &["exec", a.trim(), "ping", "-c", "1", "-W", "5", &ip_b],
+            );
+            assert!(ping.contains("1 packets received"), "{ping}");
+            let net = stdout(
+                env,
+                &[
+                    "network",
+                    "inspect",
+                    "-f",
+                    "{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}} {{json .Containers}}",
+                    "bridge",
+                ],
+            );
+            assert!(net.starts_with("172.17.0.0/16 172.17.0.1 {"), "{net}");
+            assert!(
+                net.contains(a.trim()) && net.contains(&format!("{ip_b}/16")),
+                "{net}"
+            );
+            env.berth_cmd(["rm", "-f", a.trim(), b.trim()])
                 .assert()
-                .code(125)
-                .stderr(predicate::str::contains("not implemented"));
+                .success();
         }
     });
 }
@@ -155,23 +213,20 @@ fn published_ports_reach_the_container_and_show_as_docker() {
     let reg = Registry::start(RegistryAuth::None);
     let image = busybox(&reg);
     for_each_mode(|env| {
-        if env.mode() == Mode::Root {
-            // No bridge as root yet: -p with the host's network is discarded, as docker does.
-            env.berth_cmd([
-                "run",
-                "--rm",
-                "-p",
-                "8080:80",
-                "--network",
-                "host",
-                &image,
-                "true",
-            ])
-            .assert()
-            .success()
-            .stderr(predicate::str::contains("discarded"));
-            return;
-        }
+        // -p with the host's network is discarded, as docker does.
+        env.berth_cmd([
+            "run",
+            "--rm",
+            "-p",
+            "8080:80",
+            "--network",
+            "host",
+            &image,
+            "true",
+        ])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("discarded"));
         env.berth_cmd(["pull", "-q", &image]).assert().success();
         let id = stdout(
             env,
@@ -225,10 +280,26 @@ fn published_ports_reach_the_container_and_show_as_docker() {
             "{\"8080/tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"\"}]}\n"
         );
 
-        // The helper lives as long as the container, no longer.
+        // A second container cannot have the same host port.
+        env.berth_cmd([
+            "run",
+            "--rm",
+            "-p",
+            &format!("127.0.0.1:{port}:8080"),
+            &image,
+            "true",
+        ])
+        .assert()
+        .code(125)
+        .stderr(predicate::str::contains(format!("127.0.0.1:{port}")));
+
+        // The helper (rootless) lives as long as the container, no longer;
+        // so do the NAT rules (root).
         let pid = stdout(env, &["inspect", "-f", "{{.State.Pid}}", id]);
         let pid = pid.trim();
-        assert_eq!(pasta_for(pid).len(), 1, "one pasta for container pid {pid}");
+        if env.mode() == Mode::Rootless {
+            assert_eq!(pasta_for(pid).len(), 1, "one pasta for container pid {pid}");
+        }
         env.berth_cmd(["rm", "-f", id]).assert().success();
         let started = Instant::now();
         while !pasta_for(pid).is_empty() {
@@ -249,9 +320,6 @@ fn fixed_udp_and_publish_all_ports() {
     fixtures::push_busybox_with(&reg, "exposed", "1", None, &cfg);
     let image = format!("{}/exposed:1", reg.addr());
     for_each_mode(|env| {
-        if env.mode() == Mode::Root {
-            return;
-        }
         env.berth_cmd(["pull", "-q", &image]).assert().success();
         // A fixed host port (a free one, found here) and a UDP one, in one run.
         let fixed = TcpListener::bind("127.0.0.1:0")
@@ -346,15 +414,14 @@ fn add_host_and_dns_flags_shape_the_generated_etc_files() {
             .lines()
             .find(|l| l.ends_with("\tgw"))
             .unwrap_or_else(|| panic!("{hosts}"));
-        if env.mode() == Mode::Rootless {
-            // The same address as host.containers.internal.
-            let hci = hosts
-                .lines()
-                .find(|l| l.ends_with("\thost.containers.internal"))
-                .unwrap();
-            assert_eq!(gw.split('\t').next(), hci.split('\t').next());
-        } else {
-            assert_eq!(gw, "127.0.0.1\tgw");
+        // The same address as host.containers.internal (root: the bridge's gateway).
+        let hci = hosts
+            .lines()
+            .find(|l| l.ends_with("\thost.containers.internal"))
+            .unwrap();
+        assert_eq!(gw.split('\t').next(), hci.split('\t').next());
+        if env.mode() == Mode::Root {
+            assert_eq!(gw, "172.17.0.1\tgw");
         }
         let resolv = stdout(
             env,

@@ -423,3 +423,57 @@ fn network_container_shares_the_other_containers_namespace() {
         stdout(env, &["rm", "-f", "lo-srv", mode.trim()]);
     });
 }
+
+#[test]
+fn published_ports_on_a_user_defined_network() {
+    let reg = Registry::start(RegistryAuth::None);
+    let img = busybox(&reg);
+    for_each_mode(|env| {
+        stdout(
+            env,
+            &["network", "create", "--subnet", &subnet(40), "pubnet"],
+        );
+        server(
+            env,
+            &img,
+            "web",
+            "pubnet",
+            &["-p", "127.0.0.1::7000"],
+            "hello-published",
+        );
+        let hostport = stdout(env, &["port", "web", "7000"]);
+        let port: u16 = hostport
+            .trim()
+            .strip_prefix("127.0.0.1:")
+            .unwrap_or_else(|| panic!("{hostport}"))
+            .parse()
+            .unwrap();
+        // A real client on the host's loopback, through the NAT rules (root)
+        // or the port proxy (rootless); retried while the server's `nc`
+        // is between two connections.
+        let fetch = || {
+            let started = Instant::now();
+            loop {
+                use std::io::Read;
+                let mut text = String::new();
+                if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+                    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                    let _ = s.read_to_string(&mut text);
+                }
+                if text.contains("hello-published") || started.elapsed() > Duration::from_secs(15) {
+                    break text;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        };
+        assert_eq!(fetch(), "hello-published\n");
+        // The proxy serves more than one connection.
+        assert_eq!(fetch(), "hello-published\n");
+        let ps = stdout(env, &["ps", "--format", "{{.Ports}}", "-f", "name=web"]);
+        assert_eq!(ps, format!("127.0.0.1:{port}->7000/tcp\n"));
+        stdout(env, &["rm", "-f", "web"]);
+        // The port is free again, and nothing forwards it any more.
+        std::net::TcpListener::bind(("127.0.0.1", port)).expect("the host port is released");
+        stdout(env, &["network", "rm", "pubnet"]);
+    });
+}

@@ -20,6 +20,8 @@ packages=(
   fuse-overlayfs  # the rootfs storage driver overlay falls back to (tests/overlay.rs)
   passt           # pasta: the rootless default network and published ports
   slirp4netns     # the fallback network helper when pasta is missing
+  iproute2        # ip: bridges and veth pairs of user-defined networks
+  nftables        # nft: NAT and published ports of bridge networks
 )
 missing=()
 for p in "${packages[@]}"; do

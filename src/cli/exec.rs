@@ -139,12 +139,13 @@ pub fn exec(ctx: &Context, args: Args) -> anyhow::Result<()> {
     if !rexec::single_threaded() {
         return Err(reexec(&args).into());
     }
-    let spec: oci_spec::runtime::Spec = serde_json::from_value(config.spec).map_err(|e| {
-        fail(
-            126,
-            format!("Error: container {id}: its runtime spec is unreadable: {e}"),
-        )
-    })?;
+    let spec: oci_spec::runtime::Spec =
+        serde_json::from_value(config.spec.clone()).map_err(|e| {
+            fail(
+                126,
+                format!("Error: container {id}: its runtime spec is unreadable: {e}"),
+            )
+        })?;
     let opts = ExecOptions {
         pid: state.pid,
         pid_start: state.pid_start,
@@ -157,6 +158,18 @@ pub fn exec(ctx: &Context, args: Args) -> anyhow::Result<()> {
         detach: args.detach,
         privileged: args.privileged,
     };
+    let exec_id = record::generate_id();
+    let cmdline = command.join(" ");
+    // Opened now: once in the container's mount namespace the data dir is out of sight.
+    let mut events = crate::events::Log::open(&ctx.paths.data);
+    for action in ["exec_create", "exec_start"] {
+        let action = format!("{action}: {cmdline}");
+        events.append(&crate::events::container_event(
+            &config,
+            &action,
+            &[("execID", &exec_id)],
+        ));
+    }
     let outcome = match rexec::exec(&spec, &opts) {
         Ok(o) => o,
         Err(ExecError::NotRunning) => {
@@ -167,6 +180,11 @@ pub fn exec(ctx: &Context, args: Args) -> anyhow::Result<()> {
     };
     if let Some(message) = &outcome.exec_error {
         eprintln!("{message}");
+    }
+    if !args.detach {
+        let code = outcome.code.to_string();
+        let attrs = [("execID", exec_id.as_str()), ("exitCode", code.as_str())];
+        events.append(&crate::events::container_event(&config, "exec_die", &attrs));
     }
     if outcome.code == 0 {
         Ok(())

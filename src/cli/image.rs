@@ -110,20 +110,7 @@ fn prune(ctx: &Context, args: PruneArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Deletes layers no image uses any more (skipped while a pull runs: the next removal does it).
-/// Returns the layers deleted.
+/// Deletes layers no image uses any more ([`crate::system::free_layers`]).
 pub fn free_layers(ctx: &Context) -> anyhow::Result<Vec<crate::image::store::LayerInfo>> {
-    let store = ctx.store()?;
-    let Some(gc) = store.try_gc_exclusive()? else {
-        return Ok(Vec::new());
-    };
-    let containers = crate::container::record::ContainerStore::open(&ctx.paths.data)?;
-    let moved = store.trash_unused_layers(&gc, &containers.layers_in_use()?)?;
-    drop(gc);
-    let trash = store.trash_entries()?;
-    if !trash.is_empty() {
-        let mapping = ctx.id_mapping()?.cloned();
-        crate::image::pull::remove_trees_blocking(&ctx.paths, mapping.as_ref(), &trash)?;
-    }
-    Ok(moved)
+    Ok(crate::system::free_layers(ctx)?)
 }

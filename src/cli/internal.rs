@@ -47,6 +47,11 @@ enum Helper {
     },
     /// Delete directory trees.
     Rm { paths: Vec<PathBuf> },
+    /// Relay published ports into a rootless user-defined network
+    /// (`network::proxy`): FD/tcp|udp/IP:PORT for each inherited socket.
+    PortProxy {
+        forwards: Vec<crate::network::proxy::Forward>,
+    },
     /// Be the network holder of user-defined networks (`network::holder`):
     /// print `ready PID` of the daemon it forks.
     NetnsHolder {
@@ -187,6 +192,7 @@ pub fn exec(args: Args) -> i32 {
             rootless,
         } => unpack(&dest, &tar_split, rootless),
         Helper::Rm { paths } => remove(&paths),
+        Helper::PortProxy { forwards } => crate::network::proxy::run(&forwards),
         Helper::NetnsHolder {
             data,
             dir,

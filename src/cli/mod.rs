@@ -19,12 +19,14 @@ mod cp;
 mod create;
 mod diff;
 pub mod docs;
+mod events;
 mod exec;
 mod export;
 mod history;
 mod image;
 mod images;
 mod import;
+mod info;
 mod inspect;
 mod internal;
 mod kill;
@@ -70,14 +72,65 @@ pub struct Cli {
     /// Print version information and quit
     #[arg(short = 'v', long = "version", global = false)]
     version: bool,
+    /// Location of client config files: login writes DIR/config.json, and credentials are read from it
+    #[arg(long = "config", value_name = "DIR")]
+    config: Option<std::path::PathBuf>,
+    /// Name of the context to use (berth has only "default"; overrides DOCKER_CONTEXT)
+    #[arg(short = 'c', long = "context", value_name = "NAME")]
+    context: Option<String>,
     /// Enable debug mode
-    #[arg(short = 'D', long = "debug", global = true, hide = true)]
+    #[arg(short = 'D', long = "debug")]
     debug: bool,
-    /// Set the logging level (accepted for docker compatibility)
-    #[arg(short = 'l', long = "log-level", hide = true)]
+    /// Daemon socket to connect to: berth is daemonless, only the local engine's default sockets are accepted
+    #[arg(short = 'H', long = "host", value_name = "HOST")]
+    host: Vec<String>,
+    /// Set the logging level
+    #[arg(
+        short = 'l',
+        long = "log-level",
+        value_name = "LEVEL",
+        value_parser = ["debug", "info", "warn", "error", "fatal"]
+    )]
     log_level: Option<String>,
+    /// Use TLS (refused: berth has no daemon to connect to)
+    #[arg(long = "tls")]
+    tls: bool,
+    /// Trust certs signed only by this CA (refused: berth has no daemon to connect to)
+    #[arg(long = "tlscacert", value_name = "FILE")]
+    tlscacert: Option<String>,
+    /// Path to TLS certificate file (refused: berth has no daemon to connect to)
+    #[arg(long = "tlscert", value_name = "FILE")]
+    tlscert: Option<String>,
+    /// Path to TLS key file (refused: berth has no daemon to connect to)
+    #[arg(long = "tlskey", value_name = "FILE")]
+    tlskey: Option<String>,
+    /// Use TLS and verify the remote (refused: berth has no daemon to connect to)
+    #[arg(long = "tlsverify")]
+    tlsverify: bool,
+    /// Where berth keeps images, containers, volumes and networks (BERTH_ROOT)
+    #[arg(long = "root", value_name = "DIR")]
+    root: Option<std::path::PathBuf>,
+    /// Where berth keeps its runtime state (BERTH_RUNROOT)
+    #[arg(long = "runroot", value_name = "DIR")]
+    runroot: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
+}
+
+/// The global options that outlive parsing (read with [`globals`]).
+#[derive(Debug, Clone, Default)]
+pub struct Globals {
+    /// `-D`/`--debug`, or `--log-level debug`.
+    pub debug: bool,
+    /// `--config DIR`.
+    pub config: Option<std::path::PathBuf>,
+}
+
+static GLOBALS: std::sync::OnceLock<Globals> = std::sync::OnceLock::new();
+
+/// The global options of this invocation.
+pub(crate) fn globals() -> Globals {
+    GLOBALS.get().cloned().unwrap_or_default()
 }
 
 #[derive(Subcommand, Debug)]
@@ -158,6 +211,10 @@ enum Command {
     /// Manage networks
     #[command(subcommand)]
     Network(network::Command),
+    /// Display system-wide information
+    Info(info::Args),
+    /// Get real time events from the server
+    Events(events::Args),
     /// Manage berth (`system boot`: start containers with a restart policy after a reboot)
     #[command(subcommand)]
     System(system::Command),
@@ -241,6 +298,46 @@ pub fn main() -> i32 {
     if let Command::Internal(args) = command {
         return internal::exec(args);
     }
+    if !matches!(command, Command::Completion(_)) {
+        let env = |name: &str| std::env::var(name).ok();
+        if let Err(e) = check_endpoint(
+            &cli.host,
+            env("DOCKER_HOST").as_deref(),
+            cli.context.as_deref(),
+            env("DOCKER_CONTEXT").as_deref(),
+        ) {
+            eprintln!("Error: {e}");
+            return 125;
+        }
+        for (set, flag) in [
+            (cli.tls, "--tls"),
+            (cli.tlsverify, "--tlsverify"),
+            (cli.tlscacert.is_some(), "--tlscacert"),
+            (cli.tlscert.is_some(), "--tlscert"),
+            (cli.tlskey.is_some(), "--tlskey"),
+        ] {
+            if set {
+                eprintln!(
+                    "Error: {flag}: berth is daemonless: there is no daemon to connect to over TLS"
+                );
+                return 125;
+            }
+        }
+    }
+    // Still one thread: re-executed helpers (monitors, unpack) inherit these.
+    for (dir, var) in [(&cli.root, "BERTH_ROOT"), (&cli.runroot, "BERTH_RUNROOT")] {
+        if let Some(dir) = dir {
+            let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.clone());
+            unsafe { std::env::set_var(var, dir) };
+        }
+    }
+    let _ = GLOBALS.set(Globals {
+        debug: cli.debug || cli.log_level.as_deref() == Some("debug"),
+        config: cli
+            .config
+            .as_ref()
+            .map(|d| std::path::absolute(d).unwrap_or_else(|_| d.clone())),
+    });
     let _ = rustls::crypto::ring::default_provider().install_default();
     let kind = match &command {
         Command::Run(_) | Command::Create(_) | Command::Start(_) | Command::Exec(_) => {
@@ -274,7 +371,10 @@ fn run(command: Command, as_docker: bool) -> anyhow::Result<()> {
         Command::Completion(args) => completion::exec(args),
         Command::Internal(_) => unreachable!("dispatched before"),
         other => {
-            let ctx = crate::context::Context::new()?;
+            let mut ctx = crate::context::Context::new()?;
+            if let Some(dir) = globals().config {
+                ctx.use_client_config_dir(&dir);
+            }
             match other {
                 Command::Run(args) => run::exec(&ctx, *args),
                 Command::Pull(args) => pull::exec(&ctx, args),
@@ -310,7 +410,9 @@ fn run(command: Command, as_docker: bool) -> anyhow::Result<()> {
                 Command::Inspect(args) => inspect::exec(&ctx, args),
                 Command::Image(cmd) => image::exec(&ctx, cmd),
                 Command::Container(cmd) => container::exec(&ctx, cmd),
-                Command::System(cmd) => system::exec(&ctx, cmd),
+                Command::System(cmd) => system::exec(&ctx, cmd, as_docker),
+                Command::Info(args) => info::exec(&ctx, args, as_docker),
+                Command::Events(args) => events::exec(&ctx, args),
                 Command::Volume(cmd) => volume::exec(&ctx, cmd),
                 Command::Network(cmd) => network::exec(&ctx, cmd),
                 Command::Login(args) => login::exec(&ctx, args),
@@ -319,6 +421,63 @@ fn run(command: Command, as_docker: bool) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+/// The docker daemon addresses berth stands in for: the local engine's
+/// default sockets (rootful and rootless docker). Anything else names
+/// another daemon, which berth cannot talk to.
+fn is_local_engine(host: &str) -> bool {
+    let Some(path) = host.strip_prefix("unix://") else {
+        return false;
+    };
+    if matches!(path, "/var/run/docker.sock" | "/run/docker.sock") {
+        return true;
+    }
+    let uid = nix::unistd::getuid().as_raw();
+    if path == format!("/run/user/{uid}/docker.sock") {
+        return true;
+    }
+    std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|d| {
+        !d.is_empty() && std::path::Path::new(path) == std::path::Path::new(&d).join("docker.sock")
+    })
+}
+
+/// `-H`/`DOCKER_HOST` and `--context`/`DOCKER_CONTEXT`: berth runs
+/// containers itself, so it accepts only what means "the local engine"
+/// (no host, the default sockets, the `default` context) and refuses the
+/// rest clearly rather than silently acting on local containers.
+fn check_endpoint(
+    hosts: &[String],
+    docker_host: Option<&str>,
+    context: Option<&str>,
+    docker_context: Option<&str>,
+) -> Result<(), String> {
+    for h in hosts {
+        if !is_local_engine(h) {
+            return Err(format!(
+                "-H {h}: berth is daemonless and cannot connect to a docker daemon; it runs containers itself (drop -H, or use unix:///var/run/docker.sock)"
+            ));
+        }
+    }
+    if hosts.is_empty()
+        && let Some(h) = docker_host.filter(|h| !h.is_empty())
+        && !is_local_engine(h)
+    {
+        return Err(format!(
+            "DOCKER_HOST={h}: berth is daemonless and cannot connect to a docker daemon; it runs containers itself (unset DOCKER_HOST)"
+        ));
+    }
+    let (source, name) = match (context, docker_context) {
+        (Some(c), _) => ("--context", c),
+        (None, Some(c)) => ("DOCKER_CONTEXT", c),
+        (None, None) => return Ok(()),
+    };
+    if !name.is_empty() && name != "default" {
+        return Err(format!(
+            "{source} {name}: berth is daemonless and has only the \"default\" context (its own local containers)"
+        ));
+    }
+    Ok(())
 }
 
 /// Runs `action` for each named container as docker does: every one is
@@ -360,6 +519,26 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn endpoints_other_than_the_local_engine_are_refused() {
+        assert!(check_endpoint(&[], None, None, None).is_ok());
+        assert!(check_endpoint(&[], Some(""), None, Some("")).is_ok());
+        assert!(check_endpoint(&[], Some("unix:///var/run/docker.sock"), None, None).is_ok());
+        assert!(check_endpoint(&["unix:///run/docker.sock".into()], None, None, None).is_ok());
+        let e = check_endpoint(&[], Some("tcp://10.0.0.1:2376"), None, None).unwrap_err();
+        assert!(
+            e.contains("DOCKER_HOST=tcp://10.0.0.1:2376") && e.contains("daemonless"),
+            "{e}"
+        );
+        assert!(check_endpoint(&["ssh://me@host".into()], None, None, None).is_err());
+        assert!(check_endpoint(&[], None, Some("default"), None).is_ok());
+        assert!(check_endpoint(&[], None, None, Some("default")).is_ok());
+        let e = check_endpoint(&[], None, None, Some("remote")).unwrap_err();
+        assert!(e.contains("DOCKER_CONTEXT remote"), "{e}");
+        // --context wins over DOCKER_CONTEXT, as in docker.
+        assert!(check_endpoint(&[], None, Some("default"), Some("remote")).is_ok());
     }
 
     #[test]

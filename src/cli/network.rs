@@ -349,7 +349,11 @@ fn inspect(ctx: &Context, args: InspectArgs) -> anyhow::Result<()> {
     let mut missing = Vec::new();
     for n in &args.networks {
         match store.find(n) {
-            Ok(listed) => values.push(manage::inspect_json(&listed, &containers)?),
+            Ok(listed) => values.push(manage::inspect_json(
+                &listed,
+                &containers,
+                ctx.paths.rootless,
+            )?),
             Err(_) => missing.push(n.clone()),
         }
     }
@@ -375,11 +379,16 @@ pub fn inspect_value(ctx: &Context, name: &str) -> anyhow::Result<Option<serde_j
         return Ok(None);
     };
     let containers = ContainerStore::open(&ctx.paths.data)?;
-    Ok(Some(manage::inspect_json(&listed, &containers)?))
+    Ok(Some(manage::inspect_json(
+        &listed,
+        &containers,
+        ctx.paths.rootless,
+    )?))
 }
 
 fn prune(ctx: &Context, args: PruneArgs) -> anyhow::Result<()> {
     let mut labels = Vec::new();
+    let mut until = None;
     for f in &args.filter {
         let Some((key, value)) = f.split_once('=') else {
             bail!("bad format of filter (expected name=value)");
@@ -392,7 +401,12 @@ fn prune(ctx: &Context, args: PruneArgs) -> anyhow::Result<()> {
                 };
                 labels.push((key == "label", k, v));
             }
-            "until" => bail!(NotImplemented("network prune --filter until".into())),
+            "until" => {
+                until = Some(crate::container::logread::parse_time_arg(
+                    value,
+                    chrono::Utc::now(),
+                )?)
+            }
             _ => bail!("invalid filter '{key}'"),
         }
     }
@@ -402,7 +416,7 @@ fn prune(ctx: &Context, args: PruneArgs) -> anyhow::Result<()> {
     )? {
         return Ok(());
     }
-    let removed = manage::prune(&ctx.paths, &labels)?;
+    let removed = manage::prune(&ctx.paths, &labels, until)?;
     if !removed.is_empty() {
         println!("Deleted Networks:");
         for name in &removed {

@@ -45,10 +45,18 @@ pub fn stdin_is_tty() -> bool {
 /// docker's prune confirmation: `WARNING! This will remove WHAT.` and a
 /// `[y/N]` question, asked only on a terminal without `-f`. True: go on.
 pub fn confirm_removal(what: &str, force: bool) -> std::io::Result<bool> {
+    confirm(
+        &format!("WARNING! This will remove {what}.\nAre you sure you want to continue?"),
+        force,
+    )
+}
+
+/// Asks `message [y/N] ` (only on a terminal without `-f`). True: go on.
+pub fn confirm(message: &str, force: bool) -> std::io::Result<bool> {
     if force || !stdin_is_tty() {
         return Ok(true);
     }
-    eprint!("WARNING! This will remove {what}.\nAre you sure you want to continue? [y/N] ");
+    eprint!("{message} [y/N] ");
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer)?;
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))

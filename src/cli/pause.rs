@@ -39,6 +39,9 @@ pub fn exec(ctx: &Context, args: Args) -> anyhow::Result<()> {
         if lost {
             bail!("container {id} is not running");
         }
+        if let Ok(config) = store.read_config(&id) {
+            crate::events::container(&ctx.paths.data, &config, "pause", &[]);
+        }
         println!("{name}");
         Ok(())
     })

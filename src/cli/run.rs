@@ -228,7 +228,7 @@ pub(super) fn create_container(ctx: &Context, args: &Args) -> anyhow::Result<cre
         .image_and_command
         .split_first()
         .expect("clap requires IMAGE");
-    let opts = run_options(args, command, ctx.paths.rootless)?;
+    let opts = run_options(args, command)?;
     let settings = settings(args)?;
     let image = find_or_pull(ctx, args, image_name)?;
     Ok(create::prepare(ctx, &image, image_name, &opts, &settings)?)
@@ -345,7 +345,7 @@ fn healthcheck_flags(args: &Args) -> anyhow::Result<crate::container::record::He
     })
 }
 
-fn run_options(args: &Args, command: &[String], rootless: bool) -> anyhow::Result<RunOptions> {
+fn run_options(args: &Args, command: &[String]) -> anyhow::Result<RunOptions> {
     let lookup = |k: &str| std::env::var(k).ok();
     let mut env = Vec::new();
     for f in &args.env_file {
@@ -389,7 +389,7 @@ fn run_options(args: &Args, command: &[String], rootless: bool) -> anyhow::Resul
     for t in &args.tmpfs {
         tmpfs.push(parse::parse_tmpfs(t)?);
     }
-    let network = network_options(args, rootless)?;
+    let network = network_options(args)?;
     let shm_size = args
         .shm_size
         .as_deref()
@@ -424,7 +424,8 @@ fn run_options(args: &Args, command: &[String], rootless: bool) -> anyhow::Resul
             .map(String::from),
         networks: network.networks,
         publish: network.publish,
-        publish_all: args.publish_all && network.mode == NetworkMode::Bridge,
+        publish_all: args.publish_all
+            && matches!(network.mode, NetworkMode::Bridge | NetworkMode::User),
         add_hosts: network.add_hosts,
         dns: args.dns.clone(),
         dns_search: args.dns_search.clone(),
@@ -444,20 +445,14 @@ struct NetworkOptions {
     add_hosts: Vec<(String, String)>,
 }
 
-/// `--network`, `-p`, `--add-host`. Rootless, the default network
-/// (`bridge`, also `default` and no flag) is berth's pasta/slirp4netns
-/// network; as root it is not implemented yet, and no flag means the host's
-/// network (what berth always did as root).
-fn network_options(args: &Args, rootless: bool) -> anyhow::Result<NetworkOptions> {
+/// `--network`, `-p`, `--add-host`. The default network (`bridge`, also
+/// `default` and no flag) is berth's pasta/slirp4netns network rootless,
+/// and the `berth0` bridge as root.
+fn network_options(args: &Args) -> anyhow::Result<NetworkOptions> {
     let mode = match args.network.as_deref() {
-        None if rootless => NetworkMode::Bridge,
-        None => NetworkMode::Host,
+        None | Some("bridge") | Some("default") => NetworkMode::Bridge,
         Some("host") => NetworkMode::Host,
         Some("none") => NetworkMode::None,
-        Some("bridge") | Some("default") if rootless => NetworkMode::Bridge,
-        Some(n @ ("bridge" | "default")) => bail!(NotImplemented(format!(
-            "--network {n} as root (berth's root bridge is still to come: use --network host or none, or run rootless)"
-        ))),
         Some(other) if other.starts_with("container:") => {
             let conflicts = [
                 ("hostname", args.hostname.is_some()),
@@ -493,13 +488,8 @@ fn network_options(args: &Args, rootless: bool) -> anyhow::Result<NetworkOptions
     for p in &args.publish {
         publish.extend(crate::network::ports::parse_publish(p)?);
     }
-    if !publish.is_empty() && mode == NetworkMode::User {
-        bail!(NotImplemented(
-            "-p with a user-defined network (publish on the default network, or use --network host)"
-                .into()
-        ));
-    }
-    if (!publish.is_empty() || args.publish_all) && mode != NetworkMode::Bridge {
+    let publishes = matches!(mode, NetworkMode::Bridge | NetworkMode::User);
+    if (!publish.is_empty() || args.publish_all) && !publishes {
         if mode == NetworkMode::Host {
             // docker ignores published ports with the host's network (with a warning).
             eprintln!("WARNING: Published ports are discarded when using host network mode");

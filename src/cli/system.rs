@@ -12,11 +12,36 @@ pub enum Command {
     Boot,
     /// Show docker disk usage
     Df(DfArgs),
+    /// Display system-wide information
+    Info(super::info::Args),
+    /// Get real time events from the server
+    Events(super::events::Args),
+    /// Remove unused data
+    Prune(PruneArgs),
 }
 
-pub fn exec(ctx: &Context, cmd: Command) -> anyhow::Result<()> {
+#[derive(clap::Args, Debug)]
+pub struct PruneArgs {
+    /// Remove all unused images not just dangling ones
+    #[arg(short, long)]
+    all: bool,
+    /// Do not prompt for confirmation
+    #[arg(short, long)]
+    force: bool,
+    /// Prune anonymous volumes
+    #[arg(long)]
+    volumes: bool,
+    /// Provide filter values (e.g. 'label=<key>=<value>', 'until=24h')
+    #[arg(long)]
+    filter: Vec<String>,
+}
+
+pub fn exec(ctx: &Context, cmd: Command, as_docker: bool) -> anyhow::Result<()> {
     match cmd {
         Command::Df(args) => df(ctx, args),
+        Command::Info(args) => super::info::exec(ctx, args, as_docker),
+        Command::Events(args) => super::events::exec(ctx, args),
+        Command::Prune(args) => prune(ctx, args),
         Command::Boot => {
             let mut failed = false;
             for (name, result) in crate::monitor::control::boot(ctx)? {
@@ -34,6 +59,101 @@ pub fn exec(ctx: &Context, cmd: Command) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// docker's `system prune` confirmation (docker/cli's template, same words).
+fn prune_prompt(opts: &crate::system::PruneOptions, filters: &[String]) -> String {
+    let mut warnings = vec![
+        "all stopped containers",
+        "all networks not used by at least one container",
+    ];
+    if opts.volumes {
+        warnings.push("all anonymous volumes not used by at least one container");
+    }
+    warnings.push(if opts.all {
+        "all images without at least one container associated to them"
+    } else {
+        "all dangling images"
+    });
+    warnings.push(if opts.all {
+        "all build cache"
+    } else {
+        "unused build cache"
+    });
+    let mut out = String::from("WARNING! This will remove:");
+    for w in warnings {
+        out.push_str(&format!("\n  - {w}"));
+    }
+    let mut shown: Vec<&String> = filters
+        .iter()
+        .filter(|f| {
+            ["label=", "label!=", "until="]
+                .iter()
+                .any(|p| f.starts_with(p))
+        })
+        .collect();
+    shown.sort();
+    out.push('\n');
+    if !shown.is_empty() {
+        out.push_str("\n  Items to be pruned will be filtered with:");
+        for f in shown {
+            out.push_str(&format!("\n  - {f}"));
+        }
+        out.push('\n');
+    }
+    out.push_str("\nAre you sure you want to continue?");
+    out
+}
+
+/// The sections docker prints after `system prune`.
+fn prune_output(report: &crate::system::PruneReport) -> String {
+    use crate::system::ImageDeletion;
+    let mut out = String::new();
+    let mut section = |title: &str, lines: Vec<String>| {
+        if !lines.is_empty() {
+            out.push_str(title);
+            out.push('\n');
+            for l in lines {
+                out.push_str(&l);
+                out.push('\n');
+            }
+            out.push('\n');
+        }
+    };
+    section("Deleted Containers:", report.containers.clone());
+    section("Deleted Networks:", report.networks.clone());
+    section("Deleted Volumes:", report.volumes.clone());
+    section(
+        "Deleted Images:",
+        report
+            .images
+            .iter()
+            .map(|d| match d {
+                ImageDeletion::Untagged(n) => format!("untagged: {n}"),
+                ImageDeletion::Deleted(id) => format!("deleted: {id}"),
+            })
+            .collect(),
+    );
+    section("Deleted build cache objects:", report.build_cache.clone());
+    out.push_str(&format!(
+        "Total reclaimed space: {}\n",
+        crate::format::units::human_size(report.reclaimed as f64)
+    ));
+    out
+}
+
+fn prune(ctx: &Context, args: PruneArgs) -> anyhow::Result<()> {
+    let opts = crate::system::PruneOptions {
+        all: args.all,
+        volumes: args.volumes,
+        filters: crate::system::PruneFilters::parse(&args.filter, chrono::Utc::now())?,
+    };
+    if !super::output::confirm(&prune_prompt(&opts, &args.filter), args.force)? {
+        return Ok(());
+    }
+    let report = crate::system::prune(ctx, &opts)?;
+    print!("{}", prune_output(&report));
+    Ok(())
 }
 
 #[derive(clap::Args, Debug)]
@@ -142,4 +262,46 @@ fn df_verbose(usage: &crate::container::usage::DiskUsage) -> anyhow::Result<()> 
     );
     print!("{out}");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::system::{ImageDeletion, PruneOptions, PruneReport};
+
+    #[test]
+    fn prune_prompt_matches_dockers() {
+        let opts = PruneOptions::default();
+        insta::assert_snapshot!("system_prune_prompt", prune_prompt(&opts, &[]));
+        let opts = PruneOptions {
+            all: true,
+            volumes: true,
+            ..PruneOptions::default()
+        };
+        let filters = ["until=24h".to_string(), "label=keep".to_string()];
+        insta::assert_snapshot!(
+            "system_prune_prompt_all_volumes_filters",
+            prune_prompt(&opts, &filters)
+        );
+    }
+
+    #[test]
+    fn prune_output_has_dockers_sections() {
+        insta::assert_snapshot!(
+            "system_prune_nothing",
+            prune_output(&PruneReport::default())
+        );
+        let report = PruneReport {
+            containers: vec!["c0ffee".into()],
+            networks: vec!["backend".into()],
+            volumes: vec!["4f3a".into()],
+            images: vec![
+                ImageDeletion::Untagged("busybox:latest".into()),
+                ImageDeletion::Deleted("sha256:1234".into()),
+            ],
+            build_cache: vec![],
+            reclaimed: 2_500_000,
+        };
+        insta::assert_snapshot!("system_prune_everything", prune_output(&report));
+    }
 }

@@ -17,7 +17,7 @@ pub fn exec(ctx: &Context, args: Args) -> anyhow::Result<()> {
     let store = ContainerStore::open(&ctx.paths.data)?;
     super::each(&args.containers, |name| {
         let id = store.resolve(name)?;
-        let (_, state) = store.load(&id)?;
+        let (config, state) = store.load(&id)?;
         if state.status != Status::Paused || state.pid <= 0 {
             bail!("container {id} is not paused");
         }
@@ -27,6 +27,7 @@ pub fn exec(ctx: &Context, args: Args) -> anyhow::Result<()> {
                 s.status = Status::Running;
             }
         })?;
+        crate::events::container(&ctx.paths.data, &config, "unpause", &[]);
         println!("{name}");
         Ok(())
     })

@@ -22,37 +22,84 @@ pub fn short_line(as_docker: bool) -> String {
     }
 }
 
-pub fn exec(args: Args, as_docker: bool) -> anyhow::Result<()> {
+/// docker's `version` object for the client side (`Client` of `version`).
+pub fn client_version_json(as_docker: bool) -> serde_json::Value {
     let arch = crate::image::registry::Platform::host().architecture;
-    let version = if as_docker {
+    json!({
+        "Platform": {"Name": "berth"},
+        "Version": shown_version(as_docker),
+        "ApiVersion": API_VERSION,
+        "DefaultAPIVersion": API_VERSION,
+        "GitCommit": format!("berth-{VERSION}"),
+        "GoVersion": "n/a",
+        "Os": "linux",
+        "Arch": arch,
+        "BuildTime": "",
+        "Context": "default",
+    })
+}
+
+/// docker's `ClientInfo` of `info`: `Debug`, the client version fields, `Plugins`, `Warnings`.
+pub fn client_json(as_docker: bool, debug: bool) -> serde_json::Value {
+    let mut m = serde_json::Map::new();
+    m.insert("Debug".into(), json!(debug));
+    if let serde_json::Value::Object(v) = client_version_json(as_docker) {
+        m.extend(v);
+    }
+    m.insert("Plugins".into(), json!([]));
+    m.insert("Warnings".into(), json!(null));
+    serde_json::Value::Object(m)
+}
+
+/// The version berth reports: docker's release when invoked as `docker`.
+fn shown_version(as_docker: bool) -> &'static str {
+    if as_docker {
         DOCKER_COMPAT_VERSION
     } else {
         VERSION
-    };
+    }
+}
+
+const API_VERSION: &str = "1.50";
+
+pub fn exec(args: Args, as_docker: bool) -> anyhow::Result<()> {
+    let arch = crate::image::registry::Platform::host().architecture;
+    let version = shown_version(as_docker);
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default();
     let data = json!({
-        "Client": {
-            "Platform": {"Name": "berth"},
+        "Client": client_version_json(as_docker),
+        "Server": {
+            "Platform": {"Name": "berth (daemonless)"},
+            "Components": [{"Name": "Engine", "Version": version, "Details": {
+                "ApiVersion": API_VERSION,
+                "Arch": arch,
+                "BuildTime": "",
+                "Experimental": "false",
+                "GitCommit": format!("berth-{VERSION}"),
+                "GoVersion": "n/a",
+                "KernelVersion": kernel,
+                "MinAPIVersion": "1.24",
+                "Os": "linux",
+            }}],
             "Version": version,
-            "ApiVersion": "1.50",
-            "DefaultAPIVersion": "1.50",
+            "ApiVersion": API_VERSION,
+            "MinAPIVersion": "1.24",
             "GitCommit": format!("berth-{VERSION}"),
             "GoVersion": "n/a",
             "Os": "linux",
             "Arch": arch,
+            "KernelVersion": kernel,
             "BuildTime": "",
-            "Context": "default",
-        },
-        "Server": {
-            "Platform": {"Name": "berth (daemonless)"},
-            "Version": version,
-            "ApiVersion": "1.50",
-            "MinAPIVersion": "1.24",
-            "Os": "linux",
-            "Arch": arch,
-            "Components": [{"Name": "berth", "Version": VERSION, "Details": {}}],
         }
     });
     if let Some(format) = args.format {
+        let format = if format == "json" {
+            "{{json .}}".to_string()
+        } else {
+            format
+        };
         print!("{}", super::output::render_template(&format, &data)?);
         println!();
         return Ok(());

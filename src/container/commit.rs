@@ -180,6 +180,16 @@ pub fn commit(ctx: &Context, name: &str, opts: &CommitOptions) -> Result<String,
     let tags: Vec<String> = tag.into_iter().collect();
     let image_id = layers::write_image(store, &bytes, &tags)?;
     drop(gc);
+    let image_ref = tags.first().map(|t| crate::image::local::familiar(t));
+    crate::events::container(
+        &ctx.paths.data,
+        &config,
+        "commit",
+        &[
+            ("imageID", &image_id),
+            ("imageRef", image_ref.as_deref().unwrap_or("")),
+        ],
+    );
     Ok(image_id)
 }
 
@@ -382,5 +392,6 @@ pub fn import<R: Read>(
     let tags: Vec<String> = tag.into_iter().collect();
     let id = layers::write_image(store, &bytes, &tags)?;
     drop(gc);
+    crate::events::image(&ctx.paths.data, "import", &id, &id);
     Ok(id)
 }

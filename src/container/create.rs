@@ -217,22 +217,39 @@ pub fn prepare(
     } else {
         Some(volume_store.lock_shared()?)
     };
-    // Network: the helper of the default network is chosen now (the
-    // addresses in /etc/hosts depend on it); a missing one fails here.
+    // Network: rootless, the helper of the default network is chosen now
+    // (the addresses in /etc/hosts depend on it); a missing one fails here.
+    // As root the default network is the `berth0` bridge, an endpoint like
+    // a user-defined network's.
+    let rootless = ctx.paths.rootless;
     let helper = match opts.network {
-        NetworkMode::Bridge => Some(crate::network::Helper::find()?),
+        NetworkMode::Bridge if rootless => Some(crate::network::Helper::find()?),
         _ => None,
     };
     if let Some(h) = helper {
         config.network_helper = h.name().into();
     }
-    // User-defined networks: addresses are handed out under the network
-    // store's lock, held until the record that holds them is written.
-    let _network_lock = if opts.network == NetworkMode::User {
+    let requests = match opts.network {
+        NetworkMode::User => opts.networks.clone(),
+        NetworkMode::Bridge if !rootless => vec![spec::NetworkRequest {
+            network: crate::network::DEFAULT_NETWORK.into(),
+            aliases: Vec::new(),
+            ip: None,
+        }],
+        _ => Vec::new(),
+    };
+    // Bridge endpoints: addresses are handed out under the network store's
+    // lock, held until the record that holds them is written.
+    let _network_lock = if !requests.is_empty() {
         let networks = crate::network::store::NetworkStore::open(&ctx.paths.data)
             .map_err(crate::network::NetworkError::from)?;
-        let (lock, endpoints) =
-            crate::network::plan_endpoints(&networks, &containers, &opts.networks, &[])?;
+        let (lock, endpoints) = crate::network::plan_endpoints(
+            &networks,
+            &containers,
+            &requests,
+            &[],
+            &containers.dir(&config.id),
+        )?;
         config.network_mode = endpoints
             .first()
             .map(|e| e.network.clone())
@@ -251,6 +268,7 @@ pub fn prepare(
         Some(_) => containers.create(&config)?,
         None => create_with_generated_name(&containers, &mut config)?,
     };
+    crate::events::container(&ctx.paths.data, &config, "create", &[]);
     drop(_network_lock);
     let mut opts = opts.clone();
     opts.binds.extend(inherited_binds);
@@ -656,13 +674,13 @@ fn network_etc(
     host_resolv: &str,
 ) -> Result<(String, String), CreateError> {
     let addrs = match opts.network {
-        NetworkMode::Bridge => {
+        NetworkMode::Bridge if rootless => {
             crate::network::Helper::parse(&config.network_helper).and_then(|h| h.addresses())
         }
         // Rootless, user-defined networks live in a namespace that pasta
         // connects like the default network's; as root the bridge's
-        // gateway is the host.
-        NetworkMode::User => config.networks.first().and_then(|e| {
+        // gateway is the host (root's default network is a bridge too).
+        NetworkMode::User | NetworkMode::Bridge => config.networks.first().and_then(|e| {
             let gateway = if rootless {
                 crate::network::Helper::Pasta.addresses()?.gateway
             } else {
@@ -710,9 +728,12 @@ fn network_etc(
     // On a user-defined network the resolver is berth's DNS server on the
     // network's gateway (docker's embedded DNS): container names first,
     // the host's resolvers for the rest.
+    // The default network has no such server: the host's resolvers.
     let resolv = match config.networks.first() {
-        Some(e) => super::etc::resolv_conf_with_nameserver(host_resolv, &e.gateway.to_string()),
-        None => super::etc::generate_resolv_conf(host_resolv, &opts.network),
+        Some(e) if opts.network == NetworkMode::User => {
+            super::etc::resolv_conf_with_nameserver(host_resolv, &e.gateway.to_string())
+        }
+        _ => super::etc::generate_resolv_conf(host_resolv, &opts.network),
     };
     let resolv = super::etc::apply_dns_flags(&resolv, &opts.dns, &opts.dns_search);
     Ok((hosts, resolv))
@@ -756,6 +777,7 @@ pub fn remove_with(
 fn remove_container(ctx: &Context, config: &ContainerConfig) -> Result<(), CreateError> {
     let containers = ContainerStore::open(&ctx.paths.data)?;
     let gone = containers.unregister(config)?;
+    crate::events::container(&ctx.paths.data, config, "destroy", &[]);
     // overlay leaves `work/work` mode 000; we own it, so opening it up lets an
     // ordinary removal finish without entering the user namespace.
     let _ = std::fs::set_permissions(

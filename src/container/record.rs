@@ -406,6 +406,11 @@ impl ContainerStore {
         Ok(store)
     }
 
+    /// The data dir the store lives in (where [`crate::events`] are logged).
+    pub fn data_dir(&self) -> &Path {
+        self.containers.parent().unwrap_or(&self.containers)
+    }
+
     pub fn dir(&self, id: &str) -> PathBuf {
         self.containers.join(id)
     }
@@ -642,7 +647,8 @@ impl ContainerStore {
             let _ = fs::remove_file(&new_path);
             return Err(e);
         }
-        let _ = fs::remove_file(self.names.join(old));
+        let _ = fs::remove_file(self.names.join(&old));
+        crate::events::container(self.data_dir(), &config, "rename", &[("oldName", &old)]);
         Ok(())
     }
 

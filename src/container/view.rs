@@ -645,10 +645,17 @@ fn image_has_tag(image: &str) -> bool {
     last.contains(':')
 }
 
+/// Whether the container's network is one ports are published on: the
+/// rootless default network's helper, or a bridge (not host, none, or
+/// another container's).
+fn has_ports(c: &ContainerConfig) -> bool {
+    !c.network_helper.is_empty() || !c.networks.is_empty()
+}
+
 /// docker's PORTS column: what the running container publishes (and
 /// exposes without publishing); empty once it stopped.
 fn ports_column(c: &ContainerConfig, s: &ContainerState) -> String {
-    if !s.status.is_running() || c.network_helper.is_empty() {
+    if !s.status.is_running() || !has_ports(c) {
         return String::new();
     }
     crate::network::ports::display(&s.ports, &c.exposed_ports)
@@ -1141,7 +1148,7 @@ pub fn config_json(config: &ContainerConfig, image: Option<&Value>) -> Value {
 
 fn network_settings(config: &ContainerConfig, state: &ContainerState) -> Value {
     // docker: the running container's exposed and published ports; `{}` when stopped.
-    let ports = if state.status.is_running() && !config.network_helper.is_empty() {
+    let ports = if state.status.is_running() && has_ports(config) {
         crate::network::ports::ports_json(&state.ports, &config.exposed_ports)
     } else {
         json!({})
@@ -1204,6 +1211,15 @@ fn network_settings(config: &ContainerConfig, state: &ContainerState) -> Value {
             }),
         );
     }
+    // docker repeats the default network's endpoint at the top (the
+    // fields scripts read as `{{.NetworkSettings.IPAddress}}`).
+    let default = |field: &str| {
+        networks
+            .get(crate::network::DEFAULT_NETWORK)
+            .and_then(|e| e.get(field))
+            .cloned()
+            .unwrap_or_else(|| json!(""))
+    };
     json!({
         "Bridge": "",
         "SandboxID": "",
@@ -1214,14 +1230,18 @@ fn network_settings(config: &ContainerConfig, state: &ContainerState) -> Value {
         "LinkLocalIPv6PrefixLen": 0,
         "SecondaryIPAddresses": null,
         "SecondaryIPv6Addresses": null,
-        "EndpointID": "",
-        "Gateway": "",
+        "EndpointID": default("EndpointID"),
+        "Gateway": default("Gateway"),
         "GlobalIPv6Address": "",
         "GlobalIPv6PrefixLen": 0,
-        "IPAddress": "",
-        "IPPrefixLen": 0,
+        "IPAddress": default("IPAddress"),
+        "IPPrefixLen": networks
+            .get(crate::network::DEFAULT_NETWORK)
+            .and_then(|e| e.get("IPPrefixLen"))
+            .cloned()
+            .unwrap_or_else(|| json!(0)),
         "IPv6Gateway": "",
-        "MacAddress": "",
+        "MacAddress": default("MacAddress"),
         "Networks": networks,
     })
 }

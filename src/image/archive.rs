@@ -273,7 +273,11 @@ pub fn save<W: Write>(
         }
     }
     let _ = store;
-    b.into_inner().map_err(ioerr)
+    let out = b.into_inner().map_err(ioerr)?;
+    for img in &images {
+        crate::events::image(&ctx.paths.data, "save", &img.record.id, &img.record.id);
+    }
+    Ok(out)
 }
 
 fn to_json_line(v: &Value) -> Vec<u8> {
@@ -825,6 +829,8 @@ pub fn load<R: Read>(ctx: &Context, input: R) -> Result<Vec<Loaded>, ArchiveErro
             }
         }
         layers::write_image(store, &plan.config, &plan.tags)?;
+        let name = plan.tags.first().map_or(plan.id.clone(), |t| familiar(t));
+        crate::events::image(&ctx.paths.data, "load", &plan.id, &name);
         out.extend(lines);
         if plan.tags.is_empty() {
             out.push(Loaded::Id(plan.id.clone()));

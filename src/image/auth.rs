@@ -361,10 +361,13 @@ impl AuthStore {
 
         let mut sources: Vec<AuthSource> = Vec::new();
         for (kind, path) in candidates {
-            if let Some(path) = path
-                && !sources.iter().any(|s| s.path == path)
-            {
-                sources.push(AuthSource { kind, path });
+            let Some(path) = path else { continue };
+            match sources.iter_mut().find(|s| s.path == path) {
+                // berth writes docker's own file (`--config DIR`): read it as
+                // docker's, credential helpers included.
+                Some(s) if kind == SourceKind::Docker => s.kind = SourceKind::Docker,
+                Some(_) => {}
+                None => sources.push(AuthSource { kind, path }),
             }
         }
         AuthStore {

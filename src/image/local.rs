@@ -608,12 +608,21 @@ pub fn tag(store: &Store, source: &str, target: &str) -> Result<(), ImageError> 
         target.name(),
         target.tag.as_deref().unwrap_or("latest")
     );
-    store.update_images(|idx| {
+    let id = store.update_images(|idx| {
         let (image, _) = find(idx, source)?;
         let image = image.clone();
+        let id = image.id.clone();
         idx.add(image, Some(&full), Utc::now());
-        Ok(())
-    })
+        Ok::<_, ImageError>(id)
+    })?;
+    let data = crate::events::store_data(store);
+    crate::events::image(
+        data,
+        "tag",
+        &id,
+        &Reference::parse(&full)?.familiar_string(),
+    );
+    Ok(())
 }
 
 /// What `rmi` did, line by line as docker prints it.
@@ -639,9 +648,11 @@ pub fn remove(
             .map(|r| r.familiar_string())
             .unwrap_or_else(|_| s.to_string())
     };
-    store.update_images(|idx| {
+    let mut image_id = String::new();
+    let out = store.update_images(|idx| {
         let (image, matched) = find(idx, name)?;
         let id = image.id.clone();
+        image_id = id.clone();
         let mut out = Vec::new();
         let pos = idx
             .images
@@ -708,22 +719,59 @@ pub fn remove(
             out.push(Removal::Deleted(id));
         }
         Ok(out)
-    })
+    })?;
+    let data = crate::events::store_data(store);
+    for r in &out {
+        match r {
+            Removal::Untagged(n) => crate::events::image(data, "untag", &image_id, n),
+            Removal::Deleted(id) => crate::events::image(data, "delete", id, id),
+        }
+    }
+    Ok(out)
 }
 
 /// `image prune` (dangling images only, or all unused with `-a`): the IDs removed.
 pub fn prune(store: &Store, all: bool, used_by: ImageUser) -> Result<Vec<String>, ImageError> {
-    store.update_images(|idx| {
+    Ok(prune_where(store, all, used_by, &|_| true)?
+        .into_iter()
+        .map(|i| i.id)
+        .collect())
+}
+
+/// [`prune`] of the images `wanted` accepts too (the `until`/`label`
+/// filters): the records removed.
+pub fn prune_where(
+    store: &Store,
+    all: bool,
+    used_by: ImageUser,
+    wanted: &dyn Fn(&ImageRecord) -> bool,
+) -> Result<Vec<ImageRecord>, ImageError> {
+    let removed = store.update_images(|idx| {
         let mut removed = Vec::new();
         idx.images.retain(|i| {
-            let goes = (all || i.repo_tags.is_empty()) && used_by(&i.id).is_none();
+            let goes = (all || i.repo_tags.is_empty()) && used_by(&i.id).is_none() && wanted(i);
             if goes {
-                removed.push(i.id.clone());
+                removed.push(i.clone());
             }
             !goes
         });
-        Ok(removed)
-    })
+        Ok::<_, ImageError>(removed)
+    })?;
+    let data = crate::events::store_data(store);
+    for i in &removed {
+        for t in &i.repo_tags {
+            crate::events::image(data, "untag", &i.id, &familiar(t));
+        }
+        crate::events::image(data, "delete", &i.id, &i.id);
+    }
+    Ok(removed)
+}
+
+/// `docker.io/library/busybox:latest` → `busybox:latest`, as docker prints names.
+pub fn familiar(name: &str) -> String {
+    Reference::parse(name)
+        .map(|r| r.familiar_string())
+        .unwrap_or_else(|_| name.to_string())
 }
 
 #[cfg(test)]

@@ -294,6 +294,7 @@ pub async fn pull(
     if let Err(e) = crate::image::blobinfo::record(store, &seen) {
         events(PullEvent::Warning(format!("recording blob locations: {e}")));
     }
+    crate::events::image(&ctx.paths.data, "pull", &display, &display);
     Ok(PullOutcome {
         image_id,
         digest: top.digest,

@@ -399,6 +399,8 @@ pub async fn push(
         })
         .collect();
     blobinfo::record(store, &seen)?;
+    let shown = reference.familiar_string();
+    crate::events::image(&ctx.paths.data, "push", &shown, &shown);
     Ok(PushOutcome {
         reference: reference.clone(),
         tag,

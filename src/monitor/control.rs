@@ -83,6 +83,12 @@ pub fn stop(
     };
     let mut code = 128 + sig as i32;
     signal_container(&state, sig);
+    crate::events::container(
+        &ctx.paths.data,
+        &config,
+        "kill",
+        &[("signal", &(sig as i32).to_string())],
+    );
     if state.status == Status::Paused {
         // A stopped process would keep the signal pending: let it act on it.
         let _ = crate::container::procs::thaw(state.pid);
@@ -97,10 +103,12 @@ pub fn stop(
     };
     if !gone {
         signal_container(&state, Signal::SIGKILL);
+        crate::events::container(&ctx.paths.data, &config, "kill", &[("signal", "9")]);
         code = 128 + Signal::SIGKILL as i32;
         wait_for_exit(state.pid, state.pid_start, Duration::from_secs(30));
     }
     settle(&containers, id, &state, code);
+    crate::events::container(&ctx.paths.data, &config, "stop", &[]);
     Ok(())
 }
 
@@ -133,6 +141,12 @@ pub fn kill(ctx: &Context, id: &str, sig: Signal) -> Result<(), ControlError> {
         containers.update_state(id, |s| s.stop_requested = true)?;
     }
     signal_container(&state, sig);
+    crate::events::container(
+        &ctx.paths.data,
+        &config,
+        "kill",
+        &[("signal", &(sig as i32).to_string())],
+    );
     if state.status == Status::Paused && sig != Signal::SIGSTOP {
         let _ = crate::container::procs::thaw(state.pid);
     }
@@ -155,6 +169,7 @@ pub fn remove(ctx: &Context, id: &str, force: bool, volumes: bool) -> Result<(),
         }
         containers.update_state(id, |s| s.stop_requested = true)?;
         signal_container(&state, Signal::SIGKILL);
+        crate::events::container(&ctx.paths.data, &config, "kill", &[("signal", "9")]);
         wait_for_exit(state.pid, state.pid_start, Duration::from_secs(10));
         wait_for_exit(state.monitor_pid, state.monitor_start, MONITOR_GRACE);
     }

@@ -210,9 +210,12 @@ impl Checker {
     ) {
         let starting = self.in_start_period(now);
         let retries = self.retries;
+        let mut changed = None;
         let _ = containers.update_state(&self.id, |s| {
             let health = s.health.get_or_insert_with(starting_health);
+            let before = health.status.clone();
             apply_result(health, code, starting, retries);
+            changed = Some(health.status.clone()).filter(|now| *now != before);
             health.log.push(HealthLog {
                 start: begun,
                 end: Utc::now(),
@@ -222,6 +225,10 @@ impl Checker {
             let excess = health.log.len().saturating_sub(MAX_LOG_ENTRIES);
             health.log.drain(..excess);
         });
+        if let (Some(status), Ok(config)) = (changed, containers.read_config(&self.id)) {
+            let action = format!("health_status: {status}");
+            crate::events::container(containers.data_dir(), &config, &action, &[]);
+        }
     }
 
     /// The container exited: a probe still running goes with it.

@@ -202,23 +202,25 @@ fn run_once(
     // Network: the container's netns exists now; connect it (and publish its
     // ports) before its command runs. Dropping `_network` stops the helper
     // (pasta outlives the container otherwise), on every way out of here.
-    let attached = match &holder {
-        Some(h) => attach_user_networks(h, config, pid),
-        None => Ok(()),
+    let attached = if holder.is_some() || !config.networks.is_empty() {
+        attach_bridges(holder.as_ref(), config, pid)
+    } else {
+        Ok(())
     };
     if let Err(e) = attached {
         record_failed_start(containers, id, 125, &e.to_string());
         started(Err(&e), &[]);
         return Err(e);
     }
-    let (_network, ports) = match connect_network(containers, config, pid) {
-        Ok(n) => n,
-        Err(e) => {
-            record_failed_start(containers, id, 125, &e.to_string());
-            started(Err(&e), &[]);
-            return Err(e);
-        }
-    };
+    let (_network, _published, ports) =
+        match connect_network(containers, config, holder.as_ref(), pid) {
+            Ok(n) => n,
+            Err(e) => {
+                record_failed_start(containers, id, 125, &e.to_string());
+                started(Err(&e), &[]);
+                return Err(e);
+            }
+        };
     containers.update_state(id, |s| {
         s.ports = ports.clone();
         s.status = Status::Running;
@@ -234,6 +236,7 @@ fn run_once(
             .as_ref()
             .map(|_| health::starting_health());
     })?;
+    crate::events::container_started(containers.data_dir(), config);
     // Running now: the holder sees it and stays; others may start.
     drop(holder);
     let master = container.take_master();
@@ -334,6 +337,7 @@ fn run_once(
         s.exit_code = code;
         s.finished_at = Some(Utc::now());
     })?;
+    crate::events::container_died(containers.data_dir(), config, code);
     Ok(runtime::Outcome {
         code,
         exec_error: None,
@@ -351,7 +355,13 @@ fn user_network_holder(
         join_container_network(target, plan)?;
         return Ok(None);
     }
-    if config.networks.is_empty() {
+    // root's default bridge needs no holder: its bridge is in the host's
+    // namespace, and the default network has no name resolution.
+    if config
+        .networks
+        .iter()
+        .all(|e| e.network == crate::network::DEFAULT_NETWORK)
+    {
         return Ok(None);
     }
     let net = |e: crate::network::NetworkError| MonitorError::Network(e.to_string());
@@ -404,10 +414,12 @@ fn join_container_network(target: &str, plan: &mut ContainerPlan) -> Result<(), 
     Ok(())
 }
 
-/// Connects the created container `pid` to each of its user-defined
-/// networks (the first one carries the default route).
-fn attach_user_networks(
-    holder: &crate::network::holder::Holder,
+/// Connects the created container `pid` to each of its bridge networks
+/// (the first one carries the default route): user-defined ones, whose
+/// bridges are where the holder says, and root's default `berth0`, in the
+/// host's namespace.
+fn attach_bridges(
+    holder: Option<&crate::network::holder::Holder>,
     config: &ContainerConfig,
     pid: i32,
 ) -> Result<(), MonitorError> {
@@ -415,37 +427,79 @@ fn attach_user_networks(
     let net = |e: crate::network::NetworkError| MonitorError::Network(e.to_string());
     let paths = crate::paths::Paths::detect().map_err(|e| MonitorError::Network(e.to_string()))?;
     let store = NetworkStore::open(&paths.data).map_err(|e| net(e.into()))?;
-    let place = holder.place().map_err(net)?;
+    let place = match holder {
+        Some(h) => h.place().map_err(net)?,
+        None => bridge::Place {
+            user: None,
+            net: None,
+        },
+    };
     for (index, endpoint) in config.networks.iter().enumerate() {
-        let network = store.get(&endpoint.network_id).map_err(|e| net(e.into()))?;
+        let network = store
+            .get_attachable(&endpoint.network_id)
+            .map_err(|e| net(e.into()))?;
         bridge::ensure_bridge(&place, &network).map_err(net)?;
         bridge::attach(&place, &network, endpoint, pid, index, index == 0).map_err(net)?;
     }
-    crate::network::holder::kick(holder);
+    if let Some(h) = holder {
+        crate::network::holder::kick(h);
+    }
     Ok(())
 }
 
-/// Starts the network helper of a container on the default network (none
-/// for host/none) and publishes its ports, host ports picked now.
+/// What keeps a started container connected: the user-mode helper of the
+/// rootless default network, or the NAT rules of ports published on a
+/// bridge (root). Dropping them disconnects.
+type Connected = (
+    Option<crate::network::Connection>,
+    Option<crate::network::BridgePorts>,
+    Vec<PortBinding>,
+);
+
+/// Starts the network helper of a container on the rootless default
+/// network and publishes its ports through it; publishes the ports of a
+/// container on a bridge (NAT as root, the proxy rootless). Host ports are
+/// picked now.
 fn connect_network(
     containers: &ContainerStore,
     config: &ContainerConfig,
+    holder: Option<&crate::network::holder::Holder>,
     pid: i32,
-) -> Result<(Option<crate::network::Connection>, Vec<PortBinding>), MonitorError> {
-    let Some(helper) = crate::network::Helper::parse(&config.network_helper) else {
-        return Ok((None, Vec::new()));
-    };
+) -> Result<Connected, MonitorError> {
     let net = |e: crate::network::NetworkError| MonitorError::Network(e.to_string());
     let wanted = ports::requested(
         &config.port_bindings,
         config.publish_all,
         &config.exposed_ports,
     );
+    let Some(helper) = crate::network::Helper::parse(&config.network_helper) else {
+        let Some(endpoint) = config.networks.first().filter(|_| !wanted.is_empty()) else {
+            return Ok((None, None, Vec::new()));
+        };
+        let paths =
+            crate::paths::Paths::detect().map_err(|e| MonitorError::Network(e.to_string()))?;
+        let store =
+            crate::network::store::NetworkStore::open(&paths.data).map_err(|e| net(e.into()))?;
+        let network = store
+            .get_attachable(&endpoint.network_id)
+            .map_err(|e| net(e.into()))?;
+        let place = match holder {
+            Some(h) => h.place().map_err(net)?,
+            None => crate::network::bridge::Place {
+                user: None,
+                net: None,
+            },
+        };
+        let (published, ports) =
+            crate::network::publish_on_bridge(&place, &network, endpoint.ip, &wanted)
+                .map_err(net)?;
+        return Ok((None, Some(published), ports));
+    };
     let ports = ports::allocate(&wanted).map_err(|e| net(e.into()))?;
     let conn = helper
         .connect(pid, &ports, &containers.dir(&config.id))
         .map_err(net)?;
-    Ok((Some(conn), ports))
+    Ok((Some(conn), None, ports))
 }
 
 /// What the monitor does while the container runs: output to the log, to

@@ -29,7 +29,20 @@ pub fn users(
 }
 
 /// docker's `network inspect` JSON for any listed network.
-pub fn inspect_json(listed: &Listed, containers: &ContainerStore) -> Result<Value, NetworkError> {
+pub fn inspect_json(
+    listed: &Listed,
+    containers: &ContainerStore,
+    rootless: bool,
+) -> Result<Value, NetworkError> {
+    // As root, `bridge` is a real network with addresses and endpoints.
+    let root_bridge;
+    let listed = match listed {
+        Listed::Predefined { name, .. } if name == super::DEFAULT_NETWORK && !rootless => {
+            root_bridge = Listed::User(super::store::default_bridge());
+            &root_bridge
+        }
+        _ => listed,
+    };
     let id = listed.id();
     let (created, ipam, internal, attachable, options, labels) = match listed {
         Listed::User(n) => (
@@ -135,10 +148,11 @@ fn remove_bridge(paths: &Paths, network: &Network) {
 }
 
 /// `network prune`: every user-defined network no container (running or
-/// not) is attached to; their names.
+/// not) is attached to (and, with `until`, created before it); their names.
 pub fn prune(
     paths: &Paths,
     labels: &[(bool, String, Option<String>)],
+    until: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<Vec<String>, NetworkError> {
     let store = NetworkStore::open(&paths.data)?;
     let containers = ContainerStore::open(&paths.data)?;
@@ -152,7 +166,8 @@ pub fn prune(
             };
             has == *want
         });
-        if !label_ok || !users(&containers, &n.id)?.is_empty() {
+        let too_new = until.is_some_and(|t| n.created >= t);
+        if !label_ok || too_new || !users(&containers, &n.id)?.is_empty() {
             continue;
         }
         store.remove(&n, &[])?;
@@ -199,8 +214,13 @@ pub fn connect(
         ip,
     };
     let _container_lock = containers.lock(&id)?;
-    let (lock, endpoints) =
-        super::plan_endpoints(&store, &containers, &[request], &config.networks)?;
+    let (lock, endpoints) = super::plan_endpoints(
+        &store,
+        &containers,
+        &[request],
+        &config.networks,
+        &containers.dir(&id),
+    )?;
     let Some(endpoint) = endpoints.into_iter().next() else {
         return Ok(());
     };
@@ -221,6 +241,7 @@ pub fn connect(
         }
         super::holder::kick(&holder);
     }
+    crate::events::network(&paths.data, "connect", &net.id, &net.name, Some(&id));
     Ok(())
 }
 
@@ -251,6 +272,7 @@ pub fn disconnect(paths: &Paths, network: &str, container: &str) -> Result<(), N
         super::bridge::detach(&place, &endpoint)?;
         super::holder::kick(&holder);
     }
+    crate::events::network(&paths.data, "disconnect", &net_id, net.name(), Some(&id));
     Ok(())
 }
 

@@ -1,5 +1,5 @@
-//! Container networking: the default ("bridge") network of a rootless
-//! container, published ports ([`ports`]).
+//! Container networking: the default ("bridge") network of a container,
+//! published ports ([`ports`]), user-defined networks.
 //!
 //! # The default network, rootless
 //!
@@ -27,16 +27,31 @@
 //!   It exits when the monitor closes the exit fd (or dies). Port publishing
 //!   needs pasta (slirp4netns's API socket is not used yet).
 //!
-//! As root, berth's default stays the host's network (pasta drops its
-//! privileges as root and then cannot join a network namespace owned by
-//! the initial user namespace; a root bridge with veth pairs is to come):
-//! `--network bridge` as root is refused as not implemented.
+//! # The default network, as root
+//!
+//! docker's `bridge`: the `berth0` Linux bridge with 172.17.0.1/16 and NAT
+//! out of it ([`store::default_bridge`]), one veth pair per container, set
+//! up by the same code as a user-defined network's ([`bridge`]) but with no
+//! holder and no name resolution. Its addresses are leased host-wide
+//! ([`store::BridgeLeases`]), since the bridge is one per host whatever data
+//! dir a berth uses. (pasta is no option as root: it drops its privileges
+//! and then cannot join a namespace owned by the initial user namespace.)
+//!
+//! Published ports on a bridge (root) are DNAT rules in nftables maps,
+//! from every host address (or the given one) to the container's address,
+//! with the host's own connections to 127.0.0.1 included (route_localnet
+//! on the bridge, masquerade of loopback sources); the monitor also keeps
+//! each host port bound while the container runs, as docker's proxy does
+//! ([`bridge::publish`]). Rootless, ports published on a user-defined
+//! network go through a userspace proxy into the holder's namespace
+//! ([`proxy`]).
 
 pub mod bridge;
 pub mod dns;
 pub mod holder;
 pub mod manage;
 pub mod ports;
+pub mod proxy;
 pub mod store;
 
 use std::io::Read;
@@ -101,19 +116,28 @@ pub enum NetworkError {
     NotOnUserNetwork(String),
 }
 
-/// Addresses for a new container's endpoints on the networks it asks for.
-/// The returned lock must be held until the container's record (which
-/// holds the addresses) is written: the next allocation reads it.
+/// Held from [`plan_endpoints`] until the container's record (which holds
+/// the addresses) is written: the next allocation reads it.
+pub struct PlanLock {
+    _store: store::StoreLock,
+    _leases: Option<store::BridgeLeases>,
+}
+
+/// Addresses for a container's new endpoints on the networks it asks for;
+/// `owner` is the container's record dir (what a lease on root's default
+/// bridge names).
 pub fn plan_endpoints(
     networks: &store::NetworkStore,
     containers: &crate::container::record::ContainerStore,
     requests: &[crate::container::spec::NetworkRequest],
     existing: &[crate::container::record::Endpoint],
-) -> Result<(store::StoreLock, Vec<crate::container::record::Endpoint>), NetworkError> {
-    let lock = networks.lock()?;
+    owner: &Path,
+) -> Result<(PlanLock, Vec<crate::container::record::Endpoint>), NetworkError> {
+    let store_lock = networks.lock()?;
+    let mut leases = None;
     let mut endpoints = Vec::new();
     for req in requests {
-        let net = networks.get(&req.network)?;
+        let net = networks.get_attachable(&req.network)?;
         if existing
             .iter()
             .chain(&endpoints)
@@ -122,6 +146,12 @@ pub fn plan_endpoints(
             continue;
         }
         let mut taken = std::collections::BTreeSet::new();
+        let on_default_bridge = net.id == store::default_bridge().id;
+        if on_default_bridge {
+            let l = store::BridgeLeases::lock()?;
+            taken.extend(l.taken()?);
+            leases = Some(l);
+        }
         for (config, _) in containers.list()? {
             taken.extend(
                 config
@@ -132,6 +162,9 @@ pub fn plan_endpoints(
             );
         }
         let ip = store::allocate_address(&net, &taken, req.ip)?;
+        if on_default_bridge && let Some(l) = &leases {
+            l.claim(ip, owner)?;
+        }
         endpoints.push(crate::container::record::Endpoint {
             network: net.name.clone(),
             network_id: net.id.clone(),
@@ -143,7 +176,37 @@ pub fn plan_endpoints(
             mac: store::mac_for(ip),
         });
     }
-    Ok((lock, endpoints))
+    Ok((
+        PlanLock {
+            _store: store_lock,
+            _leases: leases,
+        },
+        endpoints,
+    ))
+}
+
+/// What keeps a container's ports published on a bridge network while it
+/// lives: NAT rules (root) or the userspace proxy (rootless).
+pub enum BridgePorts {
+    Nat(bridge::Published),
+    Proxy(proxy::Proxy),
+}
+
+/// Publishes `wanted` to a container at `ip` on `network`: NAT as root,
+/// the proxy in the holder's namespaces (`place`) rootless.
+pub fn publish_on_bridge(
+    place: &bridge::Place,
+    network: &store::Network,
+    ip: Ipv4Addr,
+    wanted: &[PortBinding],
+) -> Result<(BridgePorts, Vec<PortBinding>), NetworkError> {
+    if place.user.is_some() || place.net.is_some() {
+        let (p, ports) = proxy::spawn(place, ip, wanted)?;
+        Ok((BridgePorts::Proxy(p), ports))
+    } else {
+        let (p, ports) = bridge::publish(network, ip, wanted)?;
+        Ok((BridgePorts::Nat(p), ports))
+    }
 }
 
 /// The user-mode network helpers berth can drive.

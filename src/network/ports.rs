@@ -64,6 +64,9 @@ pub enum PortError {
         ip: String,
         source: std::io::Error,
     },
+    /// docker's words for a host port something else holds.
+    #[error("Bind for {ip}:{port} failed: port is already allocated")]
+    InUse { ip: String, port: u16 },
 }
 
 fn invalid(spec: &str, why: impl Into<String>) -> PortError {
@@ -188,38 +191,59 @@ pub fn requested(
     out
 }
 
-/// Gives every binding without a host port a free one: binds port 0 on its
-/// address and keeps what the kernel chose (free again when this returns,
-/// for the network helper to bind).
+/// Gives every binding without a host port a free one, and checks that
+/// the fixed ones are free (docker's "port is already allocated" rather
+/// than the helper's own words): binds each on its address, and lets go
+/// when this returns, for the network helper to bind.
 pub fn allocate(bindings: &[PortBinding]) -> Result<Vec<PortBinding>, PortError> {
     let mut out = bindings.to_vec();
-    for b in out.iter_mut().filter(|b| b.host_port == 0) {
-        let ip: IpAddr = if b.host_ip.is_empty() {
-            IpAddr::V4(Ipv4Addr::UNSPECIFIED)
-        } else {
-            b.host_ip.parse().map_err(|_| PortError::Allocate {
-                proto: b.proto.clone(),
-                ip: b.host_ip.clone(),
-                source: std::io::Error::from(std::io::ErrorKind::InvalidInput),
-            })?
-        };
-        let err = |source| PortError::Allocate {
-            proto: b.proto.clone(),
-            ip: ip.to_string(),
-            source,
-        };
-        b.host_port = if b.proto == "udp" {
-            UdpSocket::bind((ip, 0))
-                .and_then(|s| s.local_addr())
-                .map_err(err)?
-        } else {
-            TcpListener::bind((ip, 0))
-                .and_then(|s| s.local_addr())
-                .map_err(err)?
-        }
-        .port();
+    // Held until all are picked, so two picks never get the same port.
+    let mut held = Vec::new();
+    for b in out.iter_mut() {
+        let (socket, port) = reserve(b)?;
+        b.host_port = port;
+        held.push(socket);
     }
     Ok(out)
+}
+
+/// Binds a binding's host port (0: the kernel picks one) and keeps it
+/// bound: what holds a port published through NAT (see
+/// [`super::bridge::publish`]). Returns the socket and the port.
+pub fn reserve(b: &PortBinding) -> Result<(std::os::fd::OwnedFd, u16), PortError> {
+    let ip: IpAddr = if b.host_ip.is_empty() {
+        IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+    } else {
+        b.host_ip.parse().map_err(|_| PortError::Allocate {
+            proto: b.proto.clone(),
+            ip: b.host_ip.clone(),
+            source: std::io::Error::from(std::io::ErrorKind::InvalidInput),
+        })?
+    };
+    let err = |source: std::io::Error| {
+        if source.kind() == std::io::ErrorKind::AddrInUse {
+            PortError::InUse {
+                ip: ip.to_string(),
+                port: b.host_port,
+            }
+        } else {
+            PortError::Allocate {
+                proto: b.proto.clone(),
+                ip: ip.to_string(),
+                source,
+            }
+        }
+    };
+    let (fd, addr) = if b.proto == "udp" {
+        let s = UdpSocket::bind((ip, b.host_port)).map_err(err)?;
+        let addr = s.local_addr().map_err(err)?;
+        (std::os::fd::OwnedFd::from(s), addr)
+    } else {
+        let s = TcpListener::bind((ip, b.host_port)).map_err(err)?;
+        let addr = s.local_addr().map_err(err)?;
+        (std::os::fd::OwnedFd::from(s), addr)
+    };
+    Ok((fd, addr.port()))
 }
 
 /// `port CTR` lines: `80/tcp -> 0.0.0.0:8080`, sorted by port, then protocol.

@@ -207,6 +207,30 @@ impl Listed {
     }
 }
 
+/// The Linux bridge of root's default network (docker's `docker0`).
+pub const DEFAULT_BRIDGE: &str = "berth0";
+
+/// root's default network, `bridge`, as a network containers get endpoints
+/// on: docker's 172.17.0.0/16 on [`DEFAULT_BRIDGE`]. It is not stored and
+/// has no name resolution, as docker's. (Rootless, `bridge` is pasta's.)
+pub fn default_bridge() -> Network {
+    Network {
+        id: predefined_id("bridge"),
+        name: "bridge".into(),
+        driver: "bridge".into(),
+        created: DateTime::<Utc>::UNIX_EPOCH,
+        subnet: "172.17.0.0/16".into(),
+        gateway: Ipv4Addr::new(172, 17, 0, 1),
+        internal: false,
+        attachable: false,
+        labels: BTreeMap::new(),
+        options: BTreeMap::from([(
+            "com.docker.network.bridge.name".to_string(),
+            DEFAULT_BRIDGE.to_string(),
+        )]),
+    }
+}
+
 /// A stable id for a predefined network (docker's are random per daemon;
 /// berth has none, so it derives one from the user's store and the name).
 pub fn predefined_id(name: &str) -> String {
@@ -322,6 +346,16 @@ impl NetworkStore {
         }
     }
 
+    /// A network a container can have an endpoint on: a stored one, or
+    /// root's default [`default_bridge`] (by name or id).
+    pub fn get_attachable(&self, name_or_id: &str) -> Result<Network, StoreError> {
+        match self.find(name_or_id)? {
+            Listed::User(n) => Ok(n),
+            Listed::Predefined { name, .. } if name == "bridge" => Ok(default_bridge()),
+            Listed::Predefined { name, .. } => Err(StoreError::NotFound(name)),
+        }
+    }
+
     /// Creates a network; `host_routes` are the subnets the host already
     /// routes (a new network must not shadow them).
     pub fn create(
@@ -377,7 +411,13 @@ impl NetworkStore {
         f.write_all(&bytes).map_err(io_err(&tmp))?;
         f.sync_all().map_err(io_err(&tmp))?;
         fs::rename(&tmp, &path).map_err(io_err(&path))?;
+        crate::events::network(self.data_dir(), "create", &network.id, name, None);
         Ok(network)
+    }
+
+    /// The data dir the networks live in (where [`crate::events`] are logged).
+    fn data_dir(&self) -> &Path {
+        self.dir.parent().unwrap_or(&self.dir)
     }
 
     /// Removes a network no container is attached to (`users`: the ids of
@@ -391,7 +431,11 @@ impl NetworkStore {
         }
         let path = self.path(&network.name);
         match fs::remove_file(&path) {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                let (id, name) = (&network.id, &network.name);
+                crate::events::network(self.data_dir(), "destroy", id, name, None);
+                Ok(())
+            }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 Err(StoreError::NotFound(network.name.clone()))
             }
@@ -455,6 +499,61 @@ pub fn allocate_address(
         .map(|n| subnet.nth(n))
         .find(|a| *a != network.gateway && !taken.contains(a))
         .ok_or_else(|| StoreError::Exhausted(network.name.clone()))
+}
+
+/// Where the addresses on root's default bridge are leased. The bridge is
+/// one for the whole host, whatever data dir (`--root`) a berth uses, so
+/// its addresses cannot be handed out from one store's records alone.
+const BRIDGE_LEASES: &str = "/run/berth-bridge";
+
+/// The leases on root's default bridge, locked: one file per address,
+/// naming the record dir of the container that holds it. A lease whose
+/// container dir is gone is free (no removal path has to remember it).
+pub struct BridgeLeases {
+    dir: PathBuf,
+    _lock: fs::File,
+}
+
+impl BridgeLeases {
+    pub fn lock() -> Result<BridgeLeases, StoreError> {
+        let dir = PathBuf::from(BRIDGE_LEASES);
+        fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        let path = dir.join(".lock");
+        let f = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io_err(&path))?;
+        f.lock().map_err(io_err(&path))?;
+        Ok(BridgeLeases { dir, _lock: f })
+    }
+
+    /// The addresses a live container holds; stale leases are removed.
+    pub fn taken(&self) -> Result<BTreeSet<Ipv4Addr>, StoreError> {
+        let mut taken = BTreeSet::new();
+        for entry in fs::read_dir(&self.dir).map_err(io_err(&self.dir))? {
+            let entry = entry.map_err(io_err(&self.dir))?;
+            let Ok(ip) = entry.file_name().to_string_lossy().parse::<Ipv4Addr>() else {
+                continue;
+            };
+            let owner = fs::read_to_string(entry.path()).unwrap_or_default();
+            if !owner.is_empty() && Path::new(&owner).exists() {
+                taken.insert(ip);
+            } else {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+        Ok(taken)
+    }
+
+    /// Leases `ip` to the container whose record dir is `owner` (written
+    /// while the lock is held, before the record exists: the caller keeps
+    /// the lock until it does).
+    pub fn claim(&self, ip: Ipv4Addr, owner: &Path) -> Result<(), StoreError> {
+        let path = self.dir.join(ip.to_string());
+        fs::write(&path, owner.as_os_str().as_encoded_bytes()).map_err(io_err(&path))
+    }
 }
 
 /// A locally administered MAC derived from the address, as docker does

@@ -335,13 +335,22 @@ impl VolumeStore {
             rename_noreplace(&tmp, &self.volume_dir(&name))
         })();
         match made {
-            Ok(()) => Ok((
-                Volume {
-                    meta,
-                    mountpoint: self.mountpoint(&name),
-                },
-                true,
-            )),
+            Ok(()) => {
+                crate::events::record(
+                    self.data_dir(),
+                    "volume",
+                    "create",
+                    &name,
+                    &[("driver", "local")],
+                );
+                Ok((
+                    Volume {
+                        meta,
+                        mountpoint: self.mountpoint(&name),
+                    },
+                    true,
+                ))
+            }
             Err(e) => {
                 let _ = fs::remove_dir_all(&tmp);
                 if e.kind() == io::ErrorKind::AlreadyExists
@@ -380,7 +389,19 @@ impl VolumeStore {
                 io_err(&self.volume_dir(name))(e)
             }
         })?;
+        crate::events::record(
+            self.data_dir(),
+            "volume",
+            "destroy",
+            name,
+            &[("driver", "local")],
+        );
         Ok(gone)
+    }
+
+    /// The data dir the volumes live in (where [`crate::events`] are logged).
+    fn data_dir(&self) -> &Path {
+        self.dir.parent().unwrap_or(&self.dir)
     }
 
     /// Leftovers of removals and creates a crash interrupted.

@@ -616,7 +616,8 @@ def cmd_run_summary(args):
     print()
     w = [38, 14, 18, 20]
     rows = [("run --rm IMAGE true", "median", "min..max", "")]
-    labels = [("berth", "berth (default network: host)"),
+    default_net = "pasta" if mode == "rootless" else "berth0 bridge"
+    labels = [("berth", f"berth (default network: {default_net})"),
               ("berth-net-none", "berth --network none"),
               ("podman-net-none", "podman --network none"),
               ("crun", "crun run (prepared bundle)")]
@@ -627,9 +628,9 @@ def cmd_run_summary(args):
     bn, bh = med(single, "berth-net-none"), med(single, "berth")
     pn, cr = med(single, "podman-net-none"), med(single, "crun")
     rows.append(("berth/podman (both --network none)", rat(bn, pn, 0.1), "<= 0.1", ""))
-    rows.append(("berth (host)/podman (none)", rat(bh, pn), "", ""))
+    rows.append(("berth (default)/podman (none)", rat(bh, pn), "", ""))
     rows.append(("berth (none)/crun", rat(bn, cr, 1.5), "<= 1.5", ""))
-    rows.append(("berth (host)/crun", rat(bh, cr, 1.5), "<= 1.5", ""))
+    rows.append(("berth (default)/crun", rat(bh, cr, 1.5), "<= 1.5", ""))
     rows.append(("", "", "", ""))
     one, many = med(burst, "berth-x1"), med(burst, f"berth-x{burst_n}")
     rows.append((f"{burst_n} at once vs one (berth)", "median", "min..max", ""))

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Published-port throughput (issue 5): pushes SIZE MiB from the host through a
 # published port (`-p 127.0.0.1::7000`) into a container that discards it, and
-# reports MiB/s, berth against podman when podman can run containers here
-# (podman 4.3.1 on this kind of machine cannot: DESIGN.md §6).
+# reports MiB/s, berth against podman when podman is installed (on a hybrid
+# cgroup host as root, podman runs without the v2 hierarchy: lib.sh's as-bench).
 #
 # Usage: tests/bench/network.sh [--size MIB] [--runs N] [--berth PATH]
 #                               [--rootless USER]
@@ -11,8 +11,8 @@
 #   --runs N         timed transfers (default 5), after 1 warmup
 #   --berth PATH     the berth binary (default $BERTH, else target/release/berth)
 #   --rootless USER  run the tools as USER (needs root; USER needs subuid
-#                    ranges). Default: as root, where berth's default network
-#                    is the host's and nothing is published: use --rootless.
+#                    ranges): pasta's published ports. Default: as root, the
+#                    berth0 bridge's (nftables DNAT).
 #
 # Environment: BENCH_DIR (default /var/tmp/berth-bench, shared lock), BERTH.
 # The client is bash's /dev/tcp fed by `head -c` from /dev/zero; the server
