@@ -393,6 +393,11 @@ fn cache_reuses_steps_and_is_invalidated_by_changes() {
         let fourth = ok(&build(env, &["--no-cache", "-t", "cached"], &dir));
         assert!(!fourth.contains("Using cache"), "{fourth}");
         assert_eq!(fourth.matches(" ---> Running in").count(), 3, "{fourth}");
+        // `system prune` empties the build cache.
+        let pruned = ok(&env.berth_cmd(["system", "prune", "-f"]).output().unwrap());
+        assert!(pruned.contains("Deleted build cache objects:"), "{pruned}");
+        let fifth = ok(&build(env, &["-t", "cached"], &dir));
+        assert!(!fifth.contains("Using cache"), "{fifth}");
     });
 }
 

@@ -19,7 +19,7 @@
 //! (`build-glob` expands wildcards there).
 //!
 //! `RUN --mount`: `type=cache` is a directory under
-//! `storage/build-cache-mounts/` kept between builds, `tmpfs` a tmpfs,
+//! `<data>/buildcache/mount-<hash of its id>` kept between builds, `tmpfs` a tmpfs,
 //! `bind` a read-only bind of a context path (or, with `from=`, of a private
 //! copy of another stage's path), `secret` a 0400 file (or `env=`) from
 //! `--secret`. Their mount points stay out of the layer. `ssh` and
@@ -27,7 +27,8 @@
 //!
 //! # The cache
 //!
-//! `storage/build-cache/<sha256 of the key>` holds the image ID a step made.
+//! `<data>/buildcache/<sha256 of the key>` holds the image ID a step made
+//! (`system prune` empties the directory).
 //! The key, like docker's: the parent image ID, the history line of the
 //! step (`/bin/sh -c #(nop)  ENV A=1`, `|1 V=x /bin/sh -c make`), the
 //! expanded instruction, and for COPY/ADD the content hash of the sources
@@ -363,8 +364,10 @@ fn quote(s: &str) -> String {
     out
 }
 
-fn cache_dir(store: &Store) -> PathBuf {
-    store.root().join("build-cache")
+/// The build cache (`<data>/buildcache`, which `system prune` empties):
+/// one file per step, one `mount-…` directory per cache mount.
+fn cache_dir(ctx: &Context) -> PathBuf {
+    ctx.paths.data.join(crate::system::BUILD_CACHE_DIR)
 }
 
 fn now() -> String {
@@ -530,7 +533,7 @@ impl<'a> Builder<'a, '_> {
         if self.opts.no_cache {
             return None;
         }
-        let path = cache_dir(self.store).join(key.trim_start_matches("sha256:"));
+        let path = cache_dir(self.ctx).join(key.trim_start_matches("sha256:"));
         let id = std::fs::read_to_string(path).ok()?;
         let id = id.trim().to_string();
         let bytes = self.store.read_blob(&id).ok()?;
@@ -543,7 +546,7 @@ impl<'a> Builder<'a, '_> {
     }
 
     fn remember(&self, key: &str, id: &str) -> Result<(), BuildError> {
-        let dir = cache_dir(self.store);
+        let dir = cache_dir(self.ctx);
         std::fs::create_dir_all(&dir).map_err(|e| other(format!("{}: {e}", dir.display())))?;
         write_atomic(&dir.join(key.trim_start_matches("sha256:")), id.as_bytes())?;
         Ok(())
@@ -728,11 +731,10 @@ impl<'a> Builder<'a, '_> {
                         ));
                     }
                     let id = m.id.clone().unwrap_or_else(|| target.clone());
-                    let dir = self
-                        .store
-                        .root()
-                        .join("build-cache-mounts")
-                        .join(sha256_digest(id.as_bytes()).trim_start_matches("sha256:"));
+                    let dir = cache_dir(self.ctx).join(format!(
+                        "mount-{}",
+                        sha256_digest(id.as_bytes()).trim_start_matches("sha256:")
+                    ));
                     if !dir.exists() {
                         std::fs::create_dir_all(&dir)
                             .map_err(|e| other(format!("{}: {e}", dir.display())))?;
