@@ -681,8 +681,8 @@ impl<'a> Builder<'a, '_> {
         let network = match run.network.or(self.opts.network) {
             Some(dockerfile::Network::None) => crate::container::spec::NetworkMode::None,
             Some(dockerfile::Network::Host) => crate::container::spec::NetworkMode::Host,
-            _ if self.ctx.paths.rootless => crate::container::spec::NetworkMode::Bridge,
-            _ => crate::container::spec::NetworkMode::Host,
+            // The default network, as `run`'s (docker's `bridge`).
+            _ => crate::container::spec::NetworkMode::Bridge,
         };
         let mut extra = format!("{run:?}|{network:?}|{argv:?}");
         let mounts = self.plan_mounts(stage, run, &mut extra)?;
