@@ -547,6 +547,9 @@ _berth() {
             berth__subcmd__help__subcmd__internal,build-copy)
                 cmd="berth__subcmd__help__subcmd__internal__subcmd__build__subcmd__copy"
                 ;;
+            berth__subcmd__help__subcmd__internal,build-glob)
+                cmd="berth__subcmd__help__subcmd__internal__subcmd__build__subcmd__glob"
+                ;;
             berth__subcmd__help__subcmd__internal,build-run)
                 cmd="berth__subcmd__help__subcmd__internal__subcmd__build__subcmd__run"
                 ;;
@@ -730,6 +733,9 @@ _berth() {
             berth__subcmd__internal,build-copy)
                 cmd="berth__subcmd__internal__subcmd__build__subcmd__copy"
                 ;;
+            berth__subcmd__internal,build-glob)
+                cmd="berth__subcmd__internal__subcmd__build__subcmd__glob"
+                ;;
             berth__subcmd__internal,build-run)
                 cmd="berth__subcmd__internal__subcmd__build__subcmd__run"
                 ;;
@@ -780,6 +786,9 @@ _berth() {
                 ;;
             berth__subcmd__internal__subcmd__help,build-copy)
                 cmd="berth__subcmd__internal__subcmd__help__subcmd__build__subcmd__copy"
+                ;;
+            berth__subcmd__internal__subcmd__help,build-glob)
+                cmd="berth__subcmd__internal__subcmd__help__subcmd__build__subcmd__glob"
                 ;;
             berth__subcmd__internal__subcmd__help,build-run)
                 cmd="berth__subcmd__internal__subcmd__help__subcmd__build__subcmd__run"
@@ -1052,7 +1061,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__build)
-            opts="-t -f -q -h --tag --file --build-arg --target --no-cache --pull --quiet --label --iidfile --platform --secret --rm --force-rm --help"
+            opts="-t -f -q -h --tag --file --build-arg --target --no-cache --pull --quiet --label --iidfile --platform --network --cache-from --progress --secret --rm --force-rm --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1091,6 +1100,18 @@ _berth() {
                     return 0
                     ;;
                 --platform)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3488,7 +3509,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__help__subcmd__internal)
-            opts="unpack layer-tar layer-diff export rm port-proxy netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy changes"
+            opts="unpack layer-tar layer-diff export rm port-proxy netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3502,6 +3523,20 @@ _berth() {
             return 0
             ;;
         berth__subcmd__help__subcmd__internal__subcmd__build__subcmd__copy)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__help__subcmd__internal__subcmd__build__subcmd__glob)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -4372,7 +4407,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__image__subcmd__build)
-            opts="-t -f -q -h --tag --file --build-arg --target --no-cache --pull --quiet --label --iidfile --platform --secret --rm --force-rm --help"
+            opts="-t -f -q -h --tag --file --build-arg --target --no-cache --pull --quiet --label --iidfile --platform --network --cache-from --progress --secret --rm --force-rm --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4411,6 +4446,18 @@ _berth() {
                     return 0
                     ;;
                 --platform)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -4988,7 +5035,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal)
-            opts="-h --userns --help unpack layer-tar layer-diff export rm port-proxy netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy changes help"
+            opts="-h --userns --help unpack layer-tar layer-diff export rm port-proxy netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5041,6 +5088,48 @@ _berth() {
                     return 0
                     ;;
                 --gid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__internal__subcmd__build__subcmd__glob)
+            opts="-h --container --pid --lower --upper --work --merged --pattern --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --container)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lower)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --upper)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --work)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --merged)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pattern)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -5252,7 +5341,7 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal__subcmd__help)
-            opts="unpack layer-tar layer-diff export rm port-proxy netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy changes help"
+            opts="unpack layer-tar layer-diff export rm port-proxy netns-holder run-plan monitor exec cp-out cp-in volume-copy-up build-run build-copy build-glob changes help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5266,6 +5355,20 @@ _berth() {
             return 0
             ;;
         berth__subcmd__internal__subcmd__help__subcmd__build__subcmd__copy)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__internal__subcmd__help__subcmd__build__subcmd__glob)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -64,6 +64,7 @@ fn multi_stage_build_runs_copies_and_tags() {
              COPY hello.txt /out/\n\
              FROM {image}\n\
              COPY --from=build /out /app\n\
+             COPY --from=build /out/*.txt /globbed/\n\
              CMD [\"cat\", \"/app/result.txt\", \"/app/hello.txt\"]\n"
         );
         let dir = context(
@@ -71,9 +72,13 @@ fn multi_stage_build_runs_copies_and_tags() {
             "ctx",
             &[("Dockerfile", &df), ("hello.txt", "hello from context\n")],
         );
-        let out = build(env, &["-t", "multi:1"], &dir);
+        let out = build(env, &["-t", "multi:1", "-t", "multi:2"], &dir);
         let stdout = ok(&out);
-        assert!(stdout.contains("Step 1/6 : FROM"), "{stdout}");
+        // Two files of less than 512 bytes.
+        assert!(
+            stdout.starts_with("Sending build context to Docker daemon  3.072kB\nStep 1/7 : FROM"),
+            "{stdout}"
+        );
         assert!(stdout.contains(" ---> Running in "), "{stdout}");
         assert!(stdout.contains("step-output\n"), "{stdout}");
         assert!(
@@ -81,15 +86,57 @@ fn multi_stage_build_runs_copies_and_tags() {
             "{stdout}"
         );
         assert!(stdout.contains("Successfully built "), "{stdout}");
-        assert!(stdout.contains("Successfully tagged multi:1\n"), "{stdout}");
+        assert!(
+            stdout.contains("Successfully tagged multi:1\nSuccessfully tagged multi:2\n"),
+            "{stdout}"
+        );
+        assert_eq!(
+            inspect(env, "multi:1", "{{.Id}}"),
+            inspect(env, "multi:2", "{{.Id}}")
+        );
         assert_eq!(
             run_out(env, &["multi:1"]),
             "built-here\nhello from context\n"
+        );
+        assert_eq!(
+            run_out(env, &["multi:1", "ls", "/globbed"]),
+            "hello.txt\nresult.txt\n"
         );
         // No container is left behind.
         let ps = ok(&env.berth_cmd(["ps", "-aq"]).output().unwrap());
         assert_eq!(ps, "", "intermediate containers left: {ps}");
     });
+}
+
+/// A tiny HTTP server answering every request with `body` (and a
+/// Last-Modified of 1994-11-06T08:49:37Z); returns its port.
+fn serve_once_per_request(body: &'static [u8]) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = conn.read(&mut buf);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nLast-Modified: Sun, 06 Nov 1994 08:49:37 GMT\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = conn.write_all(head.as_bytes());
+            let _ = conn.write_all(body);
+        }
+    });
+    port
+}
+
+/// No temporary directory of a build is left in the store.
+fn assert_no_leftovers(env: &TestEnv) {
+    let tmp = env.data_dir().join("storage/build-tmp");
+    let left: Vec<_> = std::fs::read_dir(&tmp)
+        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "left in {}: {left:?}", tmp.display());
 }
 
 fn inspect(env: &TestEnv, name: &str, format: &str) -> String {
@@ -209,11 +256,12 @@ fn failing_run_fails_the_build_with_docker_message() {
         let out = env.berth_cmd(["inspect", "failed"]).output().unwrap();
         assert!(!out.status.success(), "a failed build left an image");
         assert_eq!(ok(&env.berth_cmd(["ps", "-aq"]).output().unwrap()), "");
-        // Exec form; the command's own code.
+        assert_no_leftovers(env);
+        // Exec form; the build exits 1 whatever the command's code.
         let df = format!("FROM {image}\nRUN [\"sh\", \"-c\", \"exit 3\"]\n");
         let dir = context(env, "fail3", &[("Dockerfile", &df)]);
         let out = build(env, &[], &dir);
-        assert_eq!(out.status.code(), Some(3));
+        assert_eq!(out.status.code(), Some(1));
         assert!(
             text(&out.stderr).contains("The command 'sh -c exit 3' returned a non-zero code: 3"),
             "{}",
@@ -229,10 +277,23 @@ fn failing_run_fails_the_build_with_docker_message() {
             "{}",
             text(&out.stderr)
         );
-        let df = format!("FROM {image}\nADD https://example.com/x /x\n");
+        // ADD of a URL.
+        let port = serve_once_per_request(b"remote body\n");
+        let df =
+            format!("FROM {image}\nADD http://127.0.0.1:{port}/files/remote.txt?x=1 /downloads/\n");
         let dir = context(env, "url", &[("Dockerfile", &df)]);
-        let out = build(env, &[], &dir);
-        assert_eq!(out.status.code(), Some(125));
+        ok(&build(env, &["-t", "url"], &dir));
+        assert_eq!(
+            run_out(
+                env,
+                &["url", "stat", "-c", "%a %Y", "/downloads/remote.txt"]
+            ),
+            "600 784111777\n"
+        );
+        assert_eq!(
+            run_out(env, &["url", "cat", "/downloads/remote.txt"]),
+            "remote body\n"
+        );
     });
 }
 
@@ -332,6 +393,11 @@ fn cache_reuses_steps_and_is_invalidated_by_changes() {
         let fourth = ok(&build(env, &["--no-cache", "-t", "cached"], &dir));
         assert!(!fourth.contains("Using cache"), "{fourth}");
         assert_eq!(fourth.matches(" ---> Running in").count(), 3, "{fourth}");
+        // `system prune` empties the build cache.
+        let pruned = ok(&env.berth_cmd(["system", "prune", "-f"]).output().unwrap());
+        assert!(pruned.contains("Deleted build cache objects:"), "{pruned}");
+        let fifth = ok(&build(env, &["-t", "cached"], &dir));
+        assert!(!fifth.contains("Using cache"), "{fifth}");
     });
 }
 
@@ -345,6 +411,7 @@ fn dockerignore_heredocs_globs_chown_and_add() {
              COPY . /ctx/\n\
              COPY *.txt /globbed/\n\
              COPY --chown=app:app --chmod=600 keep.txt /owned\n\
+             COPY sub/link.txt /linked/\n\
              ADD archive.tar /unpacked/\n\
              COPY <<EOF /etc/greeting\nhello $HOSTNAME_UNSET-heredoc\nEOF\n\
              RUN <<EOF\necho from-heredoc > /heredoc-run\nEOF\n"
@@ -372,6 +439,7 @@ fn dockerignore_heredocs_globs_chown_and_add() {
             .unwrap();
         let bytes = tar.into_inner().unwrap();
         env.write_file_owned(&dir.join("archive.tar"), &bytes, 0o644);
+        std::os::unix::fs::symlink("../keep.txt", dir.join("sub/link.txt")).unwrap();
         ok(&build(env, &["-t", "ign"], &dir));
         let ls = run_out(env, &["ign", "ls", "/ctx"]);
         assert_eq!(
@@ -475,9 +543,22 @@ fn target_build_args_and_parse_errors() {
         let dir = context(env, "tgt", &[("Dockerfile", &df)]);
         let out = ok(&build(
             env,
-            &["--target", "first", "--build-arg", "WHO=alice", "-t", "tgt"],
+            &[
+                "--target",
+                "first",
+                "--build-arg",
+                "WHO=alice",
+                "--build-arg",
+                "UNUSED=1",
+                "-t",
+                "tgt",
+            ],
             &dir,
         ));
+        assert!(
+            out.contains("[Warning] One or more build-args [UNUSED] were not consumed\n"),
+            "{out}"
+        );
         assert!(out.contains("Step 1/3 : FROM $BASE AS first"), "{out}");
         assert!(!out.contains("second"), "{out}");
         assert_eq!(run_out(env, &["tgt", "cat", "/who"]), "first alice\n");

@@ -13,16 +13,32 @@
 //! the upper dir as the layer. Only the final image is recorded (with its
 //! tags) by [`crate::image::layers::write_image`].
 //!
+//! Sources: the context (globs, `.dockerignore`, heredocs, `ADD` of a local
+//! tar extracted, of a URL downloaded), or `--from` another stage or an
+//! image, read by `berth internal cp-out` over an overlay of its layers
+//! (`build-glob` expands wildcards there).
+//!
+//! `RUN --mount`: `type=cache` is a directory under
+//! `<data>/buildcache/mount-<hash of its id>` kept between builds, `tmpfs` a tmpfs,
+//! `bind` a read-only bind of a context path (or, with `from=`, of a private
+//! copy of another stage's path), `secret` a 0400 file (or `env=`) from
+//! `--secret`. Their mount points stay out of the layer. `ssh` and
+//! read-write binds are refused (125).
+//!
 //! # The cache
 //!
-//! `storage/build-cache/<sha256 of the key>` holds the image ID a step made.
+//! `<data>/buildcache/<sha256 of the key>` holds the image ID a step made
+//! (`system prune` empties the directory).
 //! The key, like docker's: the parent image ID, the history line of the
 //! step (`/bin/sh -c #(nop)  ENV A=1`, `|1 V=x /bin/sh -c make`), the
 //! expanded instruction, and for COPY/ADD the content hash of the sources
-//! ([`super::context::BuildContext::hash_sources`]). A hit is used only if
-//! the image's config blob and all its layers are still in the store. The
-//! whole build holds the store's gc lock shared (as a pull does), so no
-//! layer it makes can vanish before its image is written.
+//! ([`super::context::BuildContext::hash_sources`]; for `--from`, the
+//! source image or stage ID). A hit is used only if the image's config
+//! blob and all its layers are still in the store (an `rmi` may have
+//! removed the layers of steps no image uses). The whole build holds the
+//! store's gc lock shared (as a pull does), so no layer it makes can vanish
+//! before its image is written; cache entries and blobs are written
+//! atomically, so concurrent builds never see a torn one.
 //!
 //! Progress goes to the caller as [`BuildEvent`]s (the CLI prints docker's
 //! `Step 1/5 : …` lines); missing base images are pulled through the
@@ -69,6 +85,9 @@ pub struct BuildOptions {
     pub pull: bool,
     /// `--label K=V`: a LABEL step added to the target stage, as docker does.
     pub labels: Vec<(String, String)>,
+    /// `--network`: the RUN steps' network unless `RUN --network` says
+    /// otherwise (None: the default network).
+    pub network: Option<dockerfile::Network>,
     /// `--secret id=ID,src=PATH|env=VAR`: what `RUN --mount=type=secret` gets.
     pub secrets: BTreeMap<String, Vec<u8>>,
 }
@@ -94,9 +113,14 @@ pub enum BuildEvent<'a> {
     Removing(&'a str),
     /// `# Executing N build triggers` (ONBUILD of the base image).
     Triggers(usize),
-    /// A warning (lint warnings, unused build args).
+    /// A warning in the build's output (docker's classic builder's
+    /// `[Warning] One or more build-args [X] were not consumed`).
     Warning(&'a str),
 }
+
+/// Set (by the CLI's SIGINT/SIGTERM handler) to stop a build before its
+/// next step; what the current step made is cleaned up as after a failure.
+pub static CANCELLED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Pulls the named image into the store (with whatever output the caller
 /// wants); the error's text is reported as is.
@@ -110,7 +134,9 @@ pub enum BuildError {
     Graph(#[from] GraphError),
     #[error("Dockerfile:{line}: {message}")]
     Expand { line: usize, message: String },
-    /// A RUN whose command failed (docker's words; the build's exit code is `code`).
+    /// A RUN whose command failed (docker's words). The build exits 1, as
+    /// `docker build` does (BuildKit, its default; the classic builder
+    /// exited with the command's code).
     #[error("The command '{command}' returned a non-zero code: {code}")]
     RunFailed { command: String, code: i32 },
     /// Something berth does not do yet (exit 125).
@@ -124,6 +150,9 @@ pub enum BuildError {
     Copy(String),
     #[error("No image was generated. Is your Dockerfile empty?")]
     NoImage,
+    /// [`CANCELLED`] was set (SIGINT): the build stopped before a step.
+    #[error("the build was interrupted")]
+    Cancelled,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -142,8 +171,8 @@ impl BuildError {
     /// The exit code docker's CLI ends a failed build with.
     pub fn exit_code(&self) -> i32 {
         match self {
-            BuildError::RunFailed { code, .. } => *code,
             BuildError::NotImplemented(_) => 125,
+            BuildError::Cancelled => 130,
             _ => 1,
         }
     }
@@ -270,8 +299,36 @@ pub fn build(
         let state = b.run_stage(i, &base)?;
         b.results.insert(i, state);
     }
-    for w in &df.warnings {
-        (b.events)(BuildEvent::Warning(&w.to_string()));
+    // docker's classic builder names the build args no stage declared.
+    let mut declared: Vec<&str> = df
+        .meta_args
+        .iter()
+        .flat_map(|l| l.value.iter().map(|d| d.name.as_str()))
+        .collect();
+    for &i in &order {
+        for l in &df.stages[i].instructions {
+            if let Instruction::Arg(decls) = &l.value {
+                declared.extend(decls.iter().map(|d| d.name.as_str()));
+            }
+        }
+    }
+    let unused: Vec<&str> = opts
+        .args
+        .values
+        .keys()
+        .map(String::as_str)
+        .filter(|k| {
+            !declared.contains(k)
+                && !super::expand::PROXY_ARGS.contains(k)
+                && !super::expand::PLATFORM_ARGS.contains(k)
+        })
+        .collect();
+    if !unused.is_empty() {
+        let w = format!(
+            "[Warning] One or more build-args [{}] were not consumed",
+            unused.join(" ")
+        );
+        (b.events)(BuildEvent::Warning(&w));
     }
     let last = b.results.remove(&target).expect("target built");
     let id = last.id.ok_or(BuildError::NoImage)?;
@@ -307,8 +364,10 @@ fn quote(s: &str) -> String {
     out
 }
 
-fn cache_dir(store: &Store) -> PathBuf {
-    store.root().join("build-cache")
+/// The build cache (`<data>/buildcache`, which `system prune` empties):
+/// one file per step, one `mount-…` directory per cache mount.
+fn cache_dir(ctx: &Context) -> PathBuf {
+    ctx.paths.data.join(crate::system::BUILD_CACHE_DIR)
 }
 
 fn now() -> String {
@@ -320,7 +379,10 @@ impl<'a> Builder<'a, '_> {
         (self.events)(e)
     }
 
-    fn next_step(&mut self, text: &str) {
+    fn next_step(&mut self, text: &str) -> Result<(), BuildError> {
+        if CANCELLED.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(BuildError::Cancelled);
+        }
         self.step += 1;
         let (number, total) = (self.step, self.total);
         self.emit(BuildEvent::Step {
@@ -328,12 +390,13 @@ impl<'a> Builder<'a, '_> {
             total,
             text,
         });
+        Ok(())
     }
 
     fn run_stage(&mut self, index: usize, base: &Base) -> Result<StageState, BuildError> {
         let stage = &self.df.stages[index];
         let from_text = stage.from.original.clone();
-        self.next_step(&from_text);
+        self.next_step(&from_text)?;
         let mut state = match base {
             Base::Scratch => StageState {
                 id: None,
@@ -385,7 +448,7 @@ impl<'a> Builder<'a, '_> {
         }
         let instructions = stage.instructions.clone();
         for l in &instructions {
-            self.next_step(&l.original);
+            self.next_step(&l.original)?;
             self.instruction(index, &mut state, l)?;
         }
         Ok(state)
@@ -436,7 +499,7 @@ impl<'a> Builder<'a, '_> {
                 let is_add = matches!(i, Instruction::Add(_));
                 self.copy(stage, state, l, c, is_add)
             }
-            Instruction::Workdir(w) => self.workdir(state, l, w),
+            Instruction::Workdir(w) => self.workdir(state, w),
             Instruction::Arg(decls) => {
                 for d in decls {
                     state.vars.declare_arg(d, &self.meta, &self.opts.args);
@@ -470,7 +533,7 @@ impl<'a> Builder<'a, '_> {
         if self.opts.no_cache {
             return None;
         }
-        let path = cache_dir(self.store).join(key.trim_start_matches("sha256:"));
+        let path = cache_dir(self.ctx).join(key.trim_start_matches("sha256:"));
         let id = std::fs::read_to_string(path).ok()?;
         let id = id.trim().to_string();
         let bytes = self.store.read_blob(&id).ok()?;
@@ -483,7 +546,7 @@ impl<'a> Builder<'a, '_> {
     }
 
     fn remember(&self, key: &str, id: &str) -> Result<(), BuildError> {
-        let dir = cache_dir(self.store);
+        let dir = cache_dir(self.ctx);
         std::fs::create_dir_all(&dir).map_err(|e| other(format!("{}: {e}", dir.display())))?;
         write_atomic(&dir.join(key.trim_start_matches("sha256:")), id.as_bytes())?;
         Ok(())
@@ -615,11 +678,11 @@ impl<'a> Builder<'a, '_> {
         } else {
             format!("|{} {} {command}", args.len(), args.join(" "))
         };
-        let network = match run.network {
+        let network = match run.network.or(self.opts.network) {
             Some(dockerfile::Network::None) => crate::container::spec::NetworkMode::None,
             Some(dockerfile::Network::Host) => crate::container::spec::NetworkMode::Host,
-            _ if self.ctx.paths.rootless => crate::container::spec::NetworkMode::Bridge,
-            _ => crate::container::spec::NetworkMode::Host,
+            // The default network, as `run`'s (docker's `bridge`).
+            _ => crate::container::spec::NetworkMode::Bridge,
         };
         let mut extra = format!("{run:?}|{network:?}|{argv:?}");
         let mounts = self.plan_mounts(stage, run, &mut extra)?;
@@ -668,11 +731,10 @@ impl<'a> Builder<'a, '_> {
                         ));
                     }
                     let id = m.id.clone().unwrap_or_else(|| target.clone());
-                    let dir = self
-                        .store
-                        .root()
-                        .join("build-cache-mounts")
-                        .join(sha256_digest(id.as_bytes()).trim_start_matches("sha256:"));
+                    let dir = cache_dir(self.ctx).join(format!(
+                        "mount-{}",
+                        sha256_digest(id.as_bytes()).trim_start_matches("sha256:")
+                    ));
                     if !dir.exists() {
                         std::fs::create_dir_all(&dir)
                             .map_err(|e| other(format!("{}: {e}", dir.display())))?;
@@ -946,6 +1008,11 @@ impl<'a> Builder<'a, '_> {
                 .map_err(other)?;
             let mapping = crate::container::fs::container_mapping(self.ctx, &config)?;
             let dir = containers.dir(&id);
+            if dir.join(crate::runtime::rootfs::COPY_DIR).exists() {
+                return Err(BuildError::NotImplemented(
+                    "RUN with the vfs storage driver (a full copy of the image)".into(),
+                ));
+            }
             let mut skip = crate::container::commit::mount_points(&config);
             skip.extend(mounts.tmpfs.iter().map(|t| t.destination.clone()));
             Ok(crate::container::commit::store_upper(
@@ -995,12 +1062,7 @@ impl<'a> Builder<'a, '_> {
 
     // ---- COPY / ADD / WORKDIR
 
-    fn workdir(
-        &mut self,
-        state: &mut StageState,
-        l: &Located<Instruction>,
-        w: &str,
-    ) -> Result<(), BuildError> {
+    fn workdir(&mut self, state: &mut StageState, w: &str) -> Result<(), BuildError> {
         let path = if w.starts_with('/') {
             w.to_string()
         } else {
@@ -1015,7 +1077,6 @@ impl<'a> Builder<'a, '_> {
         if self.try_cache(state, &key) {
             return Ok(());
         }
-        let _ = l;
         state.cfg().insert("WorkingDir".into(), json!(path));
         let mut sandbox = Sandbox::new(self.ctx, self.store, state)?;
         sandbox.copy(&path, 0, 0, |info, _| {
@@ -1083,21 +1144,42 @@ impl<'a> Builder<'a, '_> {
             None => None,
         };
         if let Some(from) = from {
-            return self.copy_from(state, l, c, from, &dest, (uid, gid), chmod, keyword);
+            return self.copy_from(state, c, from, &dest, (uid, gid), chmod, keyword);
         }
         // Context sources.
         let mut matches: Vec<SourceMatch> = Vec::new();
+        let mut names: Vec<String> = Vec::new();
         let mut heredocs = Vec::new();
         for s in &c.sources {
             match s {
                 CopySource::Path(p) => {
                     if is_add && (p.starts_with("http://") || p.starts_with("https://")) {
-                        return Err(BuildError::NotImplemented("ADD from a URL".into()));
+                        let (name, data, mtime) = download(p)?;
+                        heredocs.push((name, data, 0o600, mtime));
+                        continue;
                     }
                     if is_add && p.starts_with("git@") {
                         return Err(BuildError::NotImplemented("ADD from git".into()));
                     }
-                    matches.extend(self.opts.context.resolve_sources(p)?);
+                    let found = self.opts.context.resolve_sources(p)?;
+                    // A source named without wildcards keeps its own name
+                    // (a symlink is copied as what it points to, under the
+                    // link's name).
+                    let own = (!super::ignore::has_wildcards(p)).then(|| {
+                        super::ignore::clean_path(&format!("/{p}"))
+                            .rsplit('/')
+                            .next()
+                            .unwrap_or("")
+                            .to_string()
+                    });
+                    for m in found {
+                        let name = own
+                            .clone()
+                            .filter(|n| !n.is_empty())
+                            .unwrap_or_else(|| m.rel.rsplit('/').next().unwrap_or("").to_string());
+                        names.push(name);
+                        matches.push(m);
+                    }
                 }
                 CopySource::Heredoc(h) => {
                     let content = if h.expand {
@@ -1106,7 +1188,7 @@ impl<'a> Builder<'a, '_> {
                     } else {
                         h.content.clone()
                     };
-                    heredocs.push((h.name.clone(), content));
+                    heredocs.push((h.name.clone(), content.into_bytes(), 0o644, 0));
                 }
             }
         }
@@ -1121,8 +1203,11 @@ impl<'a> Builder<'a, '_> {
         }
         let hash_opts = HashOptions { uid, gid, chmod };
         let mut hash = self.opts.context.hash_sources(&matches, &hash_opts)?;
-        for (name, content) in &heredocs {
-            hash.push_str(&format!("|{name}:{}", sha256_digest(content.as_bytes())));
+        for (name, content, mode, mtime) in &heredocs {
+            hash.push_str(&format!(
+                "|{name}:{mode:o}:{mtime}:{}",
+                sha256_digest(content)
+            ));
         }
         let sum = sha256_digest(hash.as_bytes());
         let kind = if count > 1 {
@@ -1142,7 +1227,7 @@ impl<'a> Builder<'a, '_> {
         }
         let mut sandbox = Sandbox::new(self.ctx, self.store, state)?;
         let ctx_root = self.opts.context.root().to_path_buf();
-        for m in &matches {
+        for (m, own_name) in matches.iter().zip(&names) {
             let archive = if is_add && !m.is_dir {
                 is_archive(&m.path)
             } else {
@@ -1183,13 +1268,11 @@ impl<'a> Builder<'a, '_> {
             } else {
                 Vec::new()
             };
-            let src_name = m
-                .rel
-                .rsplit('/')
-                .next()
-                .filter(|s| !s.is_empty())
-                .unwrap_or(".")
-                .to_string();
+            let src_name = if own_name.is_empty() {
+                ".".to_string()
+            } else {
+                own_name.clone()
+            };
             let is_dir = m.is_dir;
             let m_rel = m.rel.clone();
             let m_path = m.path.clone();
@@ -1240,7 +1323,7 @@ impl<'a> Builder<'a, '_> {
                 ))
             })?;
         }
-        for (name, content) in heredocs {
+        for (name, content, mode, mtime) in heredocs {
             sandbox.copy(&dest, uid, gid, |info, _| {
                 let into_dir = dest_dir_syntax || (info.exists && info.is_dir);
                 let (dir, fname) = if into_dir {
@@ -1256,11 +1339,11 @@ impl<'a> Builder<'a, '_> {
                         let mut h = tar::Header::new_gnu();
                         h.set_entry_type(tar::EntryType::Regular);
                         h.set_size(content.len() as u64);
-                        h.set_mode(chmod.unwrap_or(0o644));
+                        h.set_mode(chmod.unwrap_or(mode));
                         h.set_uid(uid as u64);
                         h.set_gid(gid as u64);
-                        h.set_mtime(0);
-                        b.append_data(&mut h, &fname, content.as_bytes())?;
+                        h.set_mtime(mtime);
+                        b.append_data(&mut h, &fname, &content[..])?;
                         b.finish()
                     }),
                 ))
@@ -1274,7 +1357,6 @@ impl<'a> Builder<'a, '_> {
     fn copy_from(
         &mut self,
         state: &mut StageState,
-        l: &Located<Instruction>,
         c: &CopyArgs,
         from: FromRef,
         dest: &str,
@@ -1295,17 +1377,10 @@ impl<'a> Builder<'a, '_> {
                 (id, config)
             }
         };
-        let mut paths = Vec::new();
+        let mut patterns = Vec::new();
         for s in &c.sources {
             match s {
-                CopySource::Path(p) => {
-                    if super::ignore::has_wildcards(p) {
-                        return Err(BuildError::NotImplemented(format!(
-                            "{keyword} --from with wildcards"
-                        )));
-                    }
-                    paths.push(p.clone());
-                }
+                CopySource::Path(p) => patterns.push(p.clone()),
                 CopySource::Heredoc(_) => {
                     return Err(BuildError::Copy(format!(
                         "{keyword} --from cannot copy a heredoc"
@@ -1314,14 +1389,9 @@ impl<'a> Builder<'a, '_> {
             }
         }
         let dest_dir_syntax = dest.ends_with('/') || dest.ends_with("/.");
-        if paths.len() > 1 && !dest_dir_syntax {
-            return Err(BuildError::Copy(format!(
-                "When using {keyword} with more than one source file, the destination must be a directory and end with a /"
-            )));
-        }
         let created_by = format!(
             "/bin/sh -c #(nop) {keyword} --from={src_id} {} in {dest} ",
-            paths.join(" ")
+            patterns.join(" ")
         );
         let key = Self::key(
             state,
@@ -1331,10 +1401,30 @@ impl<'a> Builder<'a, '_> {
         if self.try_cache(state, &key) {
             return Ok(());
         }
-        let _ = l;
         let src_diff_ids = layers::config_diff_ids(&src_config).unwrap_or_default();
-        let mut sandbox = Sandbox::new(self.ctx, self.store, state)?;
         let source = SourceTree::new(self.ctx, self.store, &src_diff_ids)?;
+        let mut paths = Vec::new();
+        for p in &patterns {
+            let abs = CopyPath::parse(&format!("/{}", p.trim_start_matches('/')), true)
+                .clean
+                .to_string_lossy()
+                .to_string();
+            if super::ignore::has_wildcards(&abs) {
+                let found = source.glob(&abs)?;
+                if found.is_empty() {
+                    return Err(ContextError::NotFound(abs.trim_start_matches('/').into()).into());
+                }
+                paths.extend(found);
+            } else {
+                paths.push(abs);
+            }
+        }
+        if paths.len() > 1 && !dest_dir_syntax {
+            return Err(BuildError::Copy(format!(
+                "When using {keyword} with more than one source file, the destination must be a directory and end with a /"
+            )));
+        }
+        let mut sandbox = Sandbox::new(self.ctx, self.store, state)?;
         let chown = c.chown.as_ref().map(|_| (uid, gid));
         for p in &paths {
             let abs = if p.starts_with('/') {
@@ -1618,6 +1708,51 @@ fn apply_metadata(state: &mut StageState, i: &Instruction) -> Result<(), BuildEr
         _ => {}
     }
     Ok(())
+}
+
+/// `ADD <url>`: the body (in memory), the file name it gets in a
+/// directory (the URL path's last segment), its mtime (`Last-Modified`, else 0).
+fn download(url: &str) -> Result<(String, Vec<u8>, u64), BuildError> {
+    let fail = |e: &dyn std::fmt::Display| BuildError::Copy(format!("failed to GET {url}: {e}"));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| fail(&e))?;
+    let (body, modified) = rt.block_on(async {
+        let resp = reqwest::Client::new()
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| fail(&e))?;
+        if !resp.status().is_success() {
+            return Err(BuildError::Copy(format!(
+                "failed to GET {url} with status {}",
+                resp.status()
+            )));
+        }
+        let modified = resp
+            .headers()
+            .get(reqwest::header::LAST_MODIFIED)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| chrono::DateTime::parse_from_rfc2822(v).ok())
+            .map(|d| d.timestamp().max(0) as u64)
+            .unwrap_or(0);
+        let body = resp.bytes().await.map_err(|e| fail(&e))?;
+        Ok((body.to_vec(), modified))
+    })?;
+    let path = url
+        .split(['?', '#'])
+        .next()
+        .unwrap_or(url)
+        .splitn(4, '/')
+        .nth(3)
+        .unwrap_or("");
+    let name = path
+        .rsplit('/')
+        .find(|s| !s.is_empty())
+        .unwrap_or("__unnamed__")
+        .to_string();
+    Ok((name, body, modified))
 }
 
 /// Whether a file is a tar archive ADD extracts (plain, gzip or zstd).
@@ -1975,6 +2110,18 @@ impl<'a> SourceTree<'a> {
             lower,
             mapping: ctx.id_mapping()?.cloned(),
         })
+    }
+
+    /// The paths matching `pattern` (absolute, `filepath.Match` per
+    /// component), sorted.
+    fn glob(&self, pattern: &str) -> Result<Vec<String>, BuildError> {
+        let mut args: Vec<OsString> = vec!["build-glob".into()];
+        args.extend(target_args(&self.dir, &self.lower, "build"));
+        args.extend(["--pattern".into(), pattern.into()]);
+        let mut child = crate::userns::spawn_helper(&self.ctx.paths, self.mapping.as_ref(), args)?;
+        let found: Vec<String> = read_reply(&mut child)?;
+        wait_helper(child)?;
+        Ok(found)
     }
 
     fn open(&self, path: &str) -> Result<SourceOut, BuildError> {

@@ -49,6 +49,15 @@ pub struct Args {
     /// Set platform if server is multi-platform capable
     #[arg(long)]
     platform: Option<String>,
+    /// Set the networking mode for the RUN instructions during build ("default", "host", "none")
+    #[arg(long)]
+    network: Option<String>,
+    /// Images to consider as cache sources (accepted; berth's cache is its local steps)
+    #[arg(long = "cache-from")]
+    cache_from: Vec<String>,
+    /// Set type of progress output ("auto", "plain", "tty", "quiet"); berth prints the classic builder's steps
+    #[arg(long)]
+    progress: Option<String>,
     /// Secret to expose to the build (format: "id=mysecret[,src=/local/secret|,env=VAR]")
     #[arg(long)]
     secret: Vec<String>,
@@ -64,27 +73,26 @@ pub struct Args {
 }
 
 pub fn exec(ctx: &Context, args: Args) -> anyhow::Result<()> {
-    let result = run(ctx, &args);
-    match result {
+    let mut dockerfile = String::new();
+    match run(ctx, &args, &mut dockerfile) {
         Ok(()) => Ok(()),
         Err(e) => match e.downcast::<BuildError>() {
             Ok(be) => {
-                let code = be.exit_code();
                 let msg = match &be {
-                    BuildError::NotImplemented(_) => format!("Error: {be}"),
-                    BuildError::Parse(p) => {
-                        format!("Error response from daemon: {p}")
-                    }
-                    _ => be.to_string(),
+                    // docker's own words, alone on the line.
+                    BuildError::RunFailed { .. } => be.to_string(),
+                    // BuildKit's excerpt of the Dockerfile, then the error.
+                    BuildError::Parse(p) => format!("{}Error: {p}", p.excerpt(&dockerfile)),
+                    _ => format!("Error: {be}"),
                 };
-                Err(ExitStatus::with_message(code, msg).into())
+                Err(ExitStatus::with_message(be.exit_code(), msg).into())
             }
             Err(e) => Err(e),
         },
     }
 }
 
-fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+fn run(ctx: &Context, args: &Args, dockerfile_text: &mut String) -> anyhow::Result<()> {
     if args.context.starts_with("http://")
         || args.context.starts_with("https://")
         || args.context.starts_with("git@")
@@ -208,12 +216,33 @@ fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         (BuildContext::from_dir(&root, ignore)?, text, name)
     };
 
+    let network = match args.network.as_deref() {
+        None | Some("default") | Some("bridge") => None,
+        Some("host") => Some(crate::build::dockerfile::Network::Host),
+        Some("none") => Some(crate::build::dockerfile::Network::None),
+        Some(n) => bail!(NotImplemented(format!(
+            "build --network {n} (default, host and none are supported)"
+        ))),
+    };
+    let quiet = args.quiet || args.progress.as_deref() == Some("quiet");
     let mut secrets = BTreeMap::new();
     for spec in &args.secret {
         let (id, value) = parse_secret(spec)?;
         secrets.insert(id, value);
     }
+    dockerfile_text.clone_from(&dockerfile);
+    if !quiet {
+        let mut size = context_tar_size(&context)?;
+        if stdin_df || args.context == "-" && context.walk("")?.is_empty() {
+            size += 512 + (dockerfile.len() as u64).div_ceil(512) * 512;
+        }
+        println!(
+            "Sending build context to Docker daemon  {}",
+            crate::format::units::human_size_with_precision(size as f64, 4)
+        );
+    }
     let opts = BuildOptions {
+        network,
         secrets,
         dockerfile,
         dockerfile_name: name,
@@ -225,7 +254,6 @@ fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         pull: args.pull,
         labels,
     };
-    let quiet = args.quiet;
     let mut out = std::io::stdout();
     let mut at_line_start = true;
     let mut events = |e: BuildEvent| {
@@ -256,10 +284,7 @@ fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
                 "# Executing {n} build trigger{}",
                 if n == 1 { "" } else { "s" }
             )),
-            BuildEvent::Warning(w) => {
-                let _ = out.flush();
-                eprintln!("WARNING: {w}");
-            }
+            BuildEvent::Warning(w) => line(w.to_string()),
             BuildEvent::Output(bytes) => {
                 let _ = out.write_all(bytes);
                 at_line_start = bytes.last() == Some(&b'\n');
@@ -279,6 +304,23 @@ fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         }
         super::pull::run_pull(ctx, name, &reference, None, false).map_err(|e| format!("{e:#}"))
     };
+    // Ctrl-C: the RUN container gets the signal itself (same process
+    // group); the build stops before its next step and cleans up.
+    extern "C" fn on_signal(_: libc::c_int) {
+        exec::CANCELLED.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+    for sig in [
+        nix::sys::signal::Signal::SIGINT,
+        nix::sys::signal::Signal::SIGTERM,
+    ] {
+        let action = nix::sys::signal::SigAction::new(
+            nix::sys::signal::SigHandler::Handler(on_signal),
+            nix::sys::signal::SaFlags::SA_RESTART,
+            nix::sys::signal::SigSet::empty(),
+        );
+        // SAFETY: the handler only stores to an atomic.
+        unsafe { nix::sys::signal::sigaction(sig, &action) }?;
+    }
     let id = exec::build(ctx, &opts, &mut pull, &mut events)?;
     if let Some(f) = &args.iidfile {
         std::fs::write(f, &id).with_context(|| format!("writing {}", f.display()))?;
@@ -349,6 +391,17 @@ fn parse_secret(spec: &str) -> anyhow::Result<(String, Vec<u8>)> {
 /// A bare `id=ID` (no src): docker looks for the variable ID first.
 fn src_is_env_default(path: &str, id: &str) -> bool {
     path == id && !Path::new(path).exists()
+}
+
+/// The length of the context as the tar docker sends (what its first line
+/// of output reports): a header per entry, contents in 512-byte blocks, the
+/// two closing blocks.
+fn context_tar_size(context: &BuildContext) -> anyhow::Result<u64> {
+    let mut size = 1024;
+    for e in context.walk("")? {
+        size += 512 + e.size.div_ceil(512) * 512;
+    }
+    Ok(size)
 }
 
 fn file_name(p: &Path) -> String {

@@ -127,6 +127,14 @@ enum Helper {
         #[arg(long, default_value_t = 0)]
         gid: u32,
     },
+    /// `build`'s `COPY --from` with wildcards: print the paths matching
+    /// PATTERN in the stopped container's file system (a JSON list).
+    BuildGlob {
+        #[command(flatten)]
+        target: CpTarget,
+        #[arg(long)]
+        pattern: String,
+    },
     /// `diff`: the changes of UPPER against the image LAYERs (top first), one per line.
     Changes {
         #[arg(long)]
@@ -224,6 +232,7 @@ pub fn exec(args: Args) -> i32 {
             keep_owner,
         } => cp_in(&target, &dest, keep_owner),
         Helper::Changes { upper, lower } => changes(&upper, &lower),
+        Helper::BuildGlob { target, pattern } => build_glob(&target, &pattern),
         Helper::BuildCopy {
             target,
             dest,
@@ -467,6 +476,40 @@ fn build_run(id: &str) -> i32 {
             e.exit_code()
         }
     }
+}
+
+fn build_glob(t: &CpTarget, pattern: &str) -> Result<(), String> {
+    use crate::build::ignore::{go_match, has_wildcards};
+    enter(t)?;
+    let mut cur: Vec<String> = vec![String::new()];
+    for comp in pattern.split('/').filter(|c| !c.is_empty()) {
+        let mut next = Vec::new();
+        for base in &cur {
+            if has_wildcards(comp) {
+                let dir = if base.is_empty() { "/" } else { base.as_str() };
+                let Ok(rd) = std::fs::read_dir(dir) else {
+                    continue;
+                };
+                let mut names: Vec<String> = rd
+                    .filter_map(|e| e.ok())
+                    .filter_map(|e| e.file_name().to_str().map(str::to_string))
+                    .collect();
+                names.sort();
+                for n in names {
+                    if go_match(comp, &n).map_err(|e| e.to_string())? {
+                        next.push(format!("{base}/{n}"));
+                    }
+                }
+            } else {
+                let p = format!("{base}/{comp}");
+                if std::fs::symlink_metadata(&p).is_ok() {
+                    next.push(p);
+                }
+            }
+        }
+        cur = next;
+    }
+    reply(&cur)
 }
 
 fn build_copy(t: &CpTarget, dest: &str, uid: u32, gid: u32) -> Result<(), String> {
