@@ -389,6 +389,85 @@ fn fixed_udp_and_publish_all_ports() {
     });
 }
 
+/// Sends `msg` to 127.0.0.1:`port` until the echo comes back (UDP may drop
+/// the first datagrams while the forwarding starts). Returns the reply.
+fn udp_echo(port: u16, msg: &str) -> String {
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let started = Instant::now();
+    let mut buf = [0u8; 1600];
+    loop {
+        sock.send_to(msg.as_bytes(), ("127.0.0.1", port)).unwrap();
+        if let Ok((n, _)) = sock.recv_from(&mut buf) {
+            return String::from_utf8_lossy(&buf[..n]).into_owned();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no UDP reply from 127.0.0.1:{port}"
+        );
+    }
+}
+
+/// Starts the UDP echo server in a container with `args` (network, -p),
+/// waiting until it listens. Returns the container ID.
+fn run_udp_echo(env: &TestEnv, image: &str, args: &[&str]) -> String {
+    let bin = fixtures::udp_echo_binary();
+    let mount = format!("{}:/udp-echo:ro", bin.display());
+    let mut cmd = vec!["run", "-d", "-v", &mount];
+    cmd.extend_from_slice(args);
+    cmd.extend_from_slice(&[image, "/udp-echo", "5353"]);
+    let id = stdout(env, &cmd).trim().to_string();
+    let started = Instant::now();
+    while !stdout(env, &["logs", &id]).contains("ready") {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the UDP server did not start: {}",
+            stdout(env, &["logs", &id])
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    id
+}
+
+#[test]
+fn published_udp_ports_carry_datagrams_both_ways() {
+    let reg = Registry::start(RegistryAuth::None);
+    let image = busybox(&reg);
+    for_each_mode(|env| {
+        env.berth_cmd(["pull", "-q", &image]).assert().success();
+        // The default network: a fixed host port on loopback.
+        let fixed = std::net::UdpSocket::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let spec = format!("127.0.0.1:{fixed}:5353/udp");
+        let id = run_udp_echo(env, &image, &["-p", &spec]);
+        assert_eq!(udp_echo(fixed, "one"), "echo:one");
+        assert_eq!(udp_echo(fixed, "two"), "echo:two");
+        assert_eq!(
+            stdout(env, &["port", &id, "5353/udp"]),
+            format!("127.0.0.1:{fixed}\n")
+        );
+        env.berth_cmd(["rm", "-f", &id]).assert().success();
+
+        // A user-defined network, and a random host port.
+        let net = format!("udp-{}", std::process::id());
+        env.berth_cmd(["network", "create", &net]).assert().success();
+        let id = run_udp_echo(env, &image, &["--network", &net, "-p", "127.0.0.1::5353/udp"]);
+        let port: u16 = stdout(env, &["port", &id, "5353/udp"])
+            .trim()
+            .strip_prefix("127.0.0.1:")
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(udp_echo(port, "three"), "echo:three");
+        env.berth_cmd(["rm", "-f", &id]).assert().success();
+        env.berth_cmd(["network", "rm", &net]).assert().success();
+    });
+}
+
 #[test]
 fn add_host_and_dns_flags_shape_the_generated_etc_files() {
     let reg = Registry::start(RegistryAuth::None);

@@ -496,10 +496,22 @@ fn connect_network(
         return Ok((None, Some(published), ports));
     };
     let ports = ports::allocate(&wanted).map_err(|e| net(e.into()))?;
+    let (udp, tcp): (Vec<PortBinding>, Vec<PortBinding>) = if helper
+        == crate::network::Helper::Pasta
+    {
+        ports.iter().cloned().partition(|b| b.proto == "udp")
+    } else {
+        (Vec::new(), ports.clone())
+    };
     let conn = helper
-        .connect(pid, &ports, &containers.dir(&config.id))
+        .connect(pid, &tcp, &containers.dir(&config.id))
         .map_err(net)?;
-    Ok((Some(conn), None, ports))
+    let udp_proxy = if udp.is_empty() {
+        None
+    } else {
+        Some(crate::network::publish_udp_in_container(pid, &udp).map_err(net)?)
+    };
+    Ok((Some(conn), udp_proxy, ports))
 }
 
 /// What the monitor does while the container runs: output to the log, to

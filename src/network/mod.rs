@@ -186,7 +186,8 @@ pub fn plan_endpoints(
 }
 
 /// What keeps a container's ports published on a bridge network while it
-/// lives: NAT rules (root) or the userspace proxy (rootless).
+/// lives: NAT rules (root) or the userspace proxy (rootless; also the UDP
+/// ports of the pasta network, see [`publish_udp_in_container`]).
 pub enum BridgePorts {
     Nat(bridge::Published),
     Proxy(proxy::Proxy),
@@ -207,6 +208,32 @@ pub fn publish_on_bridge(
         let (p, ports) = bridge::publish(network, ip, wanted)?;
         Ok((BridgePorts::Nat(p), ports))
     }
+}
+
+/// Publishes `udp` (host ports already chosen) to the container `pid` on
+/// the pasta network through the userspace proxy in the container's own
+/// namespaces, which sends to its loopback. Debian 12's pasta (2023-03)
+/// forwards UDP from non-loopback clients but drops the replies to
+/// clients on the host's loopback, the common case (`-p 5353:53/udp` and
+/// a client on localhost); the proxy serves both. The container sees UDP
+/// clients as 127.0.0.1 (TCP keeps pasta and the client's address).
+pub fn publish_udp_in_container(
+    pid: i32,
+    udp: &[PortBinding],
+) -> Result<BridgePorts, NetworkError> {
+    let ns = |kind: &str| {
+        std::fs::File::open(format!("/proc/{pid}/ns/{kind}"))
+            .map_err(|e| NetworkError::Setup(format!("opening the container's {kind} namespace: {e}")))
+    };
+    let same_user_ns = std::fs::read_link("/proc/self/ns/user").ok()
+        == std::fs::read_link(format!("/proc/{pid}/ns/user")).ok();
+    let place = bridge::Place {
+        // Joining one's own user namespace fails (EINVAL): only a child's.
+        user: if same_user_ns { None } else { Some(ns("user")?) },
+        net: Some(ns("net")?),
+    };
+    let (proxy, _) = proxy::spawn(&place, Ipv4Addr::LOCALHOST, udp)?;
+    Ok(BridgePorts::Proxy(proxy))
 }
 
 /// The user-mode network helpers berth can drive.

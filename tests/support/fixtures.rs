@@ -1372,3 +1372,35 @@ pub fn push_big(reg: &Registry, repo: &str, tag: &str, size: usize) -> PushedIma
         ),
     )
 }
+
+/// A static UDP echo server (`tests/support/udp_echo.c`, built once per test
+/// process with the machine's `cc -static`) for containers to run through a
+/// bind mount: busybox-static has no UDP server. Usage in the container:
+/// `/udp-echo PORT` prints "ready", then answers each datagram with "echo:"
+/// and the datagram. The binary sits in a world-readable directory, so the
+/// rootless test user can mount it.
+pub fn udp_echo_binary() -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    static BIN: OnceLock<std::path::PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("berth-test-udp-echo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let bin = dir.join("udp-echo");
+        let src = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/udp_echo.c");
+        let out = std::process::Command::new("cc")
+            .args(["-static", "-O2", "-o"])
+            .arg(&bin)
+            .arg(src)
+            .output()
+            .expect("cc (gcc) is needed to build the test UDP server");
+        assert!(
+            out.status.success(),
+            "cc -static udp_echo.c: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+        bin
+    })
+    .clone()
+}
