@@ -137,4 +137,8 @@ compat! {
     inspect_env_range;
     images_quiet_count;
     login_tag_push_pull: AuthRegistry;
+    exit_codes;
+    stdin_and_stdout_streams;
+    flags_env_labels;
+    cp_streams;
 }
