@@ -141,4 +141,8 @@ compat! {
     stdin_and_stdout_streams;
     flags_env_labels;
     cp_streams;
+    build_options;
+    volume_forms;
+    user_network_dns;
+    restart_and_housekeeping;
 }
