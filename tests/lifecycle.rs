@@ -117,6 +117,12 @@ fn run_detached_prints_the_id_and_the_monitor_logs_and_records_the_exit() {
             .assert()
             .code(1)
             .stderr(predicate::str::contains("No such container: bg"));
+        // docker's CLI: -f reports a missing container but succeeds.
+        env.berth_cmd(["rm", "-f", "bg"])
+            .assert()
+            .success()
+            .stdout("")
+            .stderr(predicate::str::contains("No such container: bg"));
     });
 }
 

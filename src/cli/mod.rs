@@ -355,7 +355,7 @@ pub fn main() -> i32 {
     }
 }
 
-fn report(err: &anyhow::Error) {
+pub(crate) fn report(err: &anyhow::Error) {
     if let Some(status) = err.downcast_ref::<ExitStatus>() {
         if let Some(msg) = &status.message {
             eprintln!("{msg}");

@@ -1,7 +1,7 @@
 //! `rm [-f] [-v] CONTAINER...`: removes containers; `-f` kills running ones
 //! at once; `-v` removes their anonymous volumes (named ones always stay).
 
-use crate::container::record::ContainerStore;
+use crate::container::record::{ContainerStore, RecordError};
 use crate::context::Context;
 use crate::error::NotImplemented;
 use crate::monitor::control;
@@ -27,9 +27,17 @@ pub fn exec(ctx: &Context, args: Args) -> anyhow::Result<()> {
     }
     let store = ContainerStore::open(&ctx.paths.data)?;
     super::each(&args.containers, |name| {
-        let id = store.resolve(name)?;
-        control::remove(ctx, &id, args.force, args.volumes)?;
-        println!("{name}");
+        let removed = store
+            .resolve(name)
+            .map_err(control::ControlError::from)
+            .and_then(|id| control::remove(ctx, &id, args.force, args.volumes));
+        match removed {
+            Ok(()) => println!("{name}"),
+            Err(control::ControlError::Record(e @ RecordError::NotFound(_))) if args.force => {
+                super::report(&e.into());
+            }
+            Err(e) => return Err(e.into()),
+        }
         Ok(())
     })
 }
