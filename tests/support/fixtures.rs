@@ -1383,14 +1383,21 @@ pub fn udp_echo_binary() -> std::path::PathBuf {
     use std::os::unix::fs::PermissionsExt;
     static BIN: OnceLock<std::path::PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("berth-test-udp-echo-{}", std::process::id()));
+        let src = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/udp_echo.c");
+        // Named after the source, so test runs share one build: built
+        // under a private name, then renamed into place (atomic).
+        let hash = sha256_hex(&std::fs::read(src).unwrap());
+        let dir = std::env::temp_dir().join(format!("berth-test-udp-echo-{}", &hash[..16]));
+        let bin = dir.join("udp-echo");
+        if bin.exists() {
+            return bin;
+        }
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let bin = dir.join("udp-echo");
-        let src = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/udp_echo.c");
+        let tmp = dir.join(format!("udp-echo.{}", std::process::id()));
         let out = std::process::Command::new("cc")
             .args(["-static", "-O2", "-o"])
-            .arg(&bin)
+            .arg(&tmp)
             .arg(src)
             .output()
             .expect("cc (gcc) is needed to build the test UDP server");
@@ -1399,7 +1406,8 @@ pub fn udp_echo_binary() -> std::path::PathBuf {
             "cc -static udp_echo.c: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::rename(&tmp, &bin).unwrap();
         bin
     })
     .clone()
