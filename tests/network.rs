@@ -454,8 +454,14 @@ fn published_udp_ports_carry_datagrams_both_ways() {
 
         // A user-defined network, and a random host port.
         let net = format!("udp-{}", std::process::id());
-        env.berth_cmd(["network", "create", &net]).assert().success();
-        let id = run_udp_echo(env, &image, &["--network", &net, "-p", "127.0.0.1::5353/udp"]);
+        env.berth_cmd(["network", "create", &net])
+            .assert()
+            .success();
+        let id = run_udp_echo(
+            env,
+            &image,
+            &["--network", &net, "-p", "127.0.0.1::5353/udp"],
+        );
         let port: u16 = stdout(env, &["port", &id, "5353/udp"])
             .trim()
             .strip_prefix("127.0.0.1:")

@@ -496,13 +496,12 @@ fn connect_network(
         return Ok((None, Some(published), ports));
     };
     let ports = ports::allocate(&wanted).map_err(|e| net(e.into()))?;
-    let (udp, tcp): (Vec<PortBinding>, Vec<PortBinding>) = if helper
-        == crate::network::Helper::Pasta
-    {
-        ports.iter().cloned().partition(|b| b.proto == "udp")
-    } else {
-        (Vec::new(), ports.clone())
-    };
+    let (udp, tcp): (Vec<PortBinding>, Vec<PortBinding>) =
+        if helper == crate::network::Helper::Pasta {
+            ports.iter().cloned().partition(|b| b.proto == "udp")
+        } else {
+            (Vec::new(), ports.clone())
+        };
     let conn = helper
         .connect(pid, &tcp, &containers.dir(&config.id))
         .map_err(net)?;

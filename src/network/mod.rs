@@ -222,14 +222,19 @@ pub fn publish_udp_in_container(
     udp: &[PortBinding],
 ) -> Result<BridgePorts, NetworkError> {
     let ns = |kind: &str| {
-        std::fs::File::open(format!("/proc/{pid}/ns/{kind}"))
-            .map_err(|e| NetworkError::Setup(format!("opening the container's {kind} namespace: {e}")))
+        std::fs::File::open(format!("/proc/{pid}/ns/{kind}")).map_err(|e| {
+            NetworkError::Setup(format!("opening the container's {kind} namespace: {e}"))
+        })
     };
     let same_user_ns = std::fs::read_link("/proc/self/ns/user").ok()
         == std::fs::read_link(format!("/proc/{pid}/ns/user")).ok();
     let place = bridge::Place {
         // Joining one's own user namespace fails (EINVAL): only a child's.
-        user: if same_user_ns { None } else { Some(ns("user")?) },
+        user: if same_user_ns {
+            None
+        } else {
+            Some(ns("user")?)
+        },
         net: Some(ns("net")?),
     };
     let (proxy, _) = proxy::spawn(&place, Ipv4Addr::LOCALHOST, udp)?;
