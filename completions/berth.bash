@@ -1,4 +1,4 @@
-_berth() {
+_berth_static() {
     local i cur prev opts cmd
     COMPREPLY=()
     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
@@ -15,6 +15,9 @@ _berth() {
         case "${cmd},${i}" in
             ",$1")
                 cmd="berth"
+                ;;
+            berth,__complete)
+                cmd="berth__subcmd____complete"
                 ;;
             berth,attach)
                 cmd="berth__subcmd__attach"
@@ -303,6 +306,9 @@ _berth() {
                 ;;
             berth__subcmd__container__subcmd__help,wait)
                 cmd="berth__subcmd__container__subcmd__help__subcmd__wait"
+                ;;
+            berth__subcmd__help,__complete)
+                cmd="berth__subcmd__help__subcmd____complete"
                 ;;
             berth__subcmd__help,attach)
                 cmd="berth__subcmd__help__subcmd__attach"
@@ -977,7 +983,7 @@ _berth() {
 
     case "${cmd}" in
         berth)
-            opts="-v -c -D -H -l -h --version --config --context --debug --host --log-level --tls --tlscacert --tlscert --tlskey --tlsverify --root --runroot --help run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help"
+            opts="-v -c -D -H -l -h --version --config --context --debug --host --log-level --tls --tlscacert --tlscert --tlskey --tlsverify --root --runroot --help run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal __complete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1031,6 +1037,20 @@ _berth() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd____complete)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;
@@ -2753,8 +2773,22 @@ _berth() {
             return 0
             ;;
         berth__subcmd__help)
-            opts="run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal help"
+            opts="run create start stop restart kill rm wait exec attach cp diff rename top pause unpause port ps logs pull push images build rmi tag save load import commit export history inspect image container volume network info events system login logout version completion internal __complete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        berth__subcmd__help__subcmd____complete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -7192,3 +7226,29 @@ if [[ "${BASH_VERSINFO[0]}" -eq 4 && "${BASH_VERSINFO[1]}" -ge 4 || "${BASH_VERS
 else
     complete -F _berth -o bashdefault -o default berth
 fi
+
+# Container, image, volume and network names come from `berth __complete`,
+# which reads the store (exit 1: not a name, clap's completion above does it).
+# Words are split at blanks only, so `busybox:latest` stays one word.
+# For `alias docker=berth`: complete -F _berth -o bashdefault -o default docker
+_berth() {
+    local line=${COMP_LINE:0:COMP_POINT} bin=berth out cur
+    local -a words
+    read -ra words <<< "$line"
+    if [[ ${#words[@]} -eq 0 || $line == *[[:space:]] ]]; then
+        words+=("")
+    fi
+    [[ ${words[0]} == */* ]] && bin=${words[0]}
+    if out=$("$bin" __complete -- "${words[@]}" 2>/dev/null); then
+        cur=${words[${#words[@]}-1]}
+        local IFS=$'\n'
+        COMPREPLY=($(compgen -W "$out" -- "$cur"))
+        # bash replaces only what follows the last ':' of the word.
+        if [[ $cur == *:* && $COMP_WORDBREAKS == *:* ]]; then
+            local prefix=${cur%"${cur##*:}"}
+            COMPREPLY=("${COMPREPLY[@]#"$prefix"}")
+        fi
+        return 0
+    fi
+    _berth_static "$@"
+}
