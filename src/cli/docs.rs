@@ -72,7 +72,7 @@ complete -c berth -f -n '__berth_complete_names >/dev/null' -a '(__berth_complet
 
 /// The completion script for `shell`, as `berth completion SHELL` prints it.
 pub fn completion_script(shell: Shell) -> Vec<u8> {
-    let mut cmd = super::command();
+    let mut cmd = visible_command();
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut cmd, "berth", &mut out);
     let script = String::from_utf8(out).expect("clap_complete writes UTF-8");
@@ -93,6 +93,16 @@ pub fn completion_script(shell: Shell) -> Vec<u8> {
         _ => script,
     };
     hooked.into_bytes()
+}
+
+/// The CLI without its hidden subcommands (`internal`, `__complete`), which
+/// clap_complete would offer otherwise.
+fn visible_command() -> clap::Command {
+    let full = super::command();
+    clap::Command::new("berth")
+        .disable_version_flag(true)
+        .args(full.get_arguments().cloned())
+        .subcommands(full.get_subcommands().filter(|s| !s.is_hide_set()).cloned())
 }
 
 /// clap's `_berth` becomes `_berth_static`, called by the hook.
