@@ -10,6 +10,7 @@
 //! |---|---|
 //! | [`cli`] | clap definitions, one file per command (`cli()` builds the clap command, `exec()` runs it); rendering of docker-shaped output; the single place that maps errors to exit codes ([`cli::exit_code`]). No business logic, no library printing. |
 //! | [`events`] | `events`: docker's event messages (`Type`, `Action`, `Actor`, `time`, the legacy `status`/`id`/`from`), recorded with one append to `<data>/events.log` (rotated to `events.log.1`, never failing a command) by the code that acts (container create/start/die/kill/stop/destroy/rename/pause/unpause/commit/exec_*/health_status in [`container`], [`monitor`] and `exec`, image pull/push/tag/untag/delete/save/load/import in [`image`], volume create/destroy/mount, network create/destroy/connect/disconnect), read back and followed by a reader with docker's filters. |
+//! | [`complete`] | the names shell completion offers (containers, running ones, images, volumes, networks), read from the records without creating, locking or starting anything; `cli::complete` (the hidden `__complete`) finds where the cursor is, and the scripts in `completions/` call it. |
 //! | [`error`] | error types shared across modules and the [`error::ExitStatus`] a command can end with. |
 //! | [`paths`] | where things live: root vs rootless data, runtime and config dirs (`$XDG_DATA_HOME/berth`, `/var/lib/berth`, …), and the overrides the tests use. |
 //! | [`config`] | `config.toml`: registries (insecure, mirrors), defaults. |
@@ -114,6 +115,7 @@
 
 pub mod build;
 pub mod cli;
+pub mod complete;
 pub mod config;
 pub mod container;
 pub mod context;

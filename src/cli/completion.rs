@@ -1,4 +1,5 @@
-//! `completion SHELL`: prints a completion script.
+//! `completion SHELL`: prints a completion script (bash, zsh and fish
+//! complete names too: see [`super::docs::completion_script`]).
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -7,7 +8,7 @@ pub struct Args {
 }
 
 pub fn exec(args: Args) -> anyhow::Result<()> {
-    let mut cmd = super::command();
-    clap_complete::generate(args.shell, &mut cmd, "berth", &mut std::io::stdout());
+    use std::io::Write;
+    std::io::stdout().write_all(&super::docs::completion_script(args.shell))?;
     Ok(())
 }

@@ -13,6 +13,7 @@ use crate::error::{ExitStatus, NotImplemented};
 mod attach;
 mod build;
 mod commit;
+mod complete;
 mod completion;
 mod container;
 mod cp;
@@ -229,6 +230,9 @@ enum Command {
     /// Helpers berth runs itself (single-threaded re-execs)
     #[command(hide = true)]
     Internal(internal::Args),
+    /// The names the shell completions offer (see completions/)
+    #[command(name = "__complete", hide = true)]
+    Complete(complete::Args),
 }
 
 /// How a command's errors map to exit codes: container commands use docker's
@@ -297,6 +301,10 @@ pub fn main() -> i32 {
     // Helpers never start a runtime or threads: they may unshare namespaces.
     if let Command::Internal(args) = command {
         return internal::exec(args);
+    }
+    // A TAB press: read the store, nothing else.
+    if let Command::Complete(args) = command {
+        return complete::exec(args);
     }
     if !matches!(command, Command::Completion(_)) {
         let env = |name: &str| std::env::var(name).ok();
@@ -369,7 +377,7 @@ fn run(command: Command, as_docker: bool) -> anyhow::Result<()> {
     match command {
         Command::Version(args) => version::exec(args, as_docker),
         Command::Completion(args) => completion::exec(args),
-        Command::Internal(_) => unreachable!("dispatched before"),
+        Command::Internal(_) | Command::Complete(_) => unreachable!("dispatched before"),
         other => {
             let mut ctx = crate::context::Context::new()?;
             if let Some(dir) = globals().config {
