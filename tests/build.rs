@@ -652,3 +652,51 @@ fn concurrent_builds_scratch_and_external_from() {
         assert_eq!(inspect(env, "fromscratch", "{{len .RootFS.Layers}}"), "2");
     });
 }
+
+#[test]
+fn independent_stages_build_at_the_same_time() {
+    let reg = Registry::start(RegistryAuth::None);
+    let image = busybox(&reg);
+    for_each_mode(|env| {
+        // Each of the two independent stages waits (ten seconds at most)
+        // for a mark the other leaves in a shared cache mount: built one
+        // after the other, the first would give up and fail the build.
+        let meet = |me: &str, other: &str| {
+            format!(
+                "RUN --mount=type=cache,target=/meet,id=meet-{pid} \
+                 touch /meet/{me} && i=0; \
+                 while [ ! -e /meet/{other} ]; do i=$((i+1)); [ $i -lt 100 ] || exit 7; sleep 0.1; done; \
+                 echo {me} > /{me}\n",
+                pid = std::process::id()
+            )
+        };
+        let df = format!(
+            "FROM {image} AS left\n{}\
+             FROM {image} AS right\n{}\
+             FROM {image}\n\
+             COPY --from=left /left /both/\n\
+             COPY --from=right /right /both/\n",
+            meet("left", "right"),
+            meet("right", "left"),
+        );
+        let dir = context(env, "parallel", &[("Dockerfile", &df)]);
+        let stdout = ok(&build(env, &["--no-cache", "-t", "parallel"], &dir));
+        // The output reads as a sequential build's: steps in order.
+        let steps: Vec<&str> = stdout
+            .lines()
+            .filter_map(|l| l.strip_prefix("Step "))
+            .map(|l| l.split(' ').next().unwrap())
+            .collect();
+        assert_eq!(
+            steps,
+            ["1/7", "2/7", "3/7", "4/7", "5/7", "6/7", "7/7"],
+            "{stdout}"
+        );
+        assert_eq!(
+            run_out(env, &["parallel", "cat", "/both/left", "/both/right"]),
+            "left\nright\n"
+        );
+        let ps = ok(&env.berth_cmd(["ps", "-aq"]).output().unwrap());
+        assert_eq!(ps, "", "intermediate containers left: {ps}");
+    });
+}

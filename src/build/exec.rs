@@ -18,6 +18,16 @@
 //! image, read by `berth internal cp-out` over an overlay of its layers
 //! (`build-glob` expands wildcards there).
 //!
+//! Stages that do not depend on each other build at the same time, each on
+//! a thread of its own (the RUN containers are still created by re-execs
+//! of berth, never forked from this threaded process): the stages run in
+//! waves of those whose dependencies are built. Base images are pulled
+//! first, on the caller's thread, and only the first stage of a wave
+//! reports live; the others' output is held and replayed after it, with
+//! step numbers in that order, so the output reads as a sequential
+//! build's. `type=cache` mounts are shared between the stages (no
+//! `sharing=locked`).
+//!
 //! `RUN --mount`: `type=cache` is a directory under
 //! `<data>/buildcache/mount-<hash of its id>` kept between builds, `tmpfs` a tmpfs,
 //! `bind` a read-only bind of a context path (or, with `from=`, of a private
@@ -294,10 +304,77 @@ pub fn build(
         total,
         results: BTreeMap::new(),
     };
-    for &i in &order {
-        let base = graph.stages[i].base.clone();
-        let state = b.run_stage(i, &base)?;
-        b.results.insert(i, state);
+    // Stages run in waves: every stage whose dependencies are built runs
+    // at once, each on its own thread. The first of a wave (in the
+    // Dockerfile's order) reports as it goes; the others' output is held
+    // and replayed after it, and steps are numbered in that order, so the
+    // output reads as a sequential build's.
+    let mut waves: Vec<Vec<usize>> = Vec::new();
+    let mut pending = order.clone();
+    let mut built = std::collections::BTreeSet::new();
+    while !pending.is_empty() {
+        let (wave, rest): (Vec<usize>, Vec<usize>) = pending
+            .iter()
+            .partition(|&&i| graph.stages[i].deps.iter().all(|d| built.contains(d)));
+        if wave.is_empty() {
+            return Err(other("the stages' dependencies form a cycle"));
+        }
+        built.extend(wave.iter().copied());
+        waves.push(wave);
+        pending = rest;
+    }
+    let mut first_step = BTreeMap::new();
+    let mut n = 0;
+    for &i in waves.iter().flatten() {
+        first_step.insert(i, n);
+        n += 1 + df.stages[i].instructions.len();
+    }
+    for wave in &waves {
+        let (&lead, others) = wave.split_first().expect("waves are not empty");
+        // Base images and `--from` images come in first, here: pulling
+        // reports through the caller, which only this thread may call.
+        if !others.is_empty() {
+            for &i in others {
+                let node = &graph.stages[i];
+                if let Base::Image(name) = &node.base {
+                    b.image(name, opts.pull)?;
+                }
+                for name in &node.images {
+                    b.image(name, false)?;
+                }
+            }
+        }
+        let results = std::thread::scope(|scope| {
+            let handles: Vec<_> = others
+                .iter()
+                .map(|&i| {
+                    let job = b.job(first_step[&i]);
+                    let base = graph.stages[i].base.clone();
+                    scope.spawn(move || {
+                        let mut held = Vec::new();
+                        let mut record = |e: BuildEvent| held.push(HeldEvent::from(&e));
+                        let mut pulled = |_: &str| Ok(());
+                        let result = job.run(&mut record, &mut pulled, i, &base);
+                        (result, held)
+                    })
+                })
+                .collect();
+            b.step = first_step[&lead];
+            let lead_result = b.run_stage(lead, &graph.stages[lead].base.clone());
+            let others: Vec<_> = handles
+                .into_iter()
+                .map(|h| h.join().expect("a build stage's thread panicked"))
+                .collect();
+            (lead_result, others)
+        });
+        let (lead_result, others_results) = results;
+        b.results.insert(lead, lead_result?);
+        for (&i, (result, held)) in others.iter().zip(others_results) {
+            for e in &held {
+                e.replay(&mut *b.events);
+            }
+            b.results.insert(i, result?);
+        }
     }
     // docker's classic builder names the build args no stage declared.
     let mut declared: Vec<&str> = df
@@ -374,7 +451,118 @@ fn now() -> String {
     local::rfc3339_nano(&chrono::Utc::now())
 }
 
+/// What a stage built on another thread needs of the [`Builder`]: all
+/// but the caller's callbacks, which stay with the builder's thread.
+struct StageJob<'a> {
+    ctx: &'a Context,
+    store: &'a Store,
+    opts: &'a BuildOptions,
+    df: &'a Dockerfile,
+    meta: Vars,
+    step: usize,
+    total: usize,
+    results: BTreeMap<usize, StageState>,
+}
+
+impl<'a> StageJob<'a> {
+    fn run(
+        self,
+        events: &mut dyn FnMut(BuildEvent),
+        pull: &mut PullFn,
+        index: usize,
+        base: &Base,
+    ) -> Result<StageState, BuildError> {
+        let mut b = Builder {
+            ctx: self.ctx,
+            store: self.store,
+            opts: self.opts,
+            df: self.df,
+            meta: self.meta,
+            events,
+            pull,
+            step: self.step,
+            total: self.total,
+            results: self.results,
+        };
+        b.run_stage(index, base)
+    }
+}
+
+/// A [`BuildEvent`] held until its stage's turn to report.
+enum HeldEvent {
+    Step {
+        number: usize,
+        total: usize,
+        text: String,
+    },
+    Image(String),
+    UsingCache,
+    RunningIn(String),
+    Output(Vec<u8>),
+    Removing(String),
+    Triggers(usize),
+    Warning(String),
+}
+
+impl HeldEvent {
+    fn from(e: &BuildEvent) -> HeldEvent {
+        match *e {
+            BuildEvent::Step {
+                number,
+                total,
+                text,
+            } => HeldEvent::Step {
+                number,
+                total,
+                text: text.to_string(),
+            },
+            BuildEvent::Image(id) => HeldEvent::Image(id.to_string()),
+            BuildEvent::UsingCache => HeldEvent::UsingCache,
+            BuildEvent::RunningIn(id) => HeldEvent::RunningIn(id.to_string()),
+            BuildEvent::Output(bytes) => HeldEvent::Output(bytes.to_vec()),
+            BuildEvent::Removing(id) => HeldEvent::Removing(id.to_string()),
+            BuildEvent::Triggers(n) => HeldEvent::Triggers(n),
+            BuildEvent::Warning(w) => HeldEvent::Warning(w.to_string()),
+        }
+    }
+
+    fn replay(&self, events: &mut dyn FnMut(BuildEvent)) {
+        events(match self {
+            HeldEvent::Step {
+                number,
+                total,
+                text,
+            } => BuildEvent::Step {
+                number: *number,
+                total: *total,
+                text,
+            },
+            HeldEvent::Image(id) => BuildEvent::Image(id),
+            HeldEvent::UsingCache => BuildEvent::UsingCache,
+            HeldEvent::RunningIn(id) => BuildEvent::RunningIn(id),
+            HeldEvent::Output(bytes) => BuildEvent::Output(bytes),
+            HeldEvent::Removing(id) => BuildEvent::Removing(id),
+            HeldEvent::Triggers(n) => BuildEvent::Triggers(*n),
+            HeldEvent::Warning(w) => BuildEvent::Warning(w),
+        })
+    }
+}
+
 impl<'a> Builder<'a, '_> {
+    /// A job for stage work on another thread, starting after step `step`.
+    fn job(&self, step: usize) -> StageJob<'a> {
+        StageJob {
+            ctx: self.ctx,
+            store: self.store,
+            opts: self.opts,
+            df: self.df,
+            meta: self.meta.clone(),
+            step,
+            total: self.total,
+            results: self.results.clone(),
+        }
+    }
+
     fn emit(&mut self, e: BuildEvent) {
         (self.events)(e)
     }

@@ -224,6 +224,13 @@ pub fn attach(
     let veth = host_veth(endpoint);
     let inside = format!("eth{index}");
     let bridge = network.bridge_name();
+    // The endpoint's veth from the container's previous run (restart) is
+    // deleted by the kernel when that run's namespace goes, which it does
+    // asynchronously: it may still be there. Delete it, as then it only
+    // holds a dead namespace.
+    if link_exists(fd, &veth) {
+        let _ = ip_batch(fd, &format!("link del {veth}\n"), false);
+    }
     // `netns PID` is resolved by `ip` in its own PID namespace: this one's.
     ip_batch(
         fd,
