@@ -896,7 +896,7 @@ _berth_static() {
             return 0
             ;;
         berth__subcmd__build)
-            opts="-t -f -q -h --tag --file --build-arg --target --no-cache --pull --quiet --label --iidfile --platform --network --cache-from --progress --secret --rm --force-rm --help"
+            opts="-t -f -q -o -h --tag --file --build-arg --target --no-cache --pull --quiet --label --iidfile --platform --network --cache-from --progress --output --secret --rm --force-rm --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -947,6 +947,14 @@ _berth_static() {
                     return 0
                     ;;
                 --progress)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3990,7 +3998,7 @@ _berth_static() {
             return 0
             ;;
         berth__subcmd__image__subcmd__build)
-            opts="-t -f -q -h --tag --file --build-arg --target --no-cache --pull --quiet --label --iidfile --platform --network --cache-from --progress --secret --rm --force-rm --help"
+            opts="-t -f -q -o -h --tag --file --build-arg --target --no-cache --pull --quiet --label --iidfile --platform --network --cache-from --progress --output --secret --rm --force-rm --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4041,6 +4049,14 @@ _berth_static() {
                     return 0
                     ;;
                 --progress)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -274,6 +274,7 @@ complete -c berth -n "__fish_berth_using_subcommand build" -l platform -d 'Set p
 complete -c berth -n "__fish_berth_using_subcommand build" -l network -d 'Set the networking mode for the RUN instructions during build ("default", "host", "none")' -r
 complete -c berth -n "__fish_berth_using_subcommand build" -l cache-from -d 'Images to consider as cache sources (accepted; berth\'s cache is its local steps)' -r
 complete -c berth -n "__fish_berth_using_subcommand build" -l progress -d 'Set type of progress output ("auto", "plain", "tty", "quiet"); berth prints the classic builder\'s steps' -r
+complete -c berth -n "__fish_berth_using_subcommand build" -s o -l output -d 'Output destination (format: "type=local,dest=path" or "type=tar,dest=path|-"; "PATH" or "-")' -r
 complete -c berth -n "__fish_berth_using_subcommand build" -l secret -d 'Secret to expose to the build (format: "id=mysecret[,src=/local/secret|,env=VAR]")' -r
 complete -c berth -n "__fish_berth_using_subcommand build" -l rm -d 'Remove intermediate containers after a successful build (always)' -r -f -a "true\t''
 false\t''"
@@ -343,6 +344,7 @@ complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subco
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from build" -l network -d 'Set the networking mode for the RUN instructions during build ("default", "host", "none")' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from build" -l cache-from -d 'Images to consider as cache sources (accepted; berth\'s cache is its local steps)' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from build" -l progress -d 'Set type of progress output ("auto", "plain", "tty", "quiet"); berth prints the classic builder\'s steps' -r
+complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from build" -s o -l output -d 'Output destination (format: "type=local,dest=path" or "type=tar,dest=path|-"; "PATH" or "-")' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from build" -l secret -d 'Secret to expose to the build (format: "id=mysecret[,src=/local/secret|,env=VAR]")' -r
 complete -c berth -n "__fish_berth_using_subcommand image; and __fish_seen_subcommand_from build" -l rm -d 'Remove intermediate containers after a successful build (always)' -r -f -a "true\t''
 false\t''"

@@ -700,3 +700,58 @@ fn independent_stages_build_at_the_same_time() {
         assert_eq!(ps, "", "intermediate containers left: {ps}");
     });
 }
+
+#[test]
+fn output_local_and_tar_write_the_built_files() {
+    use std::os::unix::fs::MetadataExt;
+    let reg = Registry::start(RegistryAuth::None);
+    let image = busybox(&reg);
+    for_each_mode(|env| {
+        let df = format!(
+            "FROM {image}\n\
+             RUN mkdir -p /app && echo built > /app/out.txt && chown 123:45 /app/out.txt && chmod 555 /app\n"
+        );
+        let dir = context(env, "outctx", &[("Dockerfile", &df)]);
+        // type=local: the files, owned by the caller (as BuildKit's local
+        // exporter writes them), modes kept.
+        let dest = env.scratch_dir("out-local");
+        let spec = format!("type=local,dest={}", dest.display());
+        ok(&build(env, &["-o", &spec], &dir));
+        assert_eq!(
+            std::fs::read_to_string(dest.join("app/out.txt")).unwrap(),
+            "built\n"
+        );
+        let meta = std::fs::metadata(dest.join("app/out.txt")).unwrap();
+        assert_eq!(meta.uid(), env.uid());
+        assert_eq!(
+            std::fs::metadata(dest.join("app")).unwrap().mode() & 0o777,
+            0o555
+        );
+        assert!(dest.join("bin/busybox").is_file());
+        // A bare path is type=local too.
+        let bare = env.scratch_dir("out-bare");
+        ok(&build(env, &["-q", "-o", &bare.to_string_lossy()], &dir));
+        assert!(bare.join("app/out.txt").is_file());
+
+        // `-o -`: a tar on stdout, with the image's owners; the progress on stderr.
+        let out = build(env, &["-o", "-"], &dir);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(text(&out.stderr).contains("Successfully built "));
+        let mut ar = tar::Archive::new(&out.stdout[..]);
+        let entry = ar
+            .entries()
+            .unwrap()
+            .map(|e| e.unwrap())
+            .find(|e| e.path().unwrap().ends_with("app/out.txt"))
+            .expect("app/out.txt in the tar");
+        assert_eq!(
+            (entry.header().uid().unwrap(), entry.header().gid().unwrap()),
+            (123, 45)
+        );
+
+        // Outputs berth does not write are refused before building.
+        let out = build(env, &["-o", "type=registry"], &dir);
+        assert_eq!(out.status.code(), Some(125), "{}", text(&out.stderr));
+        assert!(text(&out.stderr).contains("type=registry"));
+    });
+}

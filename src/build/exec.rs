@@ -422,6 +422,124 @@ pub fn build(
     Ok(id)
 }
 
+/// `build -o`: where the files of the built image go, as BuildKit's
+/// local and tar exporters put them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// `type=local,dest=DIR`, or a bare `DIR`: the files, in a directory.
+    Local(PathBuf),
+    /// `type=tar,dest=FILE`, or `-`: a tar of them (None: standard output).
+    Tar(Option<PathBuf>),
+}
+
+impl Output {
+    /// Parses docker's `-o`/`--output` value.
+    pub fn parse(spec: &str) -> Result<Output, BuildError> {
+        if spec == "-" {
+            return Ok(Output::Tar(None));
+        }
+        if !spec.contains('=') {
+            if spec.is_empty() {
+                return Err(other("invalid output: an empty destination"));
+            }
+            return Ok(Output::Local(PathBuf::from(spec)));
+        }
+        let (mut kind, mut dest) = (None, None);
+        for field in spec.split(',') {
+            let (k, v) = field.split_once('=').ok_or_else(|| {
+                other(format!(
+                    "invalid value {field:?} in --output {spec:?}: want key=value"
+                ))
+            })?;
+            match k.trim().to_ascii_lowercase().as_str() {
+                "type" => kind = Some(v.trim().to_string()),
+                "dest" => dest = Some(v.trim().to_string()),
+                _ => {
+                    return Err(BuildError::NotImplemented(format!(
+                        "build --output option {k:?}"
+                    )));
+                }
+            }
+        }
+        let kind = kind.unwrap_or_else(|| "local".into());
+        let dest = dest.filter(|d| !d.is_empty());
+        match (kind.as_str(), dest) {
+            ("local", Some(d)) if d != "-" && !d.is_empty() => Ok(Output::Local(d.into())),
+            ("local", _) => Err(other(
+                "invalid output: type=local needs dest=DIR (a directory, not -)",
+            )),
+            ("tar", None) => Err(other(
+                "invalid output: type=tar needs dest=FILE (or dest=-)",
+            )),
+            ("tar", Some(d)) if d == "-" => Ok(Output::Tar(None)),
+            ("tar", Some(d)) => Ok(Output::Tar(Some(d.into()))),
+            (other_kind, _) => Err(BuildError::NotImplemented(format!(
+                "build --output type={other_kind} (local and tar are)"
+            ))),
+        }
+    }
+}
+
+/// Reads the files of the image `id` (`sha256:…` of its config) as one tar
+/// stream, given to `consume`; owners are the image's.
+pub fn with_image_tar(
+    ctx: &Context,
+    id: &str,
+    consume: impl FnOnce(&mut dyn Read) -> io::Result<()>,
+) -> Result<(), BuildError> {
+    let store = ctx.store()?;
+    let _gc = store.gc_shared()?;
+    let config: Value = serde_json::from_slice(&store.read_blob(id)?).map_err(other)?;
+    let diff_ids = layers::config_diff_ids(&config).unwrap_or_default();
+    if diff_ids.is_empty() {
+        // FROM scratch with no files: an empty tar.
+        let empty = [0u8; 1024];
+        return consume(&mut &empty[..]).map_err(other);
+    }
+    let tree = SourceTree::new(ctx, store, &diff_ids)?;
+    let mut source = tree.open("/")?;
+    {
+        let mut tar = source.start(".").map_err(other)?;
+        consume(&mut tar).map_err(other)?;
+    }
+    source.finish().map_err(other)
+}
+
+/// Unpacks an image's tar into `dest` (made if missing) as the calling
+/// user: files owned by the caller, modes and times kept; device nodes and
+/// FIFOs are left out (only root could make them). The tar crate refuses
+/// entries that would land outside `dest` (`..`, through symlinks).
+pub fn unpack_into(input: &mut dyn Read, dest: &Path) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(dest)?;
+    let mut ar = tar::Archive::new(input);
+    ar.set_overwrite(true);
+    ar.set_preserve_mtime(true);
+    // Directories stay writable until the end (a 0555 one may have files).
+    let mut dirs = Vec::new();
+    for entry in ar.entries()? {
+        let mut e = entry?;
+        let t = e.header().entry_type();
+        if t.is_block_special() || t.is_character_special() || t.is_fifo() {
+            continue;
+        }
+        if t.is_dir() {
+            let mode = e.header().mode()? & 0o7777;
+            let path = dest.join(e.path()?);
+            if e.unpack_in(dest)? {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o700 | mode))?;
+                dirs.push((path, mode));
+            }
+        } else {
+            e.unpack_in(dest)?;
+        }
+    }
+    for (path, mode) in dirs.iter().rev() {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(*mode))?;
+    }
+    Ok(())
+}
+
 /// Quotes a `--label` word for a LABEL line when it needs it.
 fn quote(s: &str) -> String {
     if !s.is_empty()
@@ -2380,5 +2498,47 @@ impl Drop for SourceTree<'_> {
             self.mapping.as_ref(),
             std::slice::from_ref(&self.dir),
         );
+    }
+}
+
+#[cfg(test)]
+mod output_tests {
+    use super::Output;
+    use std::path::PathBuf;
+
+    #[test]
+    fn output_specs_parse_as_docker_reads_them() {
+        assert_eq!(Output::parse("-").unwrap(), Output::Tar(None));
+        assert_eq!(
+            Output::parse("out").unwrap(),
+            Output::Local(PathBuf::from("out"))
+        );
+        assert_eq!(
+            Output::parse("type=local,dest=/x").unwrap(),
+            Output::Local(PathBuf::from("/x"))
+        );
+        assert_eq!(
+            Output::parse("dest=/x").unwrap(),
+            Output::Local(PathBuf::from("/x"))
+        );
+        assert_eq!(Output::parse("type=tar,dest=-").unwrap(), Output::Tar(None));
+        assert_eq!(
+            Output::parse("type=tar,dest=a.tar").unwrap(),
+            Output::Tar(Some(PathBuf::from("a.tar")))
+        );
+        for bad in ["", "type=local", "type=local,dest=-", "type=tar", "type=tar,dest="] {
+            assert!(Output::parse(bad).is_err(), "{bad:?}");
+        }
+        for unsupported in [
+            "type=registry",
+            "type=oci,dest=a",
+            "type=local,dest=a,platform-split=true",
+        ] {
+            assert_eq!(
+                Output::parse(unsupported).unwrap_err().exit_code(),
+                125,
+                "{unsupported}"
+            );
+        }
     }
 }

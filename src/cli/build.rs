@@ -58,6 +58,9 @@ pub struct Args {
     /// Set type of progress output ("auto", "plain", "tty", "quiet"); berth prints the classic builder's steps
     #[arg(long)]
     progress: Option<String>,
+    /// Output destination (format: "type=local,dest=path" or "type=tar,dest=path|-"; "PATH" or "-")
+    #[arg(short = 'o', long)]
+    output: Option<String>,
     /// Secret to expose to the build (format: "id=mysecret[,src=/local/secret|,env=VAR]")
     #[arg(long)]
     secret: Vec<String>,
@@ -225,6 +228,23 @@ fn run(ctx: &Context, args: &Args, dockerfile_text: &mut String) -> anyhow::Resu
         ))),
     };
     let quiet = args.quiet || args.progress.as_deref() == Some("quiet");
+    let output = args
+        .output
+        .as_deref()
+        .map(exec::Output::parse)
+        .transpose()?;
+    // A tar on standard output: the progress goes to stderr, as BuildKit's.
+    let tar_to_stdout = output == Some(exec::Output::Tar(None));
+    if tar_to_stdout && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        bail!(
+            "the tar of the build's files would go to a terminal: redirect the output (-o - > file.tar) or give dest=FILE"
+        );
+    }
+    let mut progress: Box<dyn Write> = if tar_to_stdout {
+        Box::new(std::io::stderr())
+    } else {
+        Box::new(std::io::stdout())
+    };
     let mut secrets = BTreeMap::new();
     for spec in &args.secret {
         let (id, value) = parse_secret(spec)?;
@@ -236,10 +256,11 @@ fn run(ctx: &Context, args: &Args, dockerfile_text: &mut String) -> anyhow::Resu
         if stdin_df || args.context == "-" && context.walk("")?.is_empty() {
             size += 512 + (dockerfile.len() as u64).div_ceil(512) * 512;
         }
-        println!(
+        writeln!(
+            progress,
             "Sending build context to Docker daemon  {}",
             crate::format::units::human_size_with_precision(size as f64, 4)
-        );
+        )?;
     }
     let opts = BuildOptions {
         network,
@@ -254,7 +275,7 @@ fn run(ctx: &Context, args: &Args, dockerfile_text: &mut String) -> anyhow::Resu
         pull: args.pull,
         labels,
     };
-    let mut out = std::io::stdout();
+    let out = &mut progress;
     let mut at_line_start = true;
     let mut events = |e: BuildEvent| {
         if quiet {
@@ -294,7 +315,7 @@ fn run(ctx: &Context, args: &Args, dockerfile_text: &mut String) -> anyhow::Resu
     };
     let mut pull = |name: &str| -> Result<(), String> {
         let reference = Reference::parse(name).map_err(|e| e.to_string())?;
-        if quiet {
+        if quiet || tar_to_stdout {
             let opts = crate::image::pull::PullOptions { platform: None };
             let rt = super::runtime().map_err(|e| e.to_string())?;
             return rt
@@ -325,17 +346,41 @@ fn run(ctx: &Context, args: &Args, dockerfile_text: &mut String) -> anyhow::Resu
     if let Some(f) = &args.iidfile {
         std::fs::write(f, &id).with_context(|| format!("writing {}", f.display()))?;
     }
+    match &output {
+        Some(exec::Output::Tar(None)) => {
+            exec::with_image_tar(ctx, &id, |tar| {
+                let mut stdout = std::io::stdout().lock();
+                std::io::copy(tar, &mut stdout)?;
+                stdout.flush()
+            })?;
+        }
+        Some(exec::Output::Tar(Some(path))) => {
+            let mut file = std::fs::File::create(path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            exec::with_image_tar(ctx, &id, |tar| {
+                std::io::copy(tar, &mut file)?;
+                file.sync_all()
+            })?;
+        }
+        Some(exec::Output::Local(dir)) => {
+            exec::with_image_tar(ctx, &id, |tar| exec::unpack_into(tar, dir))
+                .with_context(|| format!("writing the build's files to {}", dir.display()))?;
+        }
+        None => {}
+    }
     if quiet {
-        println!("{id}");
+        if !tar_to_stdout {
+            println!("{id}");
+        }
     } else {
-        println!("Successfully built {}", short_id(&id));
+        writeln!(progress, "Successfully built {}", short_id(&id))?;
         for t in &args.tag {
             let r = Reference::parse(t)?;
             let mut s = r.familiar_string();
             if r.tag.is_none() {
                 s.push_str(":latest");
             }
-            println!("Successfully tagged {s}");
+            writeln!(progress, "Successfully tagged {s}")?;
         }
     }
     Ok(())
