@@ -2526,7 +2526,13 @@ mod output_tests {
             Output::parse("type=tar,dest=a.tar").unwrap(),
             Output::Tar(Some(PathBuf::from("a.tar")))
         );
-        for bad in ["", "type=local", "type=local,dest=-", "type=tar", "type=tar,dest="] {
+        for bad in [
+            "",
+            "type=local",
+            "type=local,dest=-",
+            "type=tar",
+            "type=tar,dest=",
+        ] {
             assert!(Output::parse(bad).is_err(), "{bad:?}");
         }
         for unsupported in [
