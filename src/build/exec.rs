@@ -333,15 +333,13 @@ pub fn build(
         let (&lead, others) = wave.split_first().expect("waves are not empty");
         // Base images and `--from` images come in first, here: pulling
         // reports through the caller, which only this thread may call.
-        if !others.is_empty() {
-            for &i in others {
-                let node = &graph.stages[i];
-                if let Base::Image(name) = &node.base {
-                    b.image(name, opts.pull)?;
-                }
-                for name in &node.images {
-                    b.image(name, false)?;
-                }
+        for &i in others {
+            let node = &graph.stages[i];
+            if let Base::Image(name) = &node.base {
+                b.image(name, opts.pull)?;
+            }
+            for name in &node.images {
+                b.image(name, false)?;
             }
         }
         let results = std::thread::scope(|scope| {
@@ -353,7 +351,14 @@ pub fn build(
                     scope.spawn(move || {
                         let mut held = Vec::new();
                         let mut record = |e: BuildEvent| held.push(HeldEvent::from(&e));
-                        let mut pulled = |_: &str| Ok(());
+                        // Its images are in the store already (`--pull`
+                        // included); one only an ONBUILD trigger names is not.
+                        let mut pulled = |name: &str| match store.images() {
+                            Ok(index) if local::find(&index, name).is_ok() => Ok(()),
+                            _ => Err(format!(
+                                "{name}: not in the store, and a stage built alongside another cannot pull (pull it first)"
+                            )),
+                        };
                         let result = job.run(&mut record, &mut pulled, i, &base);
                         (result, held)
                     })

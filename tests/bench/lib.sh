@@ -60,6 +60,44 @@ EOF
     { tail -n 20 "$dir/log" >&2; die "docker-registry did not start"; }
 }
 
+# Who the tools run as, from $is_root and $rootless_user (--rootless USER):
+# sets run_uid, run_gid, run_user ("" for root), mode (for the summary) and,
+# when the script is not root, rootless_user (the caller). A rootless user
+# needs /etc/subuid and /etc/subgid ranges.
+resolve_mode() {
+  if [ "$is_root" = 1 ]; then
+    if [ -n "$rootless_user" ]; then
+      id "$rootless_user" >/dev/null 2>&1 || die "no such user: $rootless_user"
+      run_uid=$(id -u "$rootless_user")
+      run_gid=$(id -g "$rootless_user")
+      [ "$run_uid" -ne 0 ] || die "--rootless wants an unprivileged user"
+      mode="rootless ($rootless_user, uid $run_uid)"
+    else
+      run_uid=0
+      run_gid=0
+      mode="root"
+    fi
+  else
+    local me
+    me=$(id -un)
+    if [ -n "$rootless_user" ] && [ "$rootless_user" != "$me" ]; then
+      die "--rootless $rootless_user: only root can switch users (run as root, or drop --rootless)"
+    fi
+    rootless_user=$me
+    run_uid=$(id -u)
+    run_gid=$(id -g)
+    mode="rootless ($me, uid $run_uid; the script is not root)"
+  fi
+  run_user=""
+  [ "$run_uid" -ne 0 ] || return 0
+  run_user=$(id -un "$run_uid")
+  local f
+  for f in /etc/subuid /etc/subgid; do
+    grep -qE "^($run_user|$run_uid):" "$f" 2>/dev/null ||
+      die "$run_user has no range in $f (rootless berth and podman need one)"
+  done
+}
+
 # ---- shared set-up for scripts laid out like run.sh (lifecycle.sh uses these;
 # run.sh still has its own copies). They read the caller's globals, named as
 # in run.sh: run, port, run_uid, run_gid, run_user, is_root, home, xdg_run,

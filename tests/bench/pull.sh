@@ -106,35 +106,7 @@ have_podman=0
 command -v podman >/dev/null 2>&1 && have_podman=1
 
 # ---------------------------------------------------------------------- mode
-if [ "$is_root" = 1 ]; then
-  if [ -n "$rootless_user" ]; then
-    id "$rootless_user" >/dev/null 2>&1 || die "no such user: $rootless_user"
-    run_uid=$(id -u "$rootless_user")
-    run_gid=$(id -g "$rootless_user")
-    [ "$run_uid" -ne 0 ] || die "--rootless wants an unprivileged user"
-    mode="rootless ($rootless_user, uid $run_uid)"
-  else
-    run_uid=0
-    run_gid=0
-    mode="root"
-  fi
-else
-  me=$(id -un)
-  if [ -n "$rootless_user" ] && [ "$rootless_user" != "$me" ]; then
-    die "--rootless $rootless_user: only root can switch users (run as root, or drop --rootless)"
-  fi
-  rootless_user=$me
-  run_uid=$(id -u)
-  run_gid=$(id -g)
-  mode="rootless ($me, uid $run_uid; the script is not root)"
-fi
-if [ "$run_uid" -ne 0 ]; then
-  run_user=$(id -un "$run_uid")
-  for f in /etc/subuid /etc/subgid; do
-    grep -qE "^($run_user|$run_uid):" "$f" 2>/dev/null ||
-      die "$run_user has no range in $f (rootless berth and podman need one)"
-  done
-fi
+resolve_mode
 
 mkdir -p "$bench_dir"
 # The lock is fd 9; long-lived children get it closed (9>&-), so that one left
