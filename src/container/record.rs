@@ -436,10 +436,12 @@ impl ContainerStore {
             Err(e) => return Err(io_err(&name_path)(e)),
         }
         let dir = self.dir(&config.id);
+        // State before config: `list` and `resolve` take config.json as the
+        // sign that a record is complete, so it must come last.
         let made = fs::create_dir(&dir)
             .map_err(io_err(&dir))
-            .and_then(|()| self.write_config(config))
-            .and_then(|()| self.write_state(&config.id, &ContainerState::created()));
+            .and_then(|()| self.write_state(&config.id, &ContainerState::created()))
+            .and_then(|()| self.write_config(config));
         if let Err(e) = made {
             let _ = fs::remove_file(&name_path);
             let _ = fs::remove_dir_all(&dir);
@@ -575,7 +577,8 @@ impl ContainerStore {
                 Err(RecordError::NotFound(_)) => continue,
                 // Half-created (config not yet written) or being removed.
                 Err(RecordError::Io { .. }) | Err(RecordError::Corrupt { .. })
-                    if !self.dir(id).join("config.json").exists() =>
+                    if !self.dir(id).join("config.json").exists()
+                        || !self.dir(id).join("state.json").exists() =>
                 {
                     continue;
                 }
@@ -816,5 +819,26 @@ mod tests {
             .filter(|w| *w)
             .count();
         assert_eq!(wins, 1);
+    }
+    #[test]
+    fn list_never_fails_on_a_record_being_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        let store = ContainerStore::open(&root).unwrap();
+        let creator = std::thread::spawn(move || {
+            let store = ContainerStore::open(&root).unwrap();
+            for n in 0..300 {
+                store
+                    .create(&config(&generate_id(), &format!("c{n}")))
+                    .unwrap();
+            }
+        });
+        let mut seen = 0;
+        while !creator.is_finished() {
+            seen = store.list().expect("list while creating").len().max(seen);
+        }
+        creator.join().unwrap();
+        assert_eq!(store.list().unwrap().len(), 300);
+        assert!(seen <= 300);
     }
 }
