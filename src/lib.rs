@@ -60,15 +60,21 @@
 //!    the start error, 125/126/127) over a pipe and stays. It claims the
 //!    container in `state.json` (two starts at once: one wins).
 //! 4. [`runtime::create_with_stdio`] clones the container's PID 1 with all
-//!    its namespaces at once; rootless, the parent maps its user namespace
-//!    with newuidmap/newgidmap ([`userns`]). The child mounts the overlay of
-//!    the store's layer dirs, `/proc`, `/dev`, `/sys`, binds and tmpfs,
-//!    pivots, masks paths, sets user, rlimits, capabilities and seccomp, and
-//!    waits. Meanwhile the monitor connects its network: rootless on the
-//!    default network it starts pasta on the container's namespace (with the
-//!    published ports); on a user-defined network the container was cloned
-//!    inside the network holder's user namespace ([`network::holder`]) and
-//!    now gets a veth pair into the network's bridge. Then the monitor
+//!    its namespaces at once. Rootless, the clone happens inside the user
+//!    namespace the network holder keeps for the user ([`network::holder`],
+//!    started by the first container): joined as it is when the container
+//!    has berth's standard id map, nested in it with the container's own map
+//!    otherwise (`--userns=keep-id`, `-u $(id -u)`; the maps are written from
+//!    inside, without newuidmap). Without subordinate ids it gets a
+//!    single-id namespace of its own ([`userns`]). The child mounts the
+//!    overlay of the store's layer dirs, `/proc`, `/dev`, `/sys`, binds and
+//!    tmpfs, pivots, masks paths, sets user, rlimits, capabilities and
+//!    seccomp, and waits. Meanwhile the monitor connects its network:
+//!    rootless on the default network it starts pasta on the container's
+//!    namespace (with the published ports); on a user-defined network the
+//!    container gets a veth pair into the network's bridge (rootless in the
+//!    holder's namespace, which is why the container must be in its user
+//!    namespace; `network connect` later does the same). Then the monitor
 //!    records the pid and lets it exec.
 //! 5. [`runtime::io::pump`] moves the container's output (pipes, or the pty
 //!    master) to the json-file log and to the caller's terminal (foreground)

@@ -179,6 +179,119 @@ impl IdMapping {
     }
 }
 
+impl IdMapping {
+    /// The maps of the user namespace process `pid` is in, as this process
+    /// sees them (`/proc/PID/uid_map`: host ids when read from the host).
+    pub fn of_process(pid: i32) -> io::Result<IdMapping> {
+        let read = |file: &str| -> io::Result<Vec<IdRange>> {
+            let text = fs::read_to_string(format!("/proc/{pid}/{file}"))?;
+            text.lines()
+                .map(|line| {
+                    let n: Vec<u32> = line
+                        .split_whitespace()
+                        .filter_map(|w| w.parse().ok())
+                        .collect();
+                    match n[..] {
+                        [container, host, size] => Ok(IdRange {
+                            container,
+                            host,
+                            size,
+                        }),
+                        _ => Err(io::Error::new(
+                            io::ErrorKind::InvalidData,
+                            format!("/proc/{pid}/{file}: bad line {line:?}"),
+                        )),
+                    }
+                })
+                .collect()
+        };
+        Ok(IdMapping {
+            uids: read("uid_map")?,
+            gids: read("gid_map")?,
+        })
+    }
+
+    /// Whether both map the same container ids to the same host ids,
+    /// however the ranges are cut.
+    pub fn same_ids(&self, other: &IdMapping) -> bool {
+        normalized(&self.uids) == normalized(&other.uids)
+            && normalized(&self.gids) == normalized(&other.gids)
+    }
+
+    /// This mapping (container → host ids) for a user namespace nested in
+    /// one whose mapping is `parent`: the same container ids, mapped to the
+    /// parent's container ids of the same host ids. An error names an id
+    /// the parent does not map.
+    pub fn nested_in(&self, parent: &IdMapping) -> Result<IdMapping, String> {
+        Ok(IdMapping {
+            uids: relative(&self.uids, &parent.uids, "uid")?,
+            gids: relative(&self.gids, &parent.gids, "gid")?,
+        })
+    }
+}
+
+/// Ranges sorted by container id, adjacent ones merged.
+fn normalized(ranges: &[IdRange]) -> Vec<IdRange> {
+    let mut sorted = ranges.to_vec();
+    sorted.sort_by_key(|r| r.container);
+    let mut out: Vec<IdRange> = Vec::new();
+    for r in sorted.into_iter().filter(|r| r.size > 0) {
+        match out.last_mut() {
+            Some(last)
+                if last.container.checked_add(last.size) == Some(r.container)
+                    && last.host.checked_add(last.size) == Some(r.host) =>
+            {
+                last.size += r.size
+            }
+            _ => out.push(r),
+        }
+    }
+    out
+}
+
+fn relative(ranges: &[IdRange], parent: &[IdRange], kind: &str) -> Result<Vec<IdRange>, String> {
+    let mut out = Vec::new();
+    for r in ranges {
+        let (mut container, mut host, mut left) =
+            (r.container, u64::from(r.host), u64::from(r.size));
+        while left > 0 {
+            let piece = parent.iter().find(|p| {
+                u64::from(p.host) <= host && host < u64::from(p.host) + u64::from(p.size)
+            });
+            let Some(p) = piece else {
+                return Err(format!(
+                    "host {kind} {host} is not mapped in the shared user namespace"
+                ));
+            };
+            let offset = host - u64::from(p.host);
+            let len = left.min(u64::from(p.size) - offset);
+            out.push(IdRange {
+                container,
+                host: p.container + offset as u32,
+                size: len as u32,
+            });
+            container = container.saturating_add(len as u32);
+            host += len;
+            left -= len;
+        }
+    }
+    Ok(out)
+}
+
+/// Writes `ranges` as `/proc/PID/{file}` (`uid_map` or `gid_map`) in one
+/// write: what a process with CAP_SETUID/CAP_SETGID in the parent user
+/// namespace may do for a child namespace without newuidmap.
+pub fn write_map_direct(pid: i32, file: &str, ranges: &[IdRange]) -> io::Result<()> {
+    let text: String = ranges
+        .iter()
+        .map(|r| format!("{} {} {}\n", r.container, r.host, r.size))
+        .collect();
+    fs::OpenOptions::new()
+        .write(true)
+        .open(format!("/proc/{pid}/{file}"))?
+        .write_all(text.as_bytes())
+}
+
 /// `target → own`, every other host id of `ranges` (the caller's own one
 /// excepted) laid out from container 0 up, around `target`.
 fn keep(ranges: &[IdRange], own: u32, target: u32) -> Vec<IdRange> {
@@ -419,6 +532,49 @@ mod tests {
         );
         assert_eq!(parse_subordinate(text, "carol", 1001), vec![(300000, 1000)]);
         assert!(parse_subordinate(text, "dave", 5).is_empty());
+    }
+
+    #[test]
+    fn a_keep_id_map_nests_in_the_standard_one() {
+        let standard = IdMapping {
+            uids: stack(1000, &[(100000, 65536)]),
+            gids: stack(1000, &[(100000, 65536)]),
+        };
+        // The standard map nested in itself is the identity.
+        let same = standard.nested_in(&standard).unwrap();
+        assert_eq!(same.uids, vec![r(0, 0, 1), r(1, 1, 65536)]);
+        assert!(standard.same_ids(&standard));
+        // keep-id 1000: container 1000 is the caller (parent's 0), the
+        // subordinate ids fill 0..999 and 1001.. (parent's 1..).
+        let kept = standard.keep_id(1000, 1000);
+        assert!(!kept.same_ids(&standard));
+        let nested = kept.nested_in(&standard).unwrap();
+        assert_eq!(
+            nested.uids,
+            vec![r(0, 1, 1000), r(1000, 0, 1), r(1001, 1001, 64536)]
+        );
+        // Cut differently, the same ids.
+        let cut = IdMapping {
+            uids: vec![r(1, 100000, 10), r(0, 1000, 1), r(11, 100010, 65526)],
+            gids: standard.gids.clone(),
+        };
+        assert!(cut.same_ids(&standard));
+        // A range crossing two of the parent's is split.
+        let parent = IdMapping {
+            uids: vec![r(0, 500, 10), r(10, 900, 10)],
+            gids: vec![r(0, 500, 10)],
+        };
+        let wide = IdMapping {
+            uids: vec![r(0, 505, 5)],
+            gids: vec![r(0, 500, 1)],
+        };
+        assert_eq!(wide.nested_in(&parent).unwrap().uids, vec![r(0, 5, 5)]);
+        let unmapped = IdMapping {
+            uids: vec![r(0, 508, 4)],
+            gids: vec![r(0, 500, 1)],
+        };
+        let err = unmapped.nested_in(&parent).unwrap_err();
+        assert!(err.contains("host uid 510"), "{err}");
     }
 
     #[test]

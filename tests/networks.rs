@@ -197,6 +197,181 @@ fn connect_and_disconnect_a_running_container() {
     });
 }
 
+/// The kind local-registry pattern: a container started on the default
+/// network (rootless: pasta's) joins a user-defined network at runtime,
+/// keeps its way out, and both sides find each other by name.
+#[test]
+fn a_container_started_on_the_default_network_joins_a_user_network() {
+    let reg = Registry::start(RegistryAuth::None);
+    let img = busybox(&reg);
+    for_each_mode(|env| {
+        stdout(env, &["pull", "-q", &img]);
+        stdout(env, &["network", "create", "--subnet", &subnet(6), "kind"]);
+        // The "registry", on the default network.
+        let script = "while true; do echo from-registry | nc -l -p 7000; done";
+        stdout(
+            env,
+            &["run", "-d", "--name", "registry", &img, "sh", "-c", script],
+        );
+        let route_before = stdout(env, &["exec", "registry", "ip", "route"]);
+        stdout(
+            env,
+            &[
+                "network",
+                "connect",
+                "--alias",
+                "reg-alias",
+                "kind",
+                "registry",
+            ],
+        );
+        // A node on the network reaches it by name and by alias.
+        assert_eq!(
+            client(env, &img, "kind", "registry").trim(),
+            "from-registry"
+        );
+        assert_eq!(
+            client(env, &img, "kind", "reg-alias").trim(),
+            "from-registry"
+        );
+        // It keeps its default route (the default network's) and gains eth1.
+        let route_after = stdout(env, &["exec", "registry", "ip", "route"]);
+        let default = |r: &str| {
+            r.lines()
+                .find(|l| l.starts_with("default"))
+                .map(String::from)
+        };
+        assert_eq!(
+            default(&route_after),
+            default(&route_before),
+            "{route_after}"
+        );
+        let links = stdout(env, &["exec", "registry", "ip", "-o", "link"]);
+        assert!(
+            links.contains(" eth1:") || links.contains(" eth1@"),
+            "{links}"
+        );
+        // It resolves the network's names now (docker's embedded DNS).
+        server(env, &img, "node", "kind", &[], "from-node");
+        let fetched = stdout(
+            env,
+            &[
+                "exec",
+                "registry",
+                "sh",
+                "-c",
+                "for i in $(seq 50); do out=$(nc -w 2 node 7000 </dev/null) && [ -n \"$out\" ] && echo \"$out\" && exit 0; sleep 0.2; done; exit 1",
+            ],
+        );
+        assert_eq!(fetched.trim(), "from-node");
+        let nets = stdout(
+            env,
+            &[
+                "inspect",
+                "-f",
+                "{{.HostConfig.NetworkMode}}:{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}",
+                "registry",
+            ],
+        );
+        assert_eq!(nets.trim(), "bridge:bridge kind");
+        // Disconnected: its name is gone from the network, and it asks the
+        // host's resolvers again.
+        stdout(env, &["network", "disconnect", "kind", "registry"]);
+        env.berth_cmd([
+            "run",
+            "--rm",
+            "--network",
+            "kind",
+            &img,
+            "nslookup",
+            "registry",
+        ])
+        .assert()
+        .failure();
+        let resolv = stdout(env, &["exec", "registry", "cat", "/etc/resolv.conf"]);
+        let gateway = subnet(6).replace("0/24", "1");
+        assert!(!resolv.contains(&gateway), "{resolv}");
+        // Connected again, after a restart too.
+        stdout(env, &["network", "connect", "kind", "registry"]);
+        stdout(env, &["restart", "-t", "1", "registry"]);
+        assert_eq!(
+            client(env, &img, "kind", "registry").trim(),
+            "from-registry"
+        );
+        // A namespace shared with the host takes no network: docker's words.
+        stdout(
+            env,
+            &[
+                "create",
+                "--name",
+                "on-host",
+                "--network",
+                "host",
+                &img,
+                "true",
+            ],
+        );
+        env.berth_cmd(["network", "connect", "kind", "on-host"])
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains(
+                "cannot be connected to any other network",
+            ));
+        stdout(env, &["rm", "-f", "registry", "node", "on-host"]);
+        stdout(env, &["network", "rm", "kind"]);
+    });
+}
+
+/// Rootless, a container that keeps the caller's uid (`-u $(id -u)`, its
+/// own id map) is connected too, and files it writes stay the caller's.
+#[test]
+fn a_container_with_its_own_id_map_joins_a_user_network() {
+    let reg = Registry::start(RegistryAuth::None);
+    let img = busybox(&reg);
+    for_each_mode(|env| {
+        if env.uid() == 0 {
+            return;
+        }
+        stdout(env, &["pull", "-q", &img]);
+        stdout(env, &["network", "create", "--subnet", &subnet(7), "ids"]);
+        server(env, &img, "peer", "ids", &[], "from-peer");
+        let dir = tempfile::tempdir_in(env.home()).unwrap();
+        let src = dir.path().to_str().unwrap().to_string();
+        let owner = format!("{}:{}", env.uid(), env.uid());
+        std::process::Command::new("chown")
+            .args([&owner, &src])
+            .status()
+            .unwrap();
+        let user = env.uid().to_string();
+        let mount = format!("{src}:/src");
+        stdout(
+            env,
+            &[
+                "run", "-d", "--name", "mine", "-u", &user, "-v", &mount, &img, "sleep", "1000",
+            ],
+        );
+        stdout(env, &["network", "connect", "ids", "mine"]);
+        let out = stdout(
+            env,
+            &[
+                "exec",
+                "mine",
+                "sh",
+                "-c",
+                "id -u; touch /src/made; for i in $(seq 50); do out=$(nc -w 2 peer 7000 </dev/null) && [ -n \"$out\" ] && echo \"$out\" && exit 0; sleep 0.2; done; exit 1",
+            ],
+        );
+        assert_eq!(
+            out.lines().collect::<Vec<_>>(),
+            [user.as_str(), "from-peer"]
+        );
+        let meta = std::fs::metadata(dir.path().join("made")).unwrap();
+        assert_eq!(std::os::unix::fs::MetadataExt::uid(&meta), env.uid());
+        stdout(env, &["rm", "-f", "mine", "peer"]);
+        stdout(env, &["network", "rm", "ids"]);
+    });
+}
+
 #[test]
 fn addresses_internal_networks_and_errors() {
     let reg = Registry::start(RegistryAuth::None);

@@ -500,7 +500,13 @@ pub struct Resolved {
 
 fn network_name(config: &ContainerConfig) -> String {
     if !config.networks.is_empty() {
-        let names: Vec<&str> = config.networks.iter().map(|e| e.network.as_str()).collect();
+        // A rootless default-network container connected to more networks
+        // is still on the default one (its helper's).
+        let helper = (!config.network_helper.is_empty()).then_some(crate::network::DEFAULT_NETWORK);
+        let names: Vec<&str> = helper
+            .into_iter()
+            .chain(config.networks.iter().map(|e| e.network.as_str()))
+            .collect();
         return names.join(",");
     }
     if config.network_mode.is_empty() {
@@ -971,7 +977,13 @@ fn host_config(config: &ContainerConfig, mounts: &[MountPoint]) -> Value {
     h.insert("Binds".into(), null_if_empty(binds));
     h.insert("ContainerIDFile".into(), json!(""));
     h.insert("LogConfig".into(), log_config);
-    h.insert("NetworkMode".into(), json!(network_name(config)));
+    // The mode it was created with: `network connect` does not change it.
+    let mode = if config.network_mode.is_empty() {
+        network_name(config)
+    } else {
+        config.network_mode.clone()
+    };
+    h.insert("NetworkMode".into(), json!(mode));
     h.insert(
         "PortBindings".into(),
         crate::network::ports::port_bindings_json(&config.port_bindings),
@@ -1174,6 +1186,8 @@ fn network_settings(config: &ContainerConfig, state: &ContainerState) -> Value {
     let mut networks = Map::new();
     if config.networks.is_empty() {
         networks.insert(network_name(config), empty_endpoint);
+    } else if !config.network_helper.is_empty() {
+        networks.insert(crate::network::DEFAULT_NETWORK.into(), empty_endpoint);
     }
     for e in &config.networks {
         // docker shows the addresses of a stopped container's endpoints empty.

@@ -148,9 +148,10 @@ fn run_once(
 ) -> Result<runtime::Outcome, MonitorError> {
     let mut plan = plan_for(containers, config)?;
     let id = &config.id;
-    // User-defined networks: the holder must run (and, rootless, the
-    // container is created in its user namespace) before the clone.
-    let holder = match user_network_holder(config, &mut plan) {
+    // The holder must run before the clone: rootless, the container is
+    // created in its user namespace; its bridges are where user-defined
+    // networks are.
+    let holder = match network_holder(config, &mut plan) {
         Ok(h) => h,
         Err(e) => {
             record_failed_start(containers, id, 125, &e.to_string());
@@ -202,7 +203,7 @@ fn run_once(
     // Network: the container's netns exists now; connect it (and publish its
     // ports) before its command runs. Dropping `_network` stops the helper
     // (pasta outlives the container otherwise), on every way out of here.
-    let attached = if holder.is_some() || !config.networks.is_empty() {
+    let attached = if !config.networks.is_empty() {
         attach_bridges(holder.as_ref(), config, pid)
     } else {
         Ok(())
@@ -344,35 +345,48 @@ fn run_once(
     })
 }
 
-/// The network holder a container on user-defined networks needs (None for
-/// the others), with `plan` set to create it in the holder's user namespace
-/// when rootless.
-fn user_network_holder(
+/// The network holder the container needs, with `plan` set to create it in
+/// the holder's user namespace when rootless. Rootless that is every
+/// container with a user namespace of its own to make (see
+/// [`crate::network::holder`]: `network connect` needs it later); as root
+/// only those on user-defined networks (the holder is their DNS). None
+/// for `--network container:` (the plan joins that container's) and,
+/// rootless without subordinate ids, for containers on no user-defined
+/// network (they keep their own single-id namespace, as before).
+fn network_holder(
     config: &ContainerConfig,
     plan: &mut ContainerPlan,
 ) -> Result<Option<crate::network::holder::Holder>, MonitorError> {
+    use oci_spec::runtime::LinuxNamespaceType;
     if let Some(target) = config.network_mode.strip_prefix("container:") {
         join_container_network(target, plan)?;
         return Ok(None);
     }
-    // root's default bridge needs no holder: its bridge is in the host's
-    // namespace, and the default network has no name resolution.
-    if config
+    let paths = crate::paths::Paths::detect().map_err(|e| MonitorError::Network(e.to_string()))?;
+    let on_user_network = config
         .networks
         .iter()
-        .all(|e| e.network == crate::network::DEFAULT_NETWORK)
-    {
+        .any(|e| e.network != crate::network::DEFAULT_NETWORK);
+    let wanted = if paths.rootless {
+        on_user_network || crate::userns::IdMapping::for_caller(&paths).is_ok()
+    } else {
+        // root's default bridge is in the host's namespace, and the
+        // default network has no name resolution.
+        on_user_network
+    };
+    if !wanted {
         return Ok(None);
     }
-    let net = |e: crate::network::NetworkError| MonitorError::Network(e.to_string());
-    let paths = crate::paths::Paths::detect().map_err(|e| MonitorError::Network(e.to_string()))?;
-    let holder = crate::network::holder::ensure(&paths).map_err(net)?;
+    let holder =
+        crate::network::holder::ensure(&paths).map_err(|e| MonitorError::Network(e.to_string()))?;
     if let Some(userns) = holder.user_namespace()
         && let Some(linux) = plan.spec.linux_mut()
         && let Some(namespaces) = linux.namespaces_mut()
     {
+        // The spec's id maps stay: the runtime nests a user namespace with
+        // them when they are not the holder's.
         for ns in namespaces.iter_mut() {
-            if ns.typ() == oci_spec::runtime::LinuxNamespaceType::User {
+            if ns.typ() == LinuxNamespaceType::User && ns.path().is_none() {
                 ns.set_path(Some(userns.clone()));
             }
         }
@@ -438,8 +452,17 @@ fn attach_bridges(
         let network = store
             .get_attachable(&endpoint.network_id)
             .map_err(|e| net(e.into()))?;
-        bridge::ensure_bridge(&place, &network).map_err(net)?;
-        bridge::attach(&place, &network, endpoint, pid, index, index == 0).map_err(net)?;
+        match holder {
+            Some(h) => h.ensure_bridge(&network),
+            None => bridge::ensure_bridge(&place, &network),
+        }
+        .map_err(net)?;
+        // With a user-mode helper (a rootless default-network container
+        // connected to more networks), the helper keeps the default route.
+        let helper = !config.network_helper.is_empty();
+        let default_route = index == 0 && !helper;
+        let inside = index + usize::from(helper);
+        bridge::attach(&place, &network, endpoint, pid, inside, default_route).map_err(net)?;
     }
     if let Some(h) = holder {
         crate::network::holder::kick(h);

@@ -209,6 +209,24 @@ pub fn host_veth(endpoint: &Endpoint) -> String {
     format!("veth{}", &endpoint.endpoint_id[..7])
 }
 
+/// The lowest `N` such that the network namespace of `pid` has no `ethN`
+/// (`network connect` of a running container: after a disconnect, or next
+/// to the default network's pasta interface, `eth{count}` may be taken).
+/// `/proc/PID/net/dev` lists that namespace's interfaces; unreadable,
+/// `fallback`.
+pub fn free_inside_index(pid: i32, fallback: usize) -> usize {
+    let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/net/dev")) else {
+        return fallback;
+    };
+    let taken: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.split_once(':').map(|(name, _)| name.trim()))
+        .collect();
+    (0..)
+        .find(|n| !taken.contains(&format!("eth{n}").as_str()))
+        .unwrap_or(fallback)
+}
+
 /// Connects the network namespace of `pid` to the network's bridge: a veth
 /// pair, `eth{index}` inside with the endpoint's address and MAC, and the
 /// default route through the gateway when `default_route`.

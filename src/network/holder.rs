@@ -19,11 +19,24 @@
 //! containers on that network, read from their records; other questions
 //! are forwarded to the host's resolvers (not on `--internal` networks).
 //!
-//! Lifetime: started by the first monitor that needs it, under
-//! `<runtime>/netns/lock`, which that monitor keeps until its container is
-//! running. The holder checks every second; when no running container is on
-//! a user-defined network twice in a row and it can take the lock, it stops
-//! pasta and exits, and the namespaces (rootless: the bridges too) go with it.
+//! Rootless, every container with berth's standard id map is created in
+//! the holder's user namespace, whatever its network (one with another map,
+//! `--userns=keep-id`, in a user namespace nested in it, whose map the
+//! runtime writes from inside: [`crate::runtime`]). That is what lets
+//! `network connect` give a container started on the default network a veth
+//! pair later: no process can join namespaces owned by two sibling user
+//! namespaces. It also makes a start cheaper than its own map would: joining
+//! runs no newuidmap. pasta for the holder's namespace starts only when a
+//! bridge first needs the way out ([`Holder::ensure_bridge`]).
+//!
+//! Lifetime: started by the first monitor that needs it. Monitors hold
+//! `<runtime>/netns/lock` shared from [`ensure`] until their container is
+//! running (starts never wait for each other); spawning takes it
+//! exclusively. The holder checks every second; when no running container
+//! needs it (rootless: none at all; as root: none on a user-defined
+//! network) twice in a row and it can take the lock exclusively, it stops
+//! pasta and exits, and the namespaces (rootless: the bridges too) go with
+//! it.
 
 use std::collections::HashMap;
 use std::fs::{self, File};
@@ -46,10 +59,6 @@ use crate::paths::Paths;
 struct HolderRecord {
     pid: i32,
     start: u64,
-    #[serde(default)]
-    pasta_pid: i32,
-    #[serde(default)]
-    pasta_start: u64,
 }
 
 fn setup_err(what: &str) -> impl FnOnce(std::io::Error) -> NetworkError + '_ {
@@ -78,6 +87,7 @@ fn open_lock(dir: &Path) -> Result<File, NetworkError> {
 pub struct Holder {
     pub pid: i32,
     rootless: bool,
+    dir: PathBuf,
     _lock: File,
 }
 
@@ -101,55 +111,153 @@ impl Holder {
         })
     }
 
-    /// Rootless: the user namespace containers on user-defined networks
-    /// are created in.
+    /// Rootless: the user namespace containers are created in (or nested in).
     pub fn user_namespace(&self) -> Option<PathBuf> {
         self.rootless
             .then(|| PathBuf::from(format!("/proc/{}/ns/user", self.pid)))
     }
+
+    /// `network`'s bridge where the holder keeps bridges, with NAT. Rootless,
+    /// pasta first connects the holder's namespace to the host if it is not
+    /// yet. One monitor at a time (`<runtime>/netns/bridge.lock`): two that
+    /// both find no bridge would both add it.
+    pub fn ensure_bridge(&self, network: &Network) -> Result<(), NetworkError> {
+        let lock = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.dir.join("bridge.lock"))
+            .map_err(setup_err("opening the bridge lock"))?;
+        lock.lock().map_err(setup_err("locking the bridges"))?;
+        if self.rootless {
+            self.ensure_outbound()?;
+        }
+        super::bridge::ensure_bridge(&self.place()?, network)
+    }
+
+    /// pasta for the holder's namespace (rootless), recorded in `pasta.pid`
+    /// for the holder to stop when it exits (Debian's pasta would stay).
+    /// Called under the bridge lock.
+    fn ensure_outbound(&self) -> Result<(), NetworkError> {
+        let record = self.dir.join("pasta.pid");
+        if let Ok(text) = fs::read_to_string(&record) {
+            let mut w = text
+                .split_whitespace()
+                .map(|s| s.parse::<u64>().unwrap_or(0));
+            let (pid, start) = (w.next().unwrap_or(0) as i32, w.next().unwrap_or(0));
+            let holder = w.next().unwrap_or(0) as i32;
+            if holder == self.pid && pid > 0 && record::process_alive(pid, start) {
+                return Ok(());
+            }
+        }
+        if super::find_in_path("pasta").is_none() {
+            return Err(NetworkError::Setup(
+                "rootless user-defined networks need pasta: apt-get install passt".into(),
+            ));
+        }
+        let (pasta_pid, pasta_start) = super::Helper::Pasta
+            .connect(self.pid, &[], &self.dir)?
+            .detach();
+        let tmp = self.dir.join("pasta.pid.tmp");
+        fs::write(&tmp, format!("{pasta_pid} {pasta_start} {}\n", self.pid))
+            .and_then(|()| fs::rename(&tmp, &record))
+            .map_err(setup_err("recording pasta's pid"))
+    }
+
+    /// Whether the running process `pid` was created in the holder's user
+    /// namespace or in one nested in it (what a veth pair between the
+    /// holder's bridges and its network namespace needs).
+    pub fn owns_user_namespace_of(&self, pid: i32) -> bool {
+        if !self.rootless {
+            return true;
+        }
+        let ours = match fs::metadata(format!("/proc/{}/ns/user", self.pid)) {
+            Ok(m) => std::os::unix::fs::MetadataExt::ino(&m),
+            Err(_) => return false,
+        };
+        let Ok(theirs) = File::open(format!("/proc/{pid}/ns/user")) else {
+            return false;
+        };
+        let ino = |f: &File| {
+            f.metadata()
+                .map(|m| std::os::unix::fs::MetadataExt::ino(&m))
+        };
+        if ino(&theirs).is_ok_and(|i| i == ours) {
+            return true;
+        }
+        // NS_GET_PARENT: the user namespace one level up.
+        const NS_GET_PARENT: libc::c_ulong = 0xb702;
+        // SAFETY: an ioctl on an fd we own; it returns a new fd or -1.
+        let parent = unsafe { libc::ioctl(theirs.as_raw_fd(), NS_GET_PARENT as _) };
+        if parent < 0 {
+            return false;
+        }
+        // SAFETY: the kernel just gave us this fd.
+        let parent = unsafe { <File as std::os::fd::FromRawFd>::from_raw_fd(parent) };
+        ino(&parent).is_ok_and(|i| i == ours)
+    }
+}
+
+fn read_record(dir: &Path) -> Option<HolderRecord> {
+    let rec: HolderRecord =
+        serde_json::from_slice(&fs::read(dir.join("holder.json")).ok()?).ok()?;
+    record::process_alive(rec.pid, rec.start).then_some(rec)
 }
 
 /// Makes sure the holder runs, starting it if needed. The returned holder
-/// keeps the lock: keep it until the container is recorded as running.
+/// keeps the lock (shared) that stops it from exiting: keep it until the
+/// container is recorded as running.
 pub fn ensure(paths: &Paths) -> Result<Holder, NetworkError> {
     let dir = dir(paths)?;
     let lock = open_lock(&dir)?;
-    lock.lock()
+    lock.lock_shared()
         .map_err(setup_err("locking the network holder"))?;
-    let record_path = dir.join("holder.json");
-    if let Some(rec) = fs::read(&record_path)
-        .ok()
-        .and_then(|b| serde_json::from_slice::<HolderRecord>(&b).ok())
-        && record::process_alive(rec.pid, rec.start)
-    {
+    if let Some(rec) = read_record(&dir) {
         return Ok(Holder {
             pid: rec.pid,
             rootless: paths.rootless,
+            dir,
             _lock: lock,
         });
     }
-    let rec = spawn(paths, &dir)?;
-    let tmp = dir.join("holder.json.tmp");
-    fs::write(&tmp, serde_json::to_vec(&rec).expect("serialisable"))
-        .and_then(|()| fs::rename(&tmp, &record_path))
-        .map_err(setup_err("recording the network holder"))?;
+    // None runs: one starter spawns it, the others then find it.
+    lock.unlock()
+        .map_err(setup_err("unlocking the network holder"))?;
+    lock.lock()
+        .map_err(setup_err("locking the network holder"))?;
+    let rec = match read_record(&dir) {
+        Some(rec) => rec,
+        None => {
+            let rec = spawn(paths, &dir)?;
+            let tmp = dir.join("holder.json.tmp");
+            fs::write(&tmp, serde_json::to_vec(&rec).expect("serialisable"))
+                .and_then(|()| fs::rename(&tmp, dir.join("holder.json")))
+                .map_err(setup_err("recording the network holder"))?;
+            rec
+        }
+    };
+    // Exclusive to shared is not atomic, but a holder exits only after two
+    // idle checks a second apart, and this one was alive a moment ago.
+    lock.lock_shared()
+        .map_err(setup_err("locking the network holder"))?;
     Ok(Holder {
         pid: rec.pid,
         rootless: paths.rootless,
+        dir,
         _lock: lock,
     })
 }
 
-/// The holder if it runs (nothing is started), with its lock.
+/// The holder if it runs (nothing is started), with its lock (shared).
 pub fn running(paths: &Paths) -> Option<Holder> {
     let dir = dir(paths).ok()?;
     let lock = open_lock(&dir).ok()?;
-    lock.lock().ok()?;
-    let rec: HolderRecord =
-        serde_json::from_slice(&fs::read(dir.join("holder.json")).ok()?).ok()?;
-    record::process_alive(rec.pid, rec.start).then_some(Holder {
+    lock.lock_shared().ok()?;
+    let rec = read_record(&dir)?;
+    Some(Holder {
         pid: rec.pid,
         rootless: paths.rootless,
+        dir,
         _lock: lock,
     })
 }
@@ -185,6 +293,8 @@ fn upstreams(rootless: bool) -> Vec<Ipv4Addr> {
 }
 
 fn spawn(paths: &Paths, dir: &Path) -> Result<HolderRecord, NetworkError> {
+    // A holder that was killed left its pasta behind.
+    stop_pasta(dir);
     let mapping = if paths.rootless {
         Some(
             crate::userns::IdMapping::for_caller(paths)
@@ -225,45 +335,10 @@ fn spawn(paths: &Paths, dir: &Path) -> Result<HolderRecord, NetworkError> {
             err.trim()
         )));
     };
-    let start = record::process_start_time(pid).unwrap_or(0);
-    let mut rec = HolderRecord {
+    Ok(HolderRecord {
         pid,
-        start,
-        pasta_pid: 0,
-        pasta_start: 0,
-    };
-    if paths.rootless {
-        // pasta gives the holder's namespace the host's address and route;
-        // the holder stops it when it exits (Debian's pasta would stay).
-        if super::find_in_path("pasta").is_none() {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid),
-                nix::sys::signal::Signal::SIGKILL,
-            );
-            return Err(NetworkError::Setup(
-                "rootless user-defined networks need pasta: apt-get install passt".into(),
-            ));
-        }
-        let conn = match super::Helper::Pasta.connect(pid, &[], dir) {
-            Ok(c) => c,
-            Err(e) => {
-                let _ = nix::sys::signal::kill(
-                    nix::unistd::Pid::from_raw(pid),
-                    nix::sys::signal::Signal::SIGKILL,
-                );
-                return Err(e);
-            }
-        };
-        let (pasta_pid, pasta_start) = conn.detach();
-        rec.pasta_pid = pasta_pid;
-        rec.pasta_start = pasta_start;
-        fs::write(
-            dir.join("pasta.pid"),
-            format!("{pasta_pid} {pasta_start}\n"),
-        )
-        .map_err(setup_err("recording pasta's pid"))?;
-    }
-    Ok(rec)
+        start: record::process_start_time(pid).unwrap_or(0),
+    })
 }
 
 /// What `berth internal netns-holder` is given.
@@ -304,7 +379,10 @@ pub fn run(args: HolderArgs) -> Result<(), NetworkError> {
                     unsafe { libc::dup2(null.as_raw_fd(), fd) };
                 }
             }
-            serve(&args);
+            // The lock stays held (exclusive) until the record is gone and
+            // the process exits: a starter waiting for it then finds no
+            // holder and starts one, rather than joining a dying one.
+            let _lock = serve(&args);
             stop_pasta(&args.dir);
             let _ = fs::remove_file(args.dir.join("holder.json"));
             // SAFETY: plain exit of the daemon.
@@ -341,6 +419,9 @@ struct Pending {
 /// Names → addresses per network id, from the records of running containers.
 fn name_table(data: &Path) -> HashMap<String, HashMap<String, Vec<Ipv4Addr>>> {
     let mut table: HashMap<String, HashMap<String, Vec<Ipv4Addr>>> = HashMap::new();
+    if !data.join("containers").is_dir() {
+        return table;
+    }
     let Ok(store) = ContainerStore::open(data) else {
         return table;
     };
@@ -366,12 +447,21 @@ fn name_table(data: &Path) -> HashMap<String, HashMap<String, Vec<Ipv4Addr>>> {
     table
 }
 
-fn attached_running(data: &Path) -> usize {
+/// The running containers that keep the holder: rootless every one (any
+/// may be created in its user namespace, and `network connect` needs that
+/// namespace to stay the same), as root those on user-defined networks.
+/// None once the store is gone (a deleted test or data dir).
+fn needed_by(data: &Path, rootless: bool) -> usize {
+    if !data.join("containers").is_dir() {
+        return 0;
+    }
     ContainerStore::open(data)
         .and_then(|s| s.list())
         .map(|list| {
             list.iter()
-                .filter(|(c, s)| !c.networks.is_empty() && s.observed().status.is_running())
+                .filter(|(c, s)| {
+                    (rootless || !c.networks.is_empty()) && s.observed().status.is_running()
+                })
                 .count()
         })
         .unwrap_or(1)
@@ -393,7 +483,9 @@ pub fn kick(holder: &Holder) {
     );
 }
 
-fn serve(args: &HolderArgs) {
+/// Answers DNS until no container needs the holder; returns the lock,
+/// held exclusively.
+fn serve(args: &HolderArgs) -> File {
     use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, Signal, sigprocmask};
     // SIGUSR1 stays blocked but while ppoll waits: none is lost between
     // the check of RESCAN and the wait.
@@ -419,7 +511,7 @@ fn serve(args: &HolderArgs) {
         }
         if last_scan.elapsed() >= Duration::from_secs(1) {
             last_scan = Instant::now();
-            if attached_running(&args.data) == 0 {
+            if needed_by(&args.data, args.own_netns) == 0 {
                 idle += 1;
             } else {
                 idle = 0;
@@ -427,9 +519,9 @@ fn serve(args: &HolderArgs) {
             if idle >= 2
                 && let Ok(lock) = open_lock(&args.dir)
                 && lock.try_lock().is_ok()
-                && attached_running(&args.data) == 0
+                && needed_by(&args.data, args.own_netns) == 0
             {
-                return;
+                return lock;
             }
             rescan_listeners(&args.data, &mut listeners);
         }

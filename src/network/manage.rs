@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::NetworkError;
 use super::store::{Listed, Network, NetworkStore, StoreError};
-use crate::container::record::{ContainerConfig, ContainerState, ContainerStore};
+use crate::container::record::{ContainerConfig, ContainerState, ContainerStore, Endpoint};
 use crate::container::spec::NetworkRequest;
 use crate::paths::Paths;
 
@@ -205,8 +205,18 @@ pub fn connect(
             config.name, net.name
         )));
     }
-    if config.networks.is_empty() {
-        return Err(NetworkError::NotOnUserNetwork(config.name.clone()));
+    // docker's refusals: a namespace shared with the host or another
+    // container, or none at all, takes no more networks. The rootless
+    // default network (a helper, no endpoint) takes them.
+    if config.networks.is_empty() && config.network_helper.is_empty() {
+        return Err(NetworkError::Setup(
+            if config.network_mode == "none" {
+                "container cannot be connected to multiple networks with one of the networks in private (none) mode"
+            } else {
+                "container sharing network namespace with another container or host cannot be connected to any other network"
+            }
+            .into(),
+        ));
     }
     let request = NetworkRequest {
         network: net.id.clone(),
@@ -225,15 +235,21 @@ pub fn connect(
         return Ok(());
     };
     let mut config = containers.read_config(&id)?;
-    let index = config.networks.len();
     config.networks.push(endpoint.clone());
     containers.write_config(&config)?;
     drop(lock);
     if state.status.is_running() {
         let holder = super::holder::ensure(paths)?;
+        if !holder.owns_user_namespace_of(state.pid) {
+            config.networks.pop();
+            containers.write_config(&config)?;
+            return Err(NetworkError::NotOnUserNetwork(config.name.clone()));
+        }
         let place = holder.place()?;
-        let result = super::bridge::ensure_bridge(&place, &net)
-            .and_then(|()| super::bridge::attach(&place, &net, &endpoint, state.pid, index, false));
+        let inside = super::bridge::free_inside_index(state.pid, config.networks.len());
+        let result = holder.ensure_bridge(&net).and_then(|()| {
+            super::bridge::attach(&place, &net, &endpoint, state.pid, inside, false)
+        });
         if let Err(e) = result {
             config.networks.pop();
             containers.write_config(&config)?;
@@ -241,6 +257,7 @@ pub fn connect(
         }
         super::holder::kick(&holder);
     }
+    point_resolver(&containers, &config, None);
     crate::events::network(&paths.data, "connect", &net.id, &net.name, Some(&id));
     Ok(())
 }
@@ -272,8 +289,51 @@ pub fn disconnect(paths: &Paths, network: &str, container: &str) -> Result<(), N
         super::bridge::detach(&place, &endpoint)?;
         super::holder::kick(&holder);
     }
+    point_resolver(&containers, &config, Some(&endpoint));
     crate::events::network(&paths.data, "disconnect", &net_id, net.name(), Some(&id));
     Ok(())
+}
+
+/// docker's embedded DNS follows the endpoints: a container that joins its
+/// first user-defined network asks berth's DNS server (on that network's
+/// gateway) from then on; one that leaves the network it asked, another
+/// one's, or the host's resolvers when none is left. `resolv.conf` is
+/// rewritten in place: the container sees it through its bind mount.
+fn point_resolver(containers: &ContainerStore, config: &ContainerConfig, left: Option<&Endpoint>) {
+    let path = containers.dir(&config.id).join("resolv.conf");
+    let Ok(current) = std::fs::read_to_string(&path) else {
+        return;
+    };
+    let nameservers: Vec<&str> = current
+        .lines()
+        .filter_map(|l| l.strip_prefix("nameserver"))
+        .map(str::trim)
+        .collect();
+    let user_gateways: Vec<String> = config
+        .networks
+        .iter()
+        .filter(|e| e.network != super::DEFAULT_NETWORK)
+        .map(|e| e.gateway.to_string())
+        .collect();
+    if nameservers
+        .iter()
+        .any(|n| user_gateways.iter().any(|g| g == n))
+    {
+        return;
+    }
+    let asked_the_one_left = left.is_some_and(|e| nameservers == [e.gateway.to_string().as_str()]);
+    let text = match user_gateways.first() {
+        Some(gateway) => crate::container::etc::resolv_conf_with_nameserver(&current, gateway),
+        None if asked_the_one_left => {
+            let host = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+            crate::container::etc::generate_resolv_conf(
+                &host,
+                &crate::container::spec::NetworkMode::Bridge,
+            )
+        }
+        None => return,
+    };
+    let _ = std::fs::write(&path, text);
 }
 
 /// `network ls` labels as docker prints them: `k=v,k2=v2`.

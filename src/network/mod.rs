@@ -111,7 +111,7 @@ pub enum NetworkError {
     #[error("{0}")]
     Setup(String),
     #[error(
-        "container {0} is not on a user-defined network: berth connects only containers created with --network NAME to more networks (recreate it with --network NAME)"
+        "container {0} runs in a user namespace of its own (it was started without subordinate ids, or before the shared one it would join): berth can connect it once it is stopped, or after `berth restart {0}`"
     )]
     NotOnUserNetwork(String),
 }
@@ -370,7 +370,14 @@ fn pasta_spec(b: &PortBinding) -> String {
 
 /// pasta's arguments for the container `pid`.
 fn pasta_args(pid: i32, bindings: &[PortBinding], pid_file: &Path) -> Vec<String> {
-    let mut args: Vec<String> = vec!["--config-net".into(), "--quiet".into()];
+    // `eth0` inside, as docker's default network (pasta would copy the
+    // host's interface name); `network connect` adds eth1 and up.
+    let mut args: Vec<String> = vec![
+        "--config-net".into(),
+        "--quiet".into(),
+        "--ns-ifname".into(),
+        "eth0".into(),
+    ];
     for proto in ["tcp", "udp"] {
         let flag = if proto == "tcp" { "-t" } else { "-u" };
         let mine: Vec<&PortBinding> = bindings.iter().filter(|b| b.proto == proto).collect();
@@ -616,11 +623,11 @@ mod tests {
         ];
         assert_eq!(
             pasta_args(42, &bindings, Path::new("/x/pasta.pid")).join(" "),
-            "--config-net --quiet -t 127.0.0.1/8080:80 -u 0.0.0.0/5353:53 -T none -U none --pid /x/pasta.pid 42"
+            "--config-net --quiet --ns-ifname eth0 -t 127.0.0.1/8080:80 -u 0.0.0.0/5353:53 -T none -U none --pid /x/pasta.pid 42"
         );
         assert_eq!(
             pasta_args(42, &[], Path::new("/p")).join(" "),
-            "--config-net --quiet -t none -u none -T none -U none --pid /p 42"
+            "--config-net --quiet --ns-ifname eth0 -t none -u none -T none -U none --pid /p 42"
         );
     }
 }

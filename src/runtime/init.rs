@@ -65,6 +65,9 @@ pub struct Prepared {
     /// A user namespace given by path: the parent joins it before the
     /// clone (a new user namespace's children cannot join a sibling's).
     pub enter_userns: Option<PathBuf>,
+    /// With `enter_userns`: the maps of a user namespace nested in it, in
+    /// its ids (written by the process that joined it, after the clone).
+    pub nested_mapping: Option<IdMapping>,
     in_userns: bool,
     new_netns: bool,
     new_uts: bool,
@@ -137,6 +140,14 @@ pub(super) fn rlimit_resource(t: PosixRlimitType) -> libc::__rlimit_resource_t {
     }
 }
 
+/// `N` of a `/proc/N/ns/user` path: a process in that namespace, whose
+/// `/proc/N/uid_map` gives the namespace's maps.
+fn namespace_owner_pid(path: &std::path::Path) -> Option<i32> {
+    let mut parts = path.strip_prefix("/proc").ok()?.components();
+    let pid = parts.next()?.as_os_str().to_str()?.parse().ok()?;
+    (parts.as_path() == std::path::Path::new("ns/user")).then_some(pid)
+}
+
 fn to_ranges(m: &[oci_spec::runtime::LinuxIdMapping]) -> Vec<IdRange> {
     m.iter()
         .map(|r| IdRange {
@@ -175,8 +186,7 @@ impl Prepared {
                 None => clone_flags |= flag,
             }
         }
-        let in_userns = clone_flags.contains(CloneFlags::CLONE_NEWUSER) || enter_userns.is_some();
-        let id_mapping = if clone_flags.contains(CloneFlags::CLONE_NEWUSER) {
+        let spec_mapping = {
             let uids = to_ranges(
                 linux
                     .and_then(|l| l.uid_mappings().as_deref())
@@ -187,15 +197,43 @@ impl Prepared {
                     .and_then(|l| l.gid_mappings().as_deref())
                     .unwrap_or(&[]),
             );
-            if uids.is_empty() || gids.is_empty() {
-                return Err(invalid(
-                    "a user namespace needs linux.uidMappings and linux.gidMappings",
-                ));
-            }
-            Some(IdMapping { uids, gids })
-        } else {
-            None
+            (!uids.is_empty() && !gids.is_empty()).then_some(IdMapping { uids, gids })
         };
+        // Joining a user namespace whose maps are not the spec's: the
+        // container gets a namespace of its own nested in it, with the
+        // spec's maps (translated into the joined one's ids, written from
+        // inside it: see `clone_init_in_user_namespace`).
+        let mut nested_mapping = None;
+        if let (Some(path), Some(wanted)) = (&enter_userns, &spec_mapping) {
+            let parent = namespace_owner_pid(path)
+                .and_then(|pid| IdMapping::of_process(pid).ok())
+                .ok_or_else(|| {
+                    RuntimeError::InvalidPlan(format!(
+                        "cannot read the id maps of the user namespace {}",
+                        path.display()
+                    ))
+                })?;
+            if !wanted.same_ids(&parent) {
+                nested_mapping = Some(
+                    wanted
+                        .nested_in(&parent)
+                        .map_err(RuntimeError::InvalidPlan)?,
+                );
+                clone_flags |= CloneFlags::CLONE_NEWUSER;
+            }
+        }
+        let in_userns = clone_flags.contains(CloneFlags::CLONE_NEWUSER) || enter_userns.is_some();
+        let id_mapping =
+            if clone_flags.contains(CloneFlags::CLONE_NEWUSER) && enter_userns.is_none() {
+                if spec_mapping.is_none() {
+                    return Err(invalid(
+                        "a user namespace needs linux.uidMappings and linux.gidMappings",
+                    ));
+                }
+                spec_mapping
+            } else {
+                None
+            };
         let envs = process.env().as_deref().unwrap_or(&[]);
         let path_var = envs
             .iter()
@@ -214,6 +252,7 @@ impl Prepared {
         Ok(Prepared {
             clone_flags: clone_flags.bits() as u64,
             id_mapping,
+            nested_mapping,
             join,
             enter_userns,
             in_userns,

@@ -167,7 +167,7 @@ pub fn create_with_stdio(plan: &ContainerPlan, stdio: Stdio) -> Result<Container
     let flags = prepared.clone_flags | libc::SIGCHLD as u64;
     let ret = match &prepared.enter_userns {
         None => clone_init(flags)?,
-        Some(path) => clone_init_in_user_namespace(path, flags)?,
+        Some(path) => clone_init_in_user_namespace(path, flags, prepared.nested_mapping.as_ref())?,
     };
     if ret == 0 {
         drop(to_child_w);
@@ -219,11 +219,21 @@ fn clone_init(flags: u64) -> Result<i64, RuntimeError> {
 }
 
 /// [`clone_init`] inside the existing user namespace at `path` (rootless
-/// containers on user-defined networks: the network holder's). A short-lived
-/// intermediate child joins it and clones the init, then exits; this process,
-/// a child subreaper, inherits the init as its own child. The caller itself
-/// never joins: it stays the user's process, in the user's namespace.
-fn clone_init_in_user_namespace(path: &std::path::Path, flags: u64) -> Result<i64, RuntimeError> {
+/// containers: the network holder's). A short-lived intermediate child
+/// joins it and clones the init, then exits; this process, a child
+/// subreaper, inherits the init as its own child. The caller itself never
+/// joins: it stays the user's process, in the user's namespace.
+///
+/// With `nested` (the container's maps are not the joined namespace's,
+/// e.g. `--userns=keep-id`), `flags` holds CLONE_NEWUSER and the
+/// intermediate, root with every capability in the joined namespace,
+/// writes the new one's maps itself (in the joined namespace's ids): no
+/// newuidmap. The init waits for the parent's GO, which comes after.
+fn clone_init_in_user_namespace(
+    path: &std::path::Path,
+    flags: u64,
+    nested: Option<&crate::userns::IdMapping>,
+) -> Result<i64, RuntimeError> {
     let userns = std::fs::File::open(path)
         .map_err(|e| RuntimeError::InvalidPlan(format!("opening {}: {e}", path.display())))?;
     // SAFETY: plain prctl.
@@ -250,6 +260,13 @@ fn clone_init_in_user_namespace(path: &std::path::Path, flags: u64) -> Result<i6
             }
             if ret < 0 {
                 -(Errno::last() as i32)
+            } else if let Some(m) = nested
+                && let Err(e) = crate::userns::write_map_direct(ret as i32, "uid_map", &m.uids)
+                    .and_then(|()| crate::userns::write_map_direct(ret as i32, "gid_map", &m.gids))
+            {
+                // SAFETY: kill of the init just cloned, which waits for GO.
+                unsafe { libc::kill(ret as i32, libc::SIGKILL) };
+                -e.raw_os_error().unwrap_or(libc::EIO)
             } else {
                 ret as i32
             }
@@ -268,7 +285,7 @@ fn clone_init_in_user_namespace(path: &std::path::Path, flags: u64) -> Result<i6
     };
     if value < 0 {
         return Err(RuntimeError::sys(
-            "creating the container in the network holder's user namespace",
+            "creating the container in the shared user namespace (the network holder's)",
             Errno::from_raw(-value),
         ));
     }
