@@ -499,12 +499,13 @@ impl Drop for TestEnv {
 }
 
 /// SIGKILLs every process (that we may inspect) whose environment, working
-/// directory or root is inside `dir`: monitors, containers and helpers a
-/// test left running. Waits up to 5 s for them to go.
+/// directory or root is inside `dir`, or (in another mount namespace) whose
+/// mounts are: monitors, containers and helpers a test left running. Waits up to 5 s for them to go.
 pub fn kill_processes_using(dir: &Path) {
     let me = std::process::id();
     let needle = dir.as_os_str().as_encoded_bytes();
     let mut victims = Vec::new();
+    let own_mnt = std::fs::read_link("/proc/self/ns/mnt").ok();
     let Ok(rd) = std::fs::read_dir("/proc") else {
         return;
     };
@@ -526,7 +527,20 @@ pub fn kill_processes_using(dir: &Path) {
                         .any(|w| w[..needle.len()] == *needle && w[needle.len()] == b'/')
             })
         });
-        if env_hit || in_dir("cwd") || in_dir("root") {
+        // A container's processes carry none of that (their root is the
+        // pivoted overlay), but their mount table names its upper dir,
+        // which is in `dir`: once their monitor is killed they would run
+        // on, holding addresses on root's berth0.
+        // Only in other mount namespaces: a mount of ours under `dir`
+        // must not make every process a victim.
+        let in_mounts = || {
+            std::fs::read_link(base.join("ns/mnt")).is_ok_and(|ns| Some(ns) != own_mnt)
+                && std::fs::read(base.join("mountinfo")).is_ok_and(|m| {
+                    m.windows(needle.len() + 1)
+                        .any(|w| w[..needle.len()] == *needle && w[needle.len()] == b'/')
+                })
+        };
+        if env_hit || in_dir("cwd") || in_dir("root") || in_mounts() {
             victims.push(pid);
         }
     }
