@@ -368,7 +368,15 @@ fn network_holder(
         .iter()
         .any(|e| e.network != crate::network::DEFAULT_NETWORK);
     let wanted = if paths.rootless {
-        on_user_network || crate::userns::IdMapping::for_caller(&paths).is_ok()
+        // The plan's map says whether the caller has subordinate ids: a
+        // single-id map is all there is without them.
+        let subordinate_ids = plan
+            .spec
+            .linux()
+            .as_ref()
+            .and_then(|l| l.uid_mappings().as_ref())
+            .is_some_and(|m| m.iter().map(|r| u64::from(r.size())).sum::<u64>() > 1);
+        on_user_network || subordinate_ids
     } else {
         // root's default bridge is in the host's namespace, and the
         // default network has no name resolution.

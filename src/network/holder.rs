@@ -74,12 +74,14 @@ fn dir(paths: &Paths) -> Result<PathBuf, NetworkError> {
     Ok(dir)
 }
 
-fn open_lock(dir: &Path) -> Result<File, NetworkError> {
+/// `dir/name`, a file only ever flocked: `lock` (the holder's life),
+/// `bridge.lock` (adding bridges).
+fn open_lock(dir: &Path, name: &str) -> Result<File, NetworkError> {
     fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
-        .open(dir.join("lock"))
+        .open(dir.join(name))
         .map_err(setup_err("opening the network lock"))
 }
 
@@ -122,12 +124,7 @@ impl Holder {
     /// yet. One monitor at a time (`<runtime>/netns/bridge.lock`): two that
     /// both find no bridge would both add it.
     pub fn ensure_bridge(&self, network: &Network) -> Result<(), NetworkError> {
-        let lock = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(self.dir.join("bridge.lock"))
-            .map_err(setup_err("opening the bridge lock"))?;
+        let lock = open_lock(&self.dir, "bridge.lock")?;
         lock.lock().map_err(setup_err("locking the bridges"))?;
         if self.rootless {
             self.ensure_outbound()?;
@@ -139,16 +136,8 @@ impl Holder {
     /// for the holder to stop when it exits (Debian's pasta would stay).
     /// Called under the bridge lock.
     fn ensure_outbound(&self) -> Result<(), NetworkError> {
-        let record = self.dir.join("pasta.pid");
-        if let Ok(text) = fs::read_to_string(&record) {
-            let mut w = text
-                .split_whitespace()
-                .map(|s| s.parse::<u64>().unwrap_or(0));
-            let (pid, start) = (w.next().unwrap_or(0) as i32, w.next().unwrap_or(0));
-            let holder = w.next().unwrap_or(0) as i32;
-            if holder == self.pid && pid > 0 && record::process_alive(pid, start) {
-                return Ok(());
-            }
+        if read_pasta(&self.dir).is_some_and(|(_, holder)| holder == self.pid) {
+            return Ok(());
         }
         if super::find_in_path("pasta").is_none() {
             return Err(NetworkError::Setup(
@@ -160,7 +149,7 @@ impl Holder {
             .detach();
         let tmp = self.dir.join("pasta.pid.tmp");
         fs::write(&tmp, format!("{pasta_pid} {pasta_start} {}\n", self.pid))
-            .and_then(|()| fs::rename(&tmp, &record))
+            .and_then(|()| fs::rename(&tmp, self.dir.join("pasta.pid")))
             .map_err(setup_err("recording pasta's pid"))
     }
 
@@ -209,7 +198,7 @@ fn read_record(dir: &Path) -> Option<HolderRecord> {
 /// container is recorded as running.
 pub fn ensure(paths: &Paths) -> Result<Holder, NetworkError> {
     let dir = dir(paths)?;
-    let lock = open_lock(&dir)?;
+    let lock = open_lock(&dir, "lock")?;
     lock.lock_shared()
         .map_err(setup_err("locking the network holder"))?;
     if let Some(rec) = read_record(&dir) {
@@ -251,7 +240,7 @@ pub fn ensure(paths: &Paths) -> Result<Holder, NetworkError> {
 /// The holder if it runs (nothing is started), with its lock (shared).
 pub fn running(paths: &Paths) -> Option<Holder> {
     let dir = dir(paths).ok()?;
-    let lock = open_lock(&dir).ok()?;
+    let lock = open_lock(&dir, "lock").ok()?;
     lock.lock_shared().ok()?;
     let rec = read_record(&dir)?;
     Some(Holder {
@@ -391,15 +380,20 @@ pub fn run(args: HolderArgs) -> Result<(), NetworkError> {
     }
 }
 
-fn stop_pasta(dir: &Path) {
-    let Ok(text) = fs::read_to_string(dir.join("pasta.pid")) else {
-        return;
-    };
+/// The pasta of `dir`'s holder namespace if it runs: its pid, and the pid
+/// of the holder it was started for (`pasta.pid`: `PID START HOLDER`).
+fn read_pasta(dir: &Path) -> Option<(i32, i32)> {
+    let text = fs::read_to_string(dir.join("pasta.pid")).ok()?;
     let mut w = text
         .split_whitespace()
         .map(|s| s.parse::<u64>().unwrap_or(0));
-    let (pid, start) = (w.next().unwrap_or(0) as i32, w.next().unwrap_or(0));
-    if pid > 0 && record::process_alive(pid, start) {
+    let (pid, start) = (w.next()? as i32, w.next()?);
+    let holder = w.next().unwrap_or(0) as i32;
+    (pid > 0 && record::process_alive(pid, start)).then_some((pid, holder))
+}
+
+fn stop_pasta(dir: &Path) {
+    if let Some((pid, _)) = read_pasta(dir) {
         let _ = nix::sys::signal::kill(
             nix::unistd::Pid::from_raw(pid),
             nix::sys::signal::Signal::SIGKILL,
@@ -517,7 +511,7 @@ fn serve(args: &HolderArgs) -> File {
                 idle = 0;
             }
             if idle >= 2
-                && let Ok(lock) = open_lock(&args.dir)
+                && let Ok(lock) = open_lock(&args.dir, "lock")
                 && lock.try_lock().is_ok()
                 && needed_by(&args.data, args.own_netns) == 0
             {
